@@ -1,0 +1,126 @@
+// Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
+// naming each tensor's dtype, shape and byte range, then the raw little-endian data.
+
+export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
+
+export interface NamedTensor {
+  /** Stored dtype in the file (data is always returned as float32). */
+  dtype: SafetensorsDtype;
+  /** Tensor shape, row-major. */
+  shape: number[];
+  /** Values converted to float32. */
+  data: Float32Array;
+}
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+function floatToHalf(f: number): number {
+  f32Scratch[0] = f;
+  const x = u32Scratch[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+  return sign | half;
+}
+
+/** Parses a safetensors file; every tensor comes back as float32. */
+export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
+  if (bytes.byteLength < 8) throw new Error('safetensors: file shorter than its 8-byte header length');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (8 + headerLen > bytes.byteLength) throw new Error(`safetensors: header length ${headerLen} exceeds file size ${bytes.byteLength}`);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+  const base = 8 + headerLen;
+  const out = new Map<string, NamedTensor>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const { dtype, shape, data_offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const [start, end] = data_offsets;
+    const count = shape.reduce((a, b) => a * b, 1);
+    const width = dtype === 'F32' ? 4 : dtype === 'F16' || dtype === 'BF16' ? 2 : 0;
+    if (width === 0) throw new Error(`safetensors: tensor "${name}" has unsupported dtype ${dtype} (F32, F16, BF16 are read)`);
+    if (end - start !== count * width || base + end > bytes.byteLength) {
+      throw new Error(`safetensors: tensor "${name}" byte range [${start}, ${end}) does not match shape [${shape}] of ${dtype}`);
+    }
+    const data = new Float32Array(count);
+    const off = base + start;
+    if (dtype === 'F32') {
+      // Copy through a byte view: the data need not be 4-byte aligned inside the file buffer.
+      new Uint8Array(data.buffer).set(bytes.subarray(off, off + 4 * count));
+    } else if (dtype === 'F16') {
+      for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(off + 2 * i, true));
+    } else {
+      for (let i = 0; i < count; i++) {
+        u32Scratch[0] = view.getUint16(off + 2 * i, true) << 16;
+        data[i] = f32Scratch[0];
+      }
+    }
+    out.set(name, { dtype: dtype as SafetensorsDtype, shape: [...shape], data });
+  }
+  return out;
+}
+
+/** Serialises named float32 tensors as F32 or F16 (names sorted, header padded to 8 bytes). */
+export function writeSafetensors(
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+  dtype: 'F32' | 'F16' = 'F32',
+): Uint8Array {
+  const width = dtype === 'F32' ? 4 : 2;
+  const names = [...tensors.keys()].sort();
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors.get(name)!;
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) throw new Error(`safetensors: tensor "${name}" has ${t.data.length} values but shape [${t.shape}]`);
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + count * width] };
+    offset += count * width;
+  }
+  let headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(headerBytes.length / 8) * 8;
+  if (padded !== headerBytes.length) {
+    const p = new Uint8Array(padded).fill(0x20);
+    p.set(headerBytes);
+    headerBytes = p;
+  }
+  const out = new Uint8Array(8 + padded + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(padded), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + padded;
+  for (const name of names) {
+    const { data } = tensors.get(name)!;
+    if (dtype === 'F32') {
+      for (let i = 0; i < data.length; i++, pos += 4) view.setFloat32(pos, data[i], true);
+    } else {
+      for (let i = 0; i < data.length; i++, pos += 2) view.setUint16(pos, floatToHalf(data[i]), true);
+    }
+  }
+  return out;
+}
