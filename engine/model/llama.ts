@@ -16,17 +16,17 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
 /** Embedding lookup with gather forward and a oneHot matMul gradient (gather has no gradient on wasm). */
 export function embedTokens(embed: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const vocab = embed.shape[0];
-  const f = tf.customGrad((e: tf.Tensor) => ({
-    value: tf.gather(e, ids), // [N, d]
-    gradFunc: (dy: tf.Tensor) => tf.matMul(tf.transpose(tf.oneHot(ids, vocab).toFloat()), dy as tf.Tensor2D), // [V, d]
+  const f = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.gather(inputs[0] as tf.Tensor2D, ids) as tf.Tensor2D, // [N, d]
+    gradFunc: (dy: tf.Tensor2D) => tf.matMul(tf.transpose(tf.oneHot(ids, vocab).toFloat()), dy), // [V, d]
   }));
-  return f(embed) as tf.Tensor2D;
+  return f(embed);
 }
 
 /** x[N, in] @ W[in, out] (+ b): the 2-D fast path. */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null = null): tf.Tensor2D {
-  const y = tf.matMul(x, w);
-  return b ? tf.add(y, b) : y;
+  const y = tf.matMul(x, w) as tf.Tensor2D; // [N, out]
+  return b ? (tf.add(y, b) as tf.Tensor2D) : y;
 }
 
 /** Applies RoPE to x[N, nH, D] with per-row cos/sin [N, rot] (rot <= D; trailing dims pass through). */
@@ -40,7 +40,7 @@ export function applyRope(x: tf.Tensor3D, cos: tf.Tensor2D, sin: tf.Tensor2D): t
   const x2 = tf.slice(x, [0, 0, half], [n, nh, half]);
   const rotated = tf.concat([tf.neg(x2), x1], 2); // [N, nH, rot]
   const xr = rot === d ? x : tf.slice(x, [0, 0, 0], [n, nh, rot]);
-  const out = tf.add(tf.mul(xr, c), tf.mul(rotated, s));
+  const out = tf.add(tf.mul(xr, c), tf.mul(rotated, s)) as tf.Tensor3D;
   return rot === d ? out : tf.concat([out, tf.slice(x, [0, 0, rot], [n, nh, d - rot])], 2);
 }
 
