@@ -1,0 +1,137 @@
+// Leases: the atomic claim (one conditional UPDATE ... RETURNING), heartbeats that extend a lease
+// and report cancellation, and the sweep that requeues, fails or cancels jobs whose lease expired.
+import { and, asc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import type { ClaimResponse, HeartbeatResponse, PendingRequest, RequestParams, ResolvedParams } from '../protocol/index.js';
+import { randomId } from './ids.js';
+import type { ClaimInput, Fenced, SweepCounts } from './job-store.js';
+import { jobs, requests, runners } from './schema.js';
+import type { SqlDb } from './sql-db.js';
+import type { StoreConfig } from './store-config.js';
+
+/** The fence: the job is held under this token, the lease has not expired, and it is not finished. */
+export function leaseHeld(jobId: string, leaseToken: string, now: number): SQL {
+  return and(
+    eq(jobs.id, jobId),
+    eq(jobs.leaseToken, leaseToken),
+    gt(jobs.leaseExpiresAt, now),
+    inArray(jobs.status, ['running', 'canceling']),
+  ) as SQL;
+}
+
+/** Columns that drop a lease. */
+export const NO_LEASE = { leaseToken: null, leaseRunnerId: null, leaseExpiresAt: null } as const;
+
+export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
+  const { db } = sqlDb;
+
+  async function recordRunner(runnerId: string, backend: string | undefined, now: number): Promise<void> {
+    await db
+      .insert(runners)
+      .values({ id: runnerId, backend: backend ?? null, firstSeenAt: now, lastSeenAt: now })
+      .onConflictDoUpdate({
+        target: runners.id,
+        set: backend === undefined ? { lastSeenAt: now } : { lastSeenAt: now, backend },
+      });
+  }
+
+  async function sweep(): Promise<SweepCounts> {
+    const now = cfg.clock();
+    const expired = (status: 'running' | 'canceling') => and(eq(jobs.status, status), lte(jobs.leaseExpiresAt, now));
+    const outOfAttempts = and(expired('running'), sql`${jobs.attempt} >= ${jobs.maxAttempts}`);
+    const idsWhere = (where: SQL | undefined) => db.select({ id: jobs.id }).from(jobs).where(where);
+    const reason = sql`'lease expired on attempt ' || ${jobs.attempt} || ' of ' || ${jobs.maxAttempts} || ' (runner ' || coalesce(${jobs.leaseRunnerId}, '?') || ')'`;
+    const backoff = sql`min(${cfg.backoffMaxMs}, ${cfg.backoffBaseMs} * (1 << max(${jobs.attempt} - 1, 0)))`;
+    // Order matters: request rows are finished while their job still matches, then the jobs move.
+    const results = await sqlDb.batch([
+      db
+        .update(requests)
+        .set({ status: 'failed', errorCode: 'lease_expired', errorMessage: 'the job ran out of attempts before this request finished', finishedAt: now })
+        .where(and(eq(requests.status, 'pending'), inArray(requests.jobId, idsWhere(outOfAttempts)))),
+      db
+        .update(requests)
+        .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
+        .where(and(eq(requests.status, 'pending'), inArray(requests.jobId, idsWhere(expired('canceling'))))),
+      db
+        .update(jobs)
+        .set({ status: 'failed', failedAt: now, updatedAt: now, errorCode: 'lease_expired', errorMessage: reason, ...NO_LEASE })
+        .where(outOfAttempts)
+        .returning({ id: jobs.id }),
+      db
+        .update(jobs)
+        .set({ status: 'canceled', canceledAt: now, updatedAt: now, ...NO_LEASE })
+        .where(expired('canceling'))
+        .returning({ id: jobs.id }),
+      db
+        .update(jobs)
+        .set({ status: 'queued', notBefore: sql`${now} + ${backoff}`, updatedAt: now, ...NO_LEASE })
+        .where(expired('running'))
+        .returning({ id: jobs.id }),
+    ]);
+    const n = (i: number) => (results[i] as unknown[]).length;
+    return { failed: n(2), canceled: n(3), requeued: n(4) };
+  }
+
+  return {
+    sweep,
+
+    async claim(input: ClaimInput): Promise<ClaimResponse | null> {
+      await sweep();
+      const now = cfg.clock();
+      await recordRunner(input.runnerId, input.backend, now);
+      const claimable = and(
+        eq(jobs.status, 'queued'),
+        lte(jobs.notBefore, now),
+        input.models ? inArray(jobs.model, input.models) : undefined,
+      );
+      const oldest = db.select({ id: jobs.id }).from(jobs).where(claimable).orderBy(asc(jobs.seq)).limit(1);
+      const leaseToken = randomId('lease', 16);
+      const [row] = await db
+        .update(jobs)
+        .set({
+          status: 'running',
+          leaseToken,
+          leaseRunnerId: input.runnerId,
+          leaseExpiresAt: now + cfg.leaseMs,
+          attempt: sql`${jobs.attempt} + 1`,
+          startedAt: sql`coalesce(${jobs.startedAt}, ${now})`,
+          updatedAt: now,
+        })
+        .where(and(sql`${jobs.id} = (${oldest})`, eq(jobs.status, 'queued')))
+        .returning();
+      if (!row) return null;
+      const pending = await db
+        .select({ customId: requests.customId, prompt: requests.prompt, paramsJson: requests.paramsJson })
+        .from(requests)
+        .where(and(eq(requests.jobId, row.id), eq(requests.status, 'pending')))
+        .orderBy(asc(requests.idx));
+      const pendingRequests: PendingRequest[] = pending.map((r) => ({
+        custom_id: r.customId,
+        prompt: r.prompt,
+        params: JSON.parse(r.paramsJson) as ResolvedParams,
+      }));
+      return {
+        job: {
+          id: row.id,
+          model: row.model,
+          num_requests: row.numRequests,
+          defaults: row.defaultsJson ? (JSON.parse(row.defaultsJson) as RequestParams) : null,
+          metadata: row.metadataJson ? (JSON.parse(row.metadataJson) as Record<string, string>) : null,
+        },
+        lease: { lease_token: leaseToken, attempt: row.attempt, expires_at: new Date(now + cfg.leaseMs).toISOString() },
+        requests: pendingRequests,
+      };
+    },
+
+    async heartbeat(jobId: string, leaseToken: string): Promise<Fenced<HeartbeatResponse>> {
+      const now = cfg.clock();
+      const [row] = await db
+        .update(jobs)
+        .set({ leaseExpiresAt: now + cfg.leaseMs, updatedAt: now })
+        .where(leaseHeld(jobId, leaseToken, now))
+        .returning({ expiresAt: jobs.leaseExpiresAt, cancelRequested: jobs.cancelRequested, runnerId: jobs.leaseRunnerId });
+      if (!row) return { ok: false, reason: 'stale_lease' };
+      if (row.runnerId) await recordRunner(row.runnerId, undefined, now);
+      return { ok: true, value: { expires_at: new Date(row.expiresAt as number).toISOString(), cancel_requested: row.cancelRequested } };
+    },
+  };
+}

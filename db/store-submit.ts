@@ -1,0 +1,81 @@
+// Submitting a job: the job row and all its request rows go in one atomic batch (multi-row
+// inserts chunked under the driver's parameter limit); an idempotency key replays or conflicts.
+import { and, eq } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { randomId } from './ids.js';
+import type { NewJob, SubmitOutcome } from './job-store.js';
+import { jobs, requests } from './schema.js';
+import { chunkRows, isUniqueViolation, type SqlDb } from './sql-db.js';
+import type { StoreConfig } from './store-config.js';
+import type { ReadOps } from './store-reads.js';
+
+/** Bound parameters per request row in the multi-row insert (jobId, idx, customId, prompt, params, status). */
+const PARAMS_PER_REQUEST_ROW = 6;
+
+export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) {
+  const { db } = sqlDb;
+
+  /** An existing job under the same idempotency key: replayed if the body matches, else a conflict. */
+  async function existing(job: NewJob): Promise<SubmitOutcome | null> {
+    if (!job.idempotencyKey) return null;
+    const [row] = await db
+      .select({ id: jobs.id, bodyHash: jobs.bodyHash })
+      .from(jobs)
+      .where(and(eq(jobs.tenantId, job.tenantId), eq(jobs.idempotencyKey, job.idempotencyKey)))
+      .limit(1);
+    if (!row) return null;
+    if (row.bodyHash !== job.bodyHash) return { kind: 'conflict', jobId: row.id };
+    const view = await reads.viewJob(job.tenantId, row.id);
+    return view ? { kind: 'replayed', job: view } : null;
+  }
+
+  return {
+    async submit(job: NewJob): Promise<SubmitOutcome> {
+      const prior = await existing(job);
+      if (prior) return prior;
+      const now = cfg.clock();
+      const id = randomId('job');
+      const statements: BatchItem<'sqlite'>[] = [
+        db.insert(jobs).values({
+          id,
+          tenantId: job.tenantId,
+          model: job.model,
+          status: 'queued',
+          defaultsJson: job.defaults ? JSON.stringify(job.defaults) : null,
+          metadataJson: job.metadata ? JSON.stringify(job.metadata) : null,
+          idempotencyKey: job.idempotencyKey,
+          bodyHash: job.bodyHash,
+          numRequests: job.requests.length,
+          maxAttempts: cfg.maxAttempts,
+          notBefore: now,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      ];
+      const rows = job.requests.map((r, idx) => ({
+        jobId: id,
+        idx,
+        customId: r.customId,
+        prompt: r.prompt,
+        paramsJson: JSON.stringify(r.params),
+        status: 'pending' as const,
+      }));
+      for (const chunk of chunkRows(rows, PARAMS_PER_REQUEST_ROW, sqlDb.maxBoundParams)) {
+        statements.push(db.insert(requests).values(chunk));
+      }
+      try {
+        await sqlDb.batch(statements);
+      } catch (error) {
+        // A concurrent submission with the same idempotency key won the race: answer as it would.
+        if (isUniqueViolation(error)) {
+          const raced = await existing(job);
+          if (raced) return raced;
+        }
+        throw error;
+      }
+      const view = await reads.viewJob(job.tenantId, id);
+      if (!view) throw new Error(`job ${id} vanished right after it was stored`);
+      return { kind: 'created', job: view };
+    },
+  };
+}

@@ -1,0 +1,9 @@
+// The wire protocol shared by gateway, runners and the CLI: zod schemas and their types.
+// Import from here; the OpenAPI document is generated from the schemas registered in registry.ts.
+export * from './registry.js';
+export * from './params.js';
+export * from './results.js';
+export * from './errors.js';
+export * from './jobs.js';
+export * from './models.js';
+export * from './runner-api.js';

@@ -1,0 +1,115 @@
+// The client job API on the wire: the submission body, the job view with live request counts
+// and usage totals, and the list page. Timestamps are ISO 8601 strings, null until reached.
+import { z } from 'zod';
+import { RequestParamsSchema } from './params.js';
+import { named } from './registry.js';
+import { ResultErrorSchema } from './results.js';
+
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceling', 'canceled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses after which nothing about a job changes any more. */
+export const TERMINAL_STATUSES: JobStatus[] = ['completed', 'failed', 'canceled'];
+
+export const JobRequestSchema = named(
+  z.strictObject({
+    custom_id: z.string().min(1, 'custom_id must not be empty').max(256),
+    prompt: z.string().min(1, 'prompt must not be empty'),
+    params: RequestParamsSchema.optional(),
+  }),
+  'JobRequest',
+);
+export type JobRequest = z.infer<typeof JobRequestSchema>;
+
+export const MetadataSchema = named(
+  z.record(z.string().min(1).max(64), z.string().max(512)),
+  'Metadata',
+  'Free-form string pairs kept with the job (at most limits.maxMetadataKeys keys)',
+);
+
+export const SubmitJobSchema = named(
+  z.strictObject({
+    model: z.string().min(1).optional(),
+    requests: z.array(JobRequestSchema).min(1, 'requests must not be empty'),
+    defaults: RequestParamsSchema.optional(),
+    metadata: MetadataSchema.optional(),
+  }),
+  'SubmitJob',
+  'Body of POST /v1/jobs',
+);
+export type SubmitJob = z.infer<typeof SubmitJobSchema>;
+
+export const RequestCountsSchema = named(
+  z.object({
+    total: z.number().int(),
+    queued: z.number().int(),
+    running: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    canceled: z.number().int(),
+  }),
+  'RequestCounts',
+);
+export type RequestCounts = z.infer<typeof RequestCountsSchema>;
+
+export const UsageTotalsSchema = named(
+  z.object({
+    num_results: z.number().int().describe('requests whose usage is counted'),
+    prompt_tokens: z.number(),
+    completion_tokens: z.number(),
+    kv_token_reads: z.number(),
+    kv_token_reads_per_head: z.number(),
+    prefill_kv_token_reads: z.number(),
+    peak_kv_tokens: z.number().describe('max over requests'),
+    peak_kv_tokens_per_head: z.number().describe('max over requests'),
+    peak_kv_bytes: z.number().describe('max over requests'),
+    achieved_ratio: z.number().describe('mean over requests'),
+    runner_seconds: z.number(),
+    cost: z.number(),
+  }),
+  'UsageTotals',
+  'Sums over finished requests (peaks are maxima, achieved_ratio a mean); null until one has usage',
+);
+export type UsageTotals = z.infer<typeof UsageTotalsSchema>;
+
+const timestamp = z.string().nullable();
+
+export const JobSchema = named(
+  z.object({
+    id: z.string(),
+    object: z.literal('job'),
+    model: z.string(),
+    status: z.enum(JOB_STATUSES),
+    created_at: z.string(),
+    started_at: timestamp,
+    cancel_requested_at: timestamp,
+    completed_at: timestamp,
+    failed_at: timestamp,
+    canceled_at: timestamp,
+    attempt: z.number().int().describe('how many times a runner has claimed it'),
+    max_attempts: z.number().int(),
+    request_counts: RequestCountsSchema,
+    usage: UsageTotalsSchema.nullable(),
+    error: ResultErrorSchema.nullable().describe('why the job failed'),
+    defaults: RequestParamsSchema.nullable(),
+    metadata: MetadataSchema.nullable(),
+  }),
+  'Job',
+);
+export type Job = z.infer<typeof JobSchema>;
+
+export const JobListSchema = named(
+  z.object({
+    object: z.literal('list'),
+    data: z.array(JobSchema),
+    has_more: z.boolean(),
+    next_after: z.string().nullable().describe('pass as ?after= to get the next page'),
+  }),
+  'JobList',
+);
+export type JobList = z.infer<typeof JobListSchema>;
+
+export const ListJobsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).optional(),
+  after: z.string().min(1).optional(),
+});
