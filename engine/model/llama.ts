@@ -18,14 +18,36 @@ export function embedTokens(embed: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const vocab = embed.shape[0];
   const f = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
     value: tf.gather(inputs[0] as tf.Tensor2D, ids) as tf.Tensor2D, // [N, d]
-    gradFunc: (dy: tf.Tensor2D) => tf.matMul(tf.transpose(tf.oneHot(ids, vocab).toFloat()), dy), // [V, d]
+    gradFunc: (dy: tf.Tensor2D) => tf.matMul(tf.transpose(tf.oneHot(ids, vocab).toFloat()), dy), // [V, d] (explicit transpose: no flag)
   }));
   return f(embed);
 }
 
+/** Swaps the last two axes (materialised, so matMul runs without transpose flags). */
+function swapLast(t: tf.Tensor): tf.Tensor {
+  const perm = t.shape.map((_, i) => i);
+  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+  return tf.transpose(t, perm);
+}
+
+/**
+ * a @ b (2-D or same-rank batched) whose gradient also avoids matMul's transpose flags: tfjs's own
+ * gradient uses them, and on wasm a flagged matMul is up to 8x slower than transpose + matMul.
+ */
+export const mm = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const a = inputs[0] as tf.Tensor;
+  const b = inputs[1] as tf.Tensor;
+  const save = inputs[2] as tf.GradSaveFunc;
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
+  };
+}) as <T extends tf.Tensor>(a: T, b: tf.Tensor) => T;
+
 /** x[N, in] @ W[in, out] (+ b): the 2-D fast path. */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null = null): tf.Tensor2D {
-  const y = tf.matMul(x, w) as tf.Tensor2D; // [N, out]
+  const y = mm(x, w); // [N, out]
   return b ? (tf.add(y, b) as tf.Tensor2D) : y;
 }
 
@@ -104,7 +126,7 @@ export function finishLayer(cfg: ModelConfig, p: LayerParams, x: tf.Tensor2D, at
 /** Final norm and lm head: x[N, d] -> logits [N, V]. */
 export function lmLogits(params: LlamaParams, x: tf.Tensor2D): tf.Tensor2D {
   const h = rmsNorm(x, params.finalNorm, params.config.rmsNormEps) as tf.Tensor2D;
-  return tf.matMul(h, params.lmHead ?? tf.transpose(params.embed));
+  return mm(h, params.lmHead ?? tf.transpose(params.embed));
 }
 
 /** Causal mask [T, T]: 0 where key j <= query i, NEG above the diagonal. */
@@ -146,12 +168,12 @@ export function forwardDense(params: LlamaParams, ids: tf.Tensor2D, opts: Forwar
     const qg = tf.reshape(tf.transpose(tf.reshape(q, [B, T, K, G, D]), [0, 2, 3, 1, 4]), [B, K, G * T, D]);
     const kt = tf.transpose(tf.reshape(k, [B, T, K, D]), [0, 2, 3, 1]); // [B, K, D, T]
     const vg = tf.transpose(tf.reshape(v, [B, T, K, D]), [0, 2, 1, 3]); // [B, K, T, D]
-    let scores = tf.reshape(tf.mul(tf.matMul(qg, kt), scale), [B, K, G, T, T]); // [B, K, G, T, T]
+    let scores = tf.reshape(tf.mul(mm(qg, kt), scale), [B, K, G, T, T]); // [B, K, G, T, T]
     scores = tf.add(scores, causal);
     const bias = opts.attnBias ? opts.attnBias(l, lg ?? tf.zeros([B, T, K])) : null;
     if (bias) scores = tf.add(scores, tf.reshape(bias, [B, K, 1, T, T]));
     const probs = tf.reshape(tf.softmax(scores), [B, K, G * T, T]);
-    const out = tf.reshape(tf.matMul(probs, vg), [B, K, G, T, D]); // [B, K, G, T, D]
+    const out = tf.reshape(mm(probs, vg), [B, K, G, T, D]); // [B, K, G, T, D]
     const attn = tf.reshape(tf.transpose(out, [0, 3, 1, 2, 4]), [B * T, H * D]) as tf.Tensor2D; // [B*T, H*D]
     x = finishLayer(cfg, p, x, attn);
   });
