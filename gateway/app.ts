@@ -1,0 +1,60 @@
+// The runtime-free gateway: createApp(deps) wires the client job API, the runner API, health and
+// OpenAPI routes onto one Hono app. No node: imports here; entries (node.ts, ...) inject the deps.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { JobStore } from '../db/job-store.js';
+import type { ModelCatalog } from '../protocol/index.js';
+import { type AuthConfig, type ClientEnv, clientAuth, runnerAuth } from './auth.js';
+import { apiError } from './http-errors.js';
+import { type Limits, resolveLimits } from './limits.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { runnerRoutes } from './routes/runner.js';
+
+export type AppDeps = {
+  store: JobStore;
+  models: ModelCatalog;
+  auth: AuthConfig;
+  /** Wall clock for responses (the store keeps its own for leases); defaults to Date.now. */
+  clock?: () => number;
+  limits?: Partial<Limits>;
+};
+
+export function createApp(deps: AppDeps) {
+  const limits = resolveLimits(deps.limits);
+  const clock = deps.clock ?? (() => Date.now());
+  const app = new Hono();
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: limits.maxBodyBytes,
+      onError: (c) =>
+        apiError(c, 413, 'payload_too_large', 'request body too large', [{ field: 'body', reason: `larger than ${limits.maxBodyBytes} bytes` }]),
+    }),
+  );
+
+  app.route('/', healthRoutes({ store: deps.store, models: deps.models, clock }));
+
+  const client = new Hono<ClientEnv>();
+  client.use('*', clientAuth(deps.store));
+  client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits }));
+  client.get('/models', (c) => c.json(deps.models));
+
+  const runner = new Hono();
+  runner.use('*', runnerAuth(deps.store, deps.auth));
+  runner.route('/', runnerRoutes({ store: deps.store, limits }));
+
+  // The runner API is mounted first so that its paths never fall through to client auth.
+  app.route('/v1/runner', runner);
+  app.route('/v1', client);
+
+  app.notFound((c) => apiError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    console.error('unhandled error', error);
+    return apiError(c, 500, 'internal', 'internal error');
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

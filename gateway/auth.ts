@@ -1,0 +1,46 @@
+// Bearer authentication: client API keys resolve to a tenant through the store (hash lookup);
+// runner tokens come from the deployment's config. Each kind is refused on the other's routes.
+import type { MiddlewareHandler } from 'hono';
+import { sha256Hex } from '../db/ids.js';
+import type { JobStore } from '../db/job-store.js';
+import { apiError } from './http-errors.js';
+
+/** Runner tokens the runner API accepts (raw secrets from the environment; hashed on first use). */
+export type AuthConfig = { runnerTokens: string[] };
+
+export type ClientEnv = { Variables: { tenantId: string } };
+
+function bearer(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match ? match[1] : null;
+}
+
+const unauthorized = (c: Parameters<MiddlewareHandler>[0], message: string) => {
+  c.header('WWW-Authenticate', 'Bearer');
+  return apiError(c, 401, 'unauthorized', message);
+};
+
+/** Requires a client API key and sets `tenantId`; runner tokens are not client keys (401). */
+export function clientAuth(store: JobStore): MiddlewareHandler<ClientEnv> {
+  return async (c, next) => {
+    const token = bearer(c.req.header('authorization'));
+    if (!token) return unauthorized(c, 'missing bearer API key');
+    const tenantId = await store.tenantForKey(token);
+    if (!tenantId) return unauthorized(c, 'invalid API key');
+    c.set('tenantId', tenantId);
+    await next();
+  };
+}
+
+/** Requires a runner token; a valid client key gets 403, anything else 401. */
+export function runnerAuth(store: JobStore, auth: AuthConfig): MiddlewareHandler {
+  let hashes: Promise<Set<string>> | null = null;
+  return async (c, next) => {
+    const token = bearer(c.req.header('authorization'));
+    if (!token) return unauthorized(c, 'missing bearer runner token');
+    hashes ??= Promise.all(auth.runnerTokens.filter((t) => t.length > 0).map(sha256Hex)).then((h) => new Set(h));
+    if ((await hashes).has(await sha256Hex(token))) return next();
+    if (await store.tenantForKey(token)) return apiError(c, 403, 'forbidden', 'client API keys cannot use the runner API');
+    return unauthorized(c, 'invalid runner token');
+  };
+}

@@ -1,0 +1,91 @@
+// The Node entry (`npm start`): SQLite file under DMS_DATA_DIR (WAL, migrations applied), the
+// gateway on PORT, a periodic lease sweep, and one in-process runner when an executor exists.
+import { serve } from '@hono/node-server';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openBetterSqlite } from '../db/better-sqlite-db.js';
+import { createJobStore, type JobStore } from '../db/job-store.js';
+import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
+import { LocalStoreSource } from '../gpu-runner/local-store-source.js';
+import { RunnerLoop } from '../gpu-runner/runner-loop.js';
+import { createApp } from './app.js';
+import { loadModelCatalog } from './model-catalog.js';
+
+const LOCAL_TENANT = 'local';
+
+const env = process.env;
+const num = (name: string, fallback: number): number => {
+  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${env[name]}"`);
+  return value;
+};
+
+/** Makes sure a client key exists: DMS_API_KEY if set, else a new one printed once. */
+async function ensureClientKey(store: JobStore): Promise<void> {
+  await store.ensureTenant(LOCAL_TENANT, 'local');
+  if (env.DMS_API_KEY) {
+    await store.addApiKey(LOCAL_TENANT, env.DMS_API_KEY, 'DMS_API_KEY');
+    return;
+  }
+  if ((await store.countApiKeys()) > 0) {
+    console.log('API keys exist in this data dir (shown once when created); set DMS_API_KEY to add a known key');
+    return;
+  }
+  const key = await store.createApiKey(LOCAL_TENANT, 'created at first start');
+  console.log(`created API key (shown only now, only its hash is stored): ${key}`);
+}
+
+async function main(): Promise<void> {
+  const port = num('PORT', 8787);
+  const dataDir = resolve(env.DMS_DATA_DIR || './data');
+  mkdirSync(dataDir, { recursive: true });
+  const sqlDb = openBetterSqlite(join(dataDir, 'dms.sqlite'));
+  const store = createJobStore(sqlDb, {
+    pricePerRunnerHour: num('DMS_PRICE_PER_RUNNER_HOUR', 2.0),
+    maxAttempts: num('DMS_MAX_ATTEMPTS', 3),
+    leaseMs: num('DMS_LEASE_SECONDS', 60) * 1000,
+  });
+  await ensureClientKey(store);
+  const runnerTokens = env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [];
+  if (runnerTokens.length === 0) console.log('remote runner API disabled: set DMS_RUNNER_TOKEN to enable /v1/runner');
+
+  const models = await loadModelCatalog(resolve(env.DMS_MODELS_DIR || './models'), env.DMS_DEFAULT_MODEL);
+  const describe = (m: (typeof models.models)[number]) =>
+    `${m.name} (context ${m.contextLength}; methods ${m.methods.join(', ')}${m.dmsRatios.length ? `; DMS ratios ${m.dmsRatios.join(', ')}` : ''})`;
+  console.log(`models: ${models.models.map(describe).join('; ') || 'none found'}`);
+
+  const app = createApp({ store, models, auth: { runnerTokens } });
+  const sweepTimer = setInterval(() => void store.sweep().catch((e) => console.error('sweep failed', e)), num('DMS_SWEEP_SECONDS', 15) * 1000);
+
+  // Construction point of the in-process runner's executor (the engine executor, issue 3).
+  const executor = await createDefaultExecutor();
+  let runner: RunnerLoop | null = null;
+  if (executor) {
+    runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${process.pid}` });
+    runner.start();
+  } else {
+    console.log('no executor available yet: no in-process runner started, jobs wait in the queue');
+  }
+
+  const server = serve({ fetch: app.fetch, port }, (info) => {
+    console.log(`dms-batch gateway listening on http://localhost:${info.port} (data: ${dataDir})`);
+  });
+
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    clearInterval(sweepTimer);
+    await runner?.stop();
+    server.close();
+    sqlDb.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,96 @@
+// The OpenAPI 3.1 document served at GET /openapi.json: components come from the zod schemas in
+// protocol/ (z.toJSONSchema over the registry), paths from the route table below.
+import { z } from 'zod';
+import { apiSchemas } from '../protocol/index.js';
+
+type Route = {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  auth: 'client' | 'runner' | 'none';
+  body?: string;
+  ok: { status: number; schema?: string; contentType?: string; description?: string };
+  errors: number[];
+};
+
+const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+const ROUTES: Route[] = [
+  { method: 'post', path: '/v1/jobs', summary: 'Submit a batch job (honours Idempotency-Key)', auth: 'client', body: 'SubmitJob', ok: { status: 201, schema: 'Job' }, errors: [400, 401, 409, 413] },
+  { method: 'get', path: '/v1/jobs', summary: "The caller's jobs, newest first (?limit=&after=)", auth: 'client', ok: { status: 200, schema: 'JobList' }, errors: [400, 401] },
+  { method: 'get', path: '/v1/jobs/{id}', summary: 'A job with live request counts and usage totals', auth: 'client', ok: { status: 200, schema: 'Job' }, errors: [401, 404] },
+  { method: 'get', path: '/v1/jobs/{id}/results', summary: 'Finished requests as NDJSON, one RequestResult per line', auth: 'client', ok: { status: 200, schema: 'RequestResult', contentType: 'application/x-ndjson' }, errors: [401, 404] },
+  { method: 'post', path: '/v1/jobs/{id}/cancel', summary: 'Cancel queued and running work; finished results are kept', auth: 'client', ok: { status: 200, schema: 'Job' }, errors: [401, 404, 409] },
+  { method: 'get', path: '/v1/models', summary: 'Models, methods and DMS ratios this gateway serves', auth: 'client', ok: { status: 200, schema: 'ModelCatalog' }, errors: [401] },
+  { method: 'post', path: '/v1/runner/claim', summary: 'Lease the oldest claimable job (204 when none)', auth: 'runner', body: 'ClaimBody', ok: { status: 200, schema: 'ClaimResponse' }, errors: [400, 401, 403] },
+  { method: 'post', path: '/v1/runner/jobs/{id}/heartbeat', summary: 'Extend the lease; reports cancellation', auth: 'runner', body: 'LeaseBody', ok: { status: 200, schema: 'HeartbeatResponse' }, errors: [400, 401, 403, 409] },
+  { method: 'post', path: '/v1/runner/jobs/{id}/results', summary: 'Write finished requests (idempotent per custom_id)', auth: 'runner', body: 'WriteResultsBody', ok: { status: 200, schema: 'WriteResultsResponse' }, errors: [400, 401, 403, 409, 413] },
+  { method: 'post', path: '/v1/runner/jobs/{id}/complete', summary: 'Finish the job', auth: 'runner', body: 'LeaseBody', ok: { status: 200, schema: 'FinishResponse' }, errors: [400, 401, 403, 409] },
+  { method: 'post', path: '/v1/runner/jobs/{id}/fail', summary: 'Fail the job with a reason', auth: 'runner', body: 'FailBody', ok: { status: 200, schema: 'FinishResponse' }, errors: [400, 401, 403, 409] },
+  { method: 'post', path: '/v1/runner/jobs/{id}/release', summary: 'Give the job back to the queue (not counted as an attempt)', auth: 'runner', body: 'LeaseBody', ok: { status: 200, schema: 'FinishResponse' }, errors: [400, 401, 403, 409] },
+  { method: 'get', path: '/healthz', summary: 'Ready to accept jobs; models and recently seen runners with their backend', auth: 'none', ok: { status: 200, description: 'ready' }, errors: [503] },
+];
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'invalid request (the body names the field and the reason)',
+  401: 'missing or invalid bearer token',
+  403: 'a client key on the runner API',
+  404: 'unknown job (or another tenant’s)',
+  409: 'conflict (idempotency key reused, job already finished, or stale lease)',
+  413: 'body or request count over the limit',
+  503: 'not ready',
+};
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+
+function operation(r: Route): Record<string, unknown> {
+  const responses: Record<string, unknown> = {
+    [r.ok.status]: {
+      description: r.ok.description ?? r.summary,
+      ...(r.ok.schema ? { content: { [r.ok.contentType ?? 'application/json']: { schema: ref(r.ok.schema) } } } : {}),
+    },
+  };
+  for (const status of r.errors) {
+    responses[status] = { description: ERROR_TEXT[status], content: { 'application/json': { schema: ref('Error') } } };
+  }
+  return {
+    summary: r.summary,
+    ...(r.auth === 'none' ? { security: [] } : { security: [{ [r.auth === 'client' ? 'apiKey' : 'runnerToken']: [] }] }),
+    ...(r.path.includes('{id}') ? { parameters: [jobId] } : {}),
+    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(r.body) } } } } : {}),
+    responses,
+  };
+}
+
+let cached: Record<string, unknown> | null = null;
+
+/** Builds (once) the OpenAPI document from the protocol's registered schemas. */
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  const { schemas } = z.toJSONSchema(apiSchemas, { uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
+  const components: Record<string, unknown> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { $schema: _s, $id: _i, ...rest } = schema as Record<string, unknown>;
+    components[id] = rest;
+  }
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) (paths[r.path] ??= {})[r.method] = operation(r);
+  cached = {
+    openapi: '3.1.0',
+    info: { title: 'dms-batch', version: '0.1.0', description: 'Batch reasoning jobs on DMS-compressed KV caches' },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'client API key (one tenant)' },
+        runnerToken: { type: 'http', scheme: 'bearer', description: 'runner token (DMS_RUNNER_TOKEN)' },
+      },
+    },
+    paths,
+  };
+  return cached;
+}
+
+/** The component names every route refers to, for tests: each must exist in the document. */
+export function referencedSchemas(): string[] {
+  return [...new Set(ROUTES.flatMap((r) => [r.body, r.ok.schema].filter((s): s is string => !!s)).concat('Error'))];
+}
