@@ -1,0 +1,77 @@
+// Decode attention over one compacted cache row in plain TypedArray loops: the G query heads of a
+// KV group read each slot once, so the slots visited are exactly the KV token reads we account.
+import type { CacheRow } from './paged-cache.js';
+
+let scratch = new Float32Array(1024);
+
+/**
+ * softmax(q k^T * scale) v for the G queries (G*D floats at q[qOff..]) of one KV group over a row.
+ * slots: the slot indices to read (n of them), or null to read slots 0..row.length-1.
+ * Writes G*D floats to out[outOff..]; when weights is given, writes each read slot's attention weight
+ * averaged over the group (weights[i] for the i-th slot read). Returns the number of slots read.
+ */
+export function attendRow(
+  row: CacheRow,
+  q: Float32Array,
+  qOff: number,
+  G: number,
+  scale: number,
+  out: Float32Array,
+  outOff: number,
+  slots: Int32Array | null = null,
+  numSlots = -1,
+  weights: Float32Array | null = null,
+): number {
+  const pool = row.cache.pool;
+  const D = pool.headDim;
+  const P = pool.pageSize;
+  const n = slots ? numSlots : row.length;
+  if (scratch.length < G * n) scratch = new Float32Array(Math.max(G * n, scratch.length * 2));
+  const sc = scratch; // [G, n] scores, then probabilities
+  // Scores: one pass over the keys, all G queries at once.
+  for (let i = 0; i < n; i++) {
+    const s = slots ? slots[i] : i;
+    const page = row.pages[(s / P) | 0];
+    const keys = pool.keyChunk(page);
+    const ko = pool.pageOffset(page) + (s % P) * D;
+    for (let g = 0; g < G; g++) {
+      const qo = qOff + g * D;
+      let dot = 0;
+      for (let d = 0; d < D; d++) dot += q[qo + d] * keys[ko + d];
+      sc[g * n + i] = dot * scale;
+    }
+  }
+  for (let g = 0; g < G; g++) {
+    const base = g * n;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) if (sc[base + i] > max) max = sc[base + i];
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp(sc[base + i] - max);
+      sc[base + i] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let i = 0; i < n; i++) sc[base + i] *= inv;
+  }
+  out.fill(0, outOff, outOff + G * D);
+  for (let i = 0; i < n; i++) {
+    const s = slots ? slots[i] : i;
+    const page = row.pages[(s / P) | 0];
+    const vals = pool.valueChunk(page);
+    const vo = pool.pageOffset(page) + (s % P) * D;
+    for (let g = 0; g < G; g++) {
+      const p = sc[g * n + i];
+      const oo = outOff + g * D;
+      for (let d = 0; d < D; d++) out[oo + d] += p * vals[vo + d];
+    }
+  }
+  if (weights) {
+    for (let i = 0; i < n; i++) {
+      let w = 0;
+      for (let g = 0; g < G; g++) w += sc[g * n + i];
+      weights[i] = w / G;
+    }
+  }
+  return n;
+}

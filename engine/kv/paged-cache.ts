@@ -1,0 +1,230 @@
+// The paged KV cache: one row per (sequence, layer, KV head), each a dense list of slots with its own
+// page table and length; append, overwrite and remove slots, fork a sequence into threads, free it.
+import type { PagePool } from './page-pool.js';
+
+/** One (sequence, layer, KV head) row: slot s lives in page pages[s / P] at index s % P. */
+export class CacheRow {
+  /** Page ids in slot order. */
+  readonly pages: number[] = [];
+  /** Slots in use (0..length-1 are dense). */
+  length = 0;
+  /** Token position held by each slot. */
+  positions = new Int32Array(16);
+  /** Per-page element-wise key min then max (2*D floats per page), kept when the cache tracks bounds (Quest). */
+  keyBounds: Float32Array | null = null;
+  /** State owned by the eviction policy (ring buffer, scores...). */
+  policyState: unknown = null;
+
+  constructor(readonly cache: PagedCache, readonly id: number) {
+    if (cache.trackKeyBounds) this.keyBounds = new Float32Array(0);
+  }
+
+  /** Whether appending one token needs a fresh page. */
+  get needsPage(): boolean {
+    return this.length === this.pages.length * this.cache.pool.pageSize;
+  }
+
+  /** Appends a token's key/value (D floats each, at the given offsets); returns its slot. */
+  append(k: Float32Array, kOff: number, v: Float32Array, vOff: number, position: number): number {
+    const pool = this.cache.pool;
+    if (this.needsPage) {
+      this.pages.push(pool.allocate(this.id));
+      if (this.keyBounds) this.growBounds();
+    }
+    const slot = this.length++;
+    if (slot >= this.positions.length) {
+      const next = new Int32Array(this.positions.length * 2);
+      next.set(this.positions);
+      this.positions = next;
+    }
+    this.write(slot, k, kOff, v, vOff, position);
+    return slot;
+  }
+
+  /** Replaces the token in a slot (DMS slot reuse); the length is unchanged. */
+  overwrite(slot: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, position: number): void {
+    if (slot < 0 || slot >= this.length) throw new Error(`cache row ${this.id}: overwrite of slot ${slot} outside length ${this.length}`);
+    this.write(slot, k, kOff, v, vOff, position);
+  }
+
+  /**
+   * Drops a slot by moving the last slot into it; frees the tail page when it empties.
+   * Returns the old index of the moved slot (length-1 before the call) so policies can mirror the move.
+   */
+  remove(slot: number): number {
+    if (slot < 0 || slot >= this.length) throw new Error(`cache row ${this.id}: remove of slot ${slot} outside length ${this.length}`);
+    const last = this.length - 1;
+    if (slot !== last) this.copySlot(last, slot);
+    this.length = last;
+    const P = this.cache.pool.pageSize;
+    if (this.pages.length > Math.ceil(this.length / P)) this.cache.pool.free(this.pages.pop()!);
+    return last;
+  }
+
+  /** Releases every page. */
+  clear(): void {
+    for (const p of this.pages) this.cache.pool.free(p);
+    this.pages.length = 0;
+    this.length = 0;
+    if (this.keyBounds) this.keyBounds = new Float32Array(0);
+  }
+
+  private write(slot: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, position: number): void {
+    const pool = this.cache.pool;
+    const D = pool.headDim;
+    const page = this.pages[(slot / pool.pageSize) | 0];
+    const off = pool.pageOffset(page) + (slot % pool.pageSize) * D;
+    pool.keyChunk(page).set(k.subarray(kOff, kOff + D), off);
+    pool.valueChunk(page).set(v.subarray(vOff, vOff + D), off);
+    this.positions[slot] = position;
+    if (this.keyBounds) {
+      // Bounds only widen (an overwrite or removal leaves them conservative, never wrong for Quest's upper bound).
+      const b = ((slot / pool.pageSize) | 0) * 2 * D;
+      for (let d = 0; d < D; d++) {
+        const x = k[kOff + d];
+        if (x < this.keyBounds[b + d]) this.keyBounds[b + d] = x;
+        if (x > this.keyBounds[b + D + d]) this.keyBounds[b + D + d] = x;
+      }
+    }
+  }
+
+  private copySlot(from: number, to: number): void {
+    const pool = this.cache.pool;
+    const D = pool.headDim;
+    const pf = this.pages[(from / pool.pageSize) | 0];
+    const of = pool.pageOffset(pf) + (from % pool.pageSize) * D;
+    this.write(to, pool.keyChunk(pf), of, pool.valueChunk(pf), of, this.positions[from]);
+  }
+
+  private growBounds(): void {
+    const D = this.cache.pool.headDim;
+    const next = new Float32Array(this.pages.length * 2 * D);
+    next.set(this.keyBounds!);
+    const b = (this.pages.length - 1) * 2 * D;
+    next.fill(Infinity, b, b + D);
+    next.fill(-Infinity, b + D, b + 2 * D);
+    this.keyBounds = next;
+  }
+
+  /** Copies this row's slots, positions and bounds into an empty row (fork). */
+  copyInto(dst: CacheRow): void {
+    const pool = this.cache.pool;
+    for (const page of this.pages) {
+      const np = pool.allocate(dst.id);
+      pool.keyChunk(np).set(pool.keyChunk(page).subarray(pool.pageOffset(page), pool.pageOffset(page) + pool.pageFloats), pool.pageOffset(np));
+      pool.valueChunk(np).set(pool.valueChunk(page).subarray(pool.pageOffset(page), pool.pageOffset(page) + pool.pageFloats), pool.pageOffset(np));
+      dst.pages.push(np);
+    }
+    dst.length = this.length;
+    dst.positions = this.positions.slice();
+    if (this.keyBounds) dst.keyBounds = this.keyBounds.slice();
+  }
+}
+
+export interface CacheShape {
+  numLayers: number;
+  numKvHeads: number;
+}
+
+/** All rows of all live sequences over one page pool. */
+export class PagedCache {
+  private readonly seqs = new Map<number, CacheRow[]>();
+  private nextSeq = 0;
+  private nextRow = 0;
+
+  constructor(readonly pool: PagePool, readonly shape: CacheShape, readonly trackKeyBounds = false) {}
+
+  /** Rows per sequence: layers x KV heads. */
+  get rowsPerSequence(): number {
+    return this.shape.numLayers * this.shape.numKvHeads;
+  }
+
+  /** Creates a sequence with empty rows; returns its id. */
+  addSequence(): number {
+    const id = this.nextSeq++;
+    this.seqs.set(id, Array.from({ length: this.rowsPerSequence }, () => new CacheRow(this, this.nextRow++)));
+    return id;
+  }
+
+  /** The row of (sequence, layer, KV head). */
+  row(seq: number, layer: number, head: number): CacheRow {
+    return this.rows(seq)[layer * this.shape.numKvHeads + head];
+  }
+
+  /** All rows of a sequence, layer-major. */
+  rows(seq: number): CacheRow[] {
+    const rows = this.seqs.get(seq);
+    if (!rows) throw new Error(`paged cache: unknown sequence ${seq}`);
+    return rows;
+  }
+
+  has(seq: number): boolean {
+    return this.seqs.has(seq);
+  }
+
+  /** Pages a sequence needs at most for one more token (every row that would append onto a full page). */
+  pagesForNextToken(seq: number): number {
+    let n = 0;
+    for (const r of this.rows(seq)) if (r.needsPage) n++;
+    return n;
+  }
+
+  /** Pages a sequence needs at most to take n more tokens (every row appending). */
+  pagesNeeded(seq: number, n: number): number {
+    const P = this.pool.pageSize;
+    let pages = 0;
+    for (const r of this.rows(seq)) pages += Math.max(0, Math.ceil((r.length + n) / P) - r.pages.length);
+    return pages;
+  }
+
+  /** Pages a sequence holds. */
+  pagesHeld(seq: number): number {
+    let n = 0;
+    for (const r of this.rows(seq)) n += r.pages.length;
+    return n;
+  }
+
+  /** Cached token slots of a sequence (all layers and heads). */
+  tokensHeld(seq: number): number {
+    let n = 0;
+    for (const r of this.rows(seq)) n += r.length;
+    return n;
+  }
+
+  /** A new sequence holding a copy of `seq`'s cache; cloneState copies each row's policy state. */
+  fork(seq: number, cloneState: (s: unknown) => unknown): number {
+    const src = this.rows(seq);
+    const id = this.addSequence();
+    this.rows(id).forEach((dst, i) => {
+      src[i].copyInto(dst);
+      dst.policyState = cloneState(src[i].policyState);
+    });
+    return id;
+  }
+
+  /** Frees a sequence and returns its pages to the pool. */
+  freeSequence(seq: number): void {
+    for (const r of this.rows(seq)) r.clear();
+    this.seqs.delete(seq);
+  }
+
+  /** Pool invariants plus: every row page is owned by that row exactly once, and used pages match the rows. */
+  checkIntegrity(): void {
+    this.pool.checkIntegrity();
+    const seen = new Set<number>();
+    let pages = 0;
+    const P = this.pool.pageSize;
+    for (const rows of this.seqs.values()) {
+      for (const r of rows) {
+        if (r.pages.length !== Math.ceil(r.length / P)) throw new Error(`paged cache: row ${r.id} holds ${r.pages.length} pages for ${r.length} slots`);
+        for (const p of r.pages) {
+          if (seen.has(p)) throw new Error(`paged cache: page ${p} owned twice`);
+          if (this.pool.ownerOf(p) !== r.id) throw new Error(`paged cache: page ${p} in row ${r.id} is owned by ${this.pool.ownerOf(p)}`);
+          seen.add(p);
+          pages++;
+        }
+      }
+    }
+    if (pages !== this.pool.numUsed) throw new Error(`paged cache: rows hold ${pages} pages but the pool has ${this.pool.numUsed} in use`);
+  }
+}
