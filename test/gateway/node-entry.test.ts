@@ -1,0 +1,93 @@
+// Starts gateway/node.ts as a child process on a free port with a temp DMS_DATA_DIR: /healthz,
+// the printed-once API key, a job submission, and the job surviving a restart of the process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'dms-node-'));
+const children: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the gateway; resolves with its output once it listens. */
+function start(port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['gateway/node.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), DMS_DATA_DIR: join(dir, 'data'), DMS_MODELS_DIR: join(dir, 'models'), DMS_API_KEY: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 45_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk;
+      if (out.includes('listening on')) {
+        clearTimeout(timer);
+        resolve({ child, output: () => out });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${out}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('npm start (gateway/node.ts)', () => {
+  it('serves /healthz, accepts a job with the printed key, and keeps it across a restart', async () => {
+    mkdirSync(join(dir, 'models/reasoner-base'), { recursive: true });
+    writeFileSync(join(dir, 'models/reasoner-base/config.json'), JSON.stringify({ max_position_embeddings: 512 }));
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+
+    const first = await start(port);
+    const key = /created API key .*: (dms_\S+)/.exec(first.output())?.[1];
+    expect(key).toBeDefined();
+    expect(first.output()).toMatch(/no executor available yet/);
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect((await health.json()).models).toEqual(['reasoner']);
+
+    const submit = await fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ requests: [{ custom_id: 'a', prompt: 'Q:1+1=', params: { max_tokens: 32, compression: { method: 'tova', ratio: 2 } } }] }),
+    });
+    expect(submit.status).toBe(201);
+    const job = await submit.json();
+    expect(job.status).toBe('queued');
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await start(port);
+    expect(second.output()).not.toMatch(/created API key/);
+    const again = await fetch(`${base}/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(again.status).toBe(200);
+    expect((await again.json()).status).toBe('queued');
+    expect(await stop(second.child)).toBe(0);
+  });
+});
