@@ -22,17 +22,15 @@ export function createReadOps({ db, maxBoundParams }: SqlDb, cfg: StoreConfig) {
     return row;
   }
 
-  return {
-    /** Internal: the view of any job (tenantId null) or of a tenant's job. */
-    async viewJob(tenantId: string | null, jobId: string): Promise<Job | null> {
-      const row = await jobRow(tenantId, jobId);
-      return row ? (await views([row]))[0] : null;
-    },
+  /** The view of any job (tenantId null, internal use) or of a tenant's job. */
+  async function viewJob(tenantId: string | null, jobId: string): Promise<Job | null> {
+    const row = await jobRow(tenantId, jobId);
+    return row ? (await views([row]))[0] : null;
+  }
 
-    async getJob(tenantId: string, jobId: string): Promise<Job | null> {
-      const row = await jobRow(tenantId, jobId);
-      return row ? (await views([row]))[0] : null;
-    },
+  return {
+    viewJob,
+    getJob: (tenantId: string, jobId: string) => viewJob(tenantId, jobId),
 
     async listJobs(tenantId: string, opts: { limit: number; after?: string }): Promise<{ jobs: Job[]; hasMore: boolean }> {
       let beforeSeq: number | undefined;

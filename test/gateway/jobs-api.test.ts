@@ -83,6 +83,13 @@ describe('job lifecycle', () => {
     expect(res.lines.map((l) => l.answer)).toEqual(all.map((r) => r.answer));
   });
 
+  it('accepts a job of exactly 10,000 requests (the default limit) and claims it whole', async () => {
+    const sub = await h.submit({ ...jobBody(10_000), defaults: { max_tokens: 64 } });
+    expect(sub.status).toBe(201);
+    expect(sub.body.request_counts.queued).toBe(10_000);
+    expect((await h.runner('/claim', { runner_id: 'gpu-1' })).body.requests).toHaveLength(10_000);
+  });
+
   it('lists the caller’s jobs newest first with cursor pagination', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await h.submit(jobBody(1))).body.id);
