@@ -1,5 +1,6 @@
 // Decode attention over one compacted cache row in plain TypedArray loops: the G query heads of a
 // KV group read each slot once, so the slots visited are exactly the KV token reads we account.
+import { kernelsFor } from './attention-kernels.js';
 import type { CacheRow } from './paged-cache.js';
 
 let scratch = new Float32Array(1024);
@@ -28,42 +29,36 @@ export function attendRow(
   const n = slots ? numSlots : row.length;
   if (scratch.length < G * n) scratch = new Float32Array(Math.max(G * n, scratch.length * 2));
   const sc = scratch; // [G, n] scores, then probabilities
-  // Scores: one pass over the keys, all G queries at once.
-  for (let i = 0; i < n; i++) {
-    const s = slots ? slots[i] : i;
-    const page = row.pages[(s / P) | 0];
-    const keys = pool.keyChunk(page);
-    const ko = pool.pageOffset(page) + (s % P) * D;
-    for (let g = 0; g < G; g++) {
-      const qo = qOff + g * D;
-      let dot = 0;
-      for (let d = 0; d < D; d++) dot += q[qo + d] * keys[ko + d];
-      sc[g * n + i] = dot * scale;
-    }
-  }
-  for (let g = 0; g < G; g++) {
-    const base = g * n;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) if (sc[base + i] > max) max = sc[base + i];
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const e = Math.exp(sc[base + i] - max);
-      sc[base + i] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let i = 0; i < n; i++) sc[base + i] *= inv;
-  }
+  const pages = row.pages;
+  const { score, value, groupBlock } = kernelsFor(D, G);
   out.fill(0, outOff, outOff + G * D);
-  for (let i = 0; i < n; i++) {
-    const s = slots ? slots[i] : i;
-    const page = row.pages[(s / P) | 0];
-    const vals = pool.valueChunk(page);
-    const vo = pool.pageOffset(page) + (s % P) * D;
-    for (let g = 0; g < G; g++) {
-      const p = sc[g * n + i];
-      const oo = outOff + g * D;
-      for (let d = 0; d < D; d++) out[oo + d] += p * vals[vo + d];
+  if (slots === null) {
+    for (let g0 = 0; g0 < G; g0 += groupBlock) score(q, qOff + g0 * D, pool, pages, n, sc, g0 * n, scale);
+    for (let g = 0; g < G; g++) softmaxInPlace(sc, g * n, n);
+    for (let g0 = 0; g0 < G; g0 += groupBlock) value(pool, pages, n, sc, g0 * n, out, outOff + g0 * D);
+  } else {
+    // Selected slots (Quest): plain loops, slot by slot.
+    for (let i = 0; i < n; i++) {
+      const s = slots[i];
+      const page = pages[(s / P) | 0];
+      const keys = pool.keyChunk(page);
+      const ko = pool.pageOffset(page) + (s % P) * D;
+      for (let g = 0; g < G; g++) {
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += q[qOff + g * D + d] * keys[ko + d];
+        sc[g * n + i] = dot * scale;
+      }
+    }
+    for (let g = 0; g < G; g++) softmaxInPlace(sc, g * n, n);
+    for (let i = 0; i < n; i++) {
+      const s = slots[i];
+      const page = pages[(s / P) | 0];
+      const vals = pool.valueChunk(page);
+      const vo = pool.pageOffset(page) + (s % P) * D;
+      for (let g = 0; g < G; g++) {
+        const p = sc[g * n + i];
+        for (let d = 0; d < D; d++) out[outOff + g * D + d] += p * vals[vo + d];
+      }
     }
   }
   if (weights) {
@@ -74,4 +69,17 @@ export function attendRow(
     }
   }
   return n;
+}
+
+function softmaxInPlace(sc: Float32Array, base: number, n: number): void {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (sc[base + i] > max) max = sc[base + i];
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(sc[base + i] - max);
+    sc[base + i] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let i = 0; i < n; i++) sc[base + i] *= inv;
 }

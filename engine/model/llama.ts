@@ -34,7 +34,7 @@ function swapLast(t: tf.Tensor): tf.Tensor {
  * a @ b (2-D or same-rank batched) whose gradient also avoids matMul's transpose flags: tfjs's own
  * gradient uses them, and on wasm a flagged matMul is up to 8x slower than transpose + matMul.
  */
-export const mm = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
+const mmWithGrad = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const a = inputs[0] as tf.Tensor;
   const b = inputs[1] as tf.Tensor;
   const save = inputs[2] as tf.GradSaveFunc;
@@ -44,6 +44,11 @@ export const mm = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) 
     gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
   };
 }) as <T extends tf.Tensor>(a: T, b: tf.Tensor) => T;
+
+/** Matrix product: the custom-gradient version while a gradient tape records, plain matMul otherwise. */
+export function mm<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
+  return tf.engine().isTapeOn() ? mmWithGrad(a, b) : (tf.matMul(a, b) as unknown as T);
+}
 
 /** x[N, in] @ W[in, out] (+ b): the 2-D fast path. */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null = null): tf.Tensor2D {

@@ -1,10 +1,12 @@
-// Runs the model over a flat list of new tokens (prefill chunks and decode steps alike): projections
-// and MLP as 2-D tfjs matMuls, attention per (sequence, layer, KV head) row over the paged cache in JS.
+// Runs the model over a flat list of new tokens (prefill chunks and decode steps alike): the four
+// matrix products per layer as 2-D tfjs matMuls, everything else (norms, RoPE, attention over the
+// paged cache per (sequence, layer, KV head) row) in plain JS: few backend calls per step.
 import * as tf from '@tensorflow/tfjs';
 import { attendRow } from '../kv/attention.js';
 import type { PagedCache } from '../kv/paged-cache.js';
-import { finishLayer, lmLogits, projectQkv } from '../model/llama.js';
 import { ropeTables } from '../model/rope.js';
+import { FusedWeights, matmulRows, rmsNormRows } from './fused-weights.js';
+import { splitQkv } from './qkv-post.js';
 import type { LlamaParams } from '../model/weights.js';
 import type { KvPolicy } from '../policies/kv-policy.js';
 
@@ -32,7 +34,11 @@ export class ModelRunner {
   private slotScratch = new Int32Array(256);
   private weightScratch = new Float32Array(256);
 
-  constructor(readonly params: LlamaParams, readonly cache: PagedCache) {}
+  private readonly fused: FusedWeights;
+
+  constructor(readonly params: LlamaParams, readonly cache: PagedCache) {
+    this.fused = new FusedWeights(params);
+  }
 
   /** A new empty sequence governed by `policy`. */
   addSequence(policy: KvPolicy): number {
@@ -66,7 +72,7 @@ export class ModelRunner {
   /** Feeds the items through every layer, updating the cache; returns the wanted logits and the reads. */
   run(items: StepItem[]): StepOutput {
     const cfg = this.params.config;
-    const { numHeads: H, numKvHeads: K, headDim: D, vocabSize: V } = cfg;
+    const { numHeads: H, numKvHeads: K, headDim: D, hiddenSize: d, intermediateSize: I, vocabSize: V } = cfg;
     const G = H / K;
     const N = items.length;
     const scale = 1 / Math.sqrt(D);
@@ -74,48 +80,76 @@ export class ModelRunner {
     const rope = ropeTables(cfg, items.map((it) => it.position));
     const policies = items.map((it) => this.policyOf(it.seq));
     const wanted = items.flatMap((it, i) => (it.wantLogits ? [i] : []));
-    const logits = tf.tidy(() => {
-      const cos = tf.tensor2d(rope.cos, [N, rope.rot]);
-      const sin = tf.tensor2d(rope.sin, [N, rope.rot]);
-      let x = tf.gather(this.params.embed, tf.tensor1d(items.map((it) => it.token), 'int32')) as tf.Tensor2D; // [N, d]
-      this.params.layers.forEach((p, l) => {
-        const { q, k, v, dmsLogit } = projectQkv(cfg, p, x, cos, sin);
-        const qa = q.dataSync() as Float32Array; // [N, H, D]
-        const ka = k.dataSync() as Float32Array; // [N, K, D]
-        const va = v.dataSync() as Float32Array; // [N, K, D]
-        const la = dmsLogit ? (dmsLogit.dataSync() as Float32Array) : null; // [N, K]
-        const attn = new Float32Array(N * H * D); // [N, H*D]
-        for (let i = 0; i < N; i++) {
-          const it = items[i];
-          const policy = policies[i];
-          for (let h = 0; h < K; h++) {
-            const row = this.cache.row(it.seq, l, h);
-            const kvOff = (i * K + h) * D;
-            policy.insert(row, { position: it.position, k: ka, kOff: kvOff, v: va, vOff: kvOff, dmsLogit: la ? la[i * K + h] : NaN });
-            const qOff = (i * H + h * G) * D;
-            let slots: Int32Array | null = null;
-            let n = row.length;
-            if (policy.selectSlots) {
-              if (this.slotScratch.length < row.length) this.slotScratch = new Int32Array(row.length * 2);
-              const chosen = policy.selectSlots(row, qa, qOff, G, this.slotScratch);
-              if (chosen >= 0) { slots = this.slotScratch; n = chosen; }
-            }
-            let weights: Float32Array | null = null;
-            if (policy.needsAttention) {
-              if (this.weightScratch.length < n) this.weightScratch = new Float32Array(n * 2);
-              weights = this.weightScratch;
-            }
-            reads[i] += attendRow(row, qa, qOff, G, scale, attn, qOff, slots, n, weights);
-            if (weights) policy.observe?.(row, weights, slots, n, it.position);
+    const x = embedRows(this.params.embed, items.map((it) => it.token)); // [N, d]
+    const qa = new Float32Array(N * H * D); // [N, H, D]
+    const ka = new Float32Array(N * K * D); // [N, K, D]
+    const va = new Float32Array(N * K * D); // [N, K, D]
+    const la = new Float32Array(N * K).fill(NaN); // [N, K] DMS logits
+    const attn = new Float32Array(N * H * D); // [N, H*D]
+    this.fused.layers.forEach((f, l) => {
+      const y = matmulRows(rmsNormRows(x, N, d, cfg.rmsNormEps), N, f.qkvd); // [N, (H+2K)*D (+K)]
+      splitQkv(cfg, f, y, N, rope.cos, rope.sin, rope.rot, qa, ka, va, la);
+      for (let i = 0; i < N; i++) {
+        const it = items[i];
+        const policy = policies[i];
+        for (let h = 0; h < K; h++) {
+          const row = this.cache.row(it.seq, l, h);
+          const kvOff = (i * K + h) * D;
+          policy.insert(row, { position: it.position, k: ka, kOff: kvOff, v: va, vOff: kvOff, dmsLogit: la[i * K + h] });
+          const qOff = (i * H + h * G) * D;
+          let slots: Int32Array | null = null;
+          let n = row.length;
+          if (policy.selectSlots) {
+            if (this.slotScratch.length < row.length) this.slotScratch = new Int32Array(row.length * 2);
+            const chosen = policy.selectSlots(row, qa, qOff, G, this.slotScratch);
+            if (chosen >= 0) { slots = this.slotScratch; n = chosen; }
           }
+          let weights: Float32Array | null = null;
+          if (policy.needsAttention) {
+            if (this.weightScratch.length < n) this.weightScratch = new Float32Array(n * 2);
+            weights = this.weightScratch;
+          }
+          reads[i] += attendRow(row, qa, qOff, G, scale, attn, qOff, slots, n, weights);
+          if (weights) policy.observe?.(row, weights, slots, n, it.position);
         }
-        x = finishLayer(cfg, p, x, tf.tensor2d(attn, [N, H * D]));
-      });
-      if (wanted.length === 0) return new Float32Array(0);
-      const xs = wanted.length === N ? x : tf.gather(x, tf.tensor1d(wanted, 'int32'));
-      return lmLogits(this.params, xs as tf.Tensor2D).dataSync() as Float32Array; // [M, V]
+      }
+      addRows(x, matmulRows(attn, N, f.o), f.oBias, N, d);
+      const gu = matmulRows(rmsNormRows(x, N, d, cfg.rmsNormEps), N, f.gateUp); // [N, 2I]
+      const act = new Float32Array(N * I); // [N, I] silu(gate) * up
+      for (let r = 0; r < N; r++) {
+        for (let j = 0, o = r * 2 * I; j < I; j++) {
+          const g = gu[o + j];
+          act[r * I + j] = (g / (1 + Math.exp(-g))) * gu[o + I + j];
+        }
+      }
+      addRows(x, matmulRows(act, N, f.down), null, N, d);
     });
+    if (wanted.length === 0) return { logits: new Float32Array(0), reads };
+    const xs = new Float32Array(wanted.length * d);
+    wanted.forEach((i, r) => xs.set(x.subarray(i * d, (i + 1) * d), r * d));
+    const logits = matmulRows(rmsNormRows(xs, wanted.length, d, cfg.rmsNormEps), wanted.length, this.fused.lmHead); // [M, V]
     if (logits.length !== wanted.length * V) throw new Error('model runner: logits size mismatch');
     return { logits, reads };
   }
+
+  /** Frees the fused weight copies (the params stay with their owner). */
+  dispose(): void {
+    this.fused.dispose();
+  }
+}
+
+/** Embedding rows of the tokens [N, d] (manual dispose: tf.tidy would walk the returned array). */
+function embedRows(embed: tf.Tensor2D, tokens: number[]): Float32Array {
+  const ids = tf.tensor1d(tokens, 'int32');
+  const rows = tf.gather(embed, ids);
+  const out = rows.dataSync() as Float32Array;
+  ids.dispose();
+  rows.dispose();
+  return out;
+}
+
+/** x[N, d] += y[N, d] (+ bias[d]). */
+function addRows(x: Float32Array, y: Float32Array, bias: Float32Array | null, n: number, d: number): void {
+  for (let i = 0; i < n * d; i++) x[i] += y[i];
+  if (bias) for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) x[r * d + j] += bias[j];
 }

@@ -83,7 +83,7 @@ describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => 
     const a = runner.addSequence(new DmsPolicy(3));
     const b = runner.addSequence(new DmsPolicy(3));
     const la = runner.run(ids.map((token, t) => ({ seq: a, token, position: t, wantLogits: t === ids.length - 1 }))).logits;
-    let lb = new Float32Array(0);
+    let lb: Float32Array = new Float32Array(0);
     ids.forEach((token, t) => { lb = runner.run([{ seq: b, token, position: t, wantLogits: true }]).logits; });
     for (let i = 0; i < la.length; i++) expect(Math.abs(la[i] - lb[i])).toBeLessThan(1e-4);
     for (let r = 0; r < 4; r++) {
