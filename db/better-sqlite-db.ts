@@ -30,7 +30,8 @@ export function openBetterSqlite(path: string, options: { migrate?: boolean } = 
     db: db as unknown as SqliteDatabase,
     sqlite,
     maxBoundParams: 999,
-    batch: async (statements) => runAll(statements),
+    // BEGIN IMMEDIATE takes the write lock up front, so a batch never fails half-way on SQLITE_BUSY.
+    batch: async (statements) => runAll.immediate(statements),
     close: () => sqlite.close(),
   };
 }

@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   const executor = await createDefaultExecutor();
   let runner: RunnerLoop | null = null;
   if (executor) {
-    runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${process.pid}` });
+    const heartbeatMs = Math.min(10_000, store.config.leaseMs / 3);
+    runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${process.pid}`, heartbeatMs });
     runner.start();
   } else {
     console.log('no executor available yet: no in-process runner started, jobs wait in the queue');
