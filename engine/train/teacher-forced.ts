@@ -5,7 +5,7 @@ import type { Problem } from '../../tasks/index.js';
 import { forwardDense, type ForwardOptions } from '../model/llama.js';
 import type { LlamaParams } from '../model/weights.js';
 import { emptyStats, maskedCrossEntropy, summarize, tokenStats, type TokenStats } from './lm-loss.js';
-import { bucketize, collate, toExample } from './suite-data.js';
+import { bucketize, collate, PAD_ID, toExample, type Batch } from './suite-data.js';
 
 export interface TeacherForcedResult {
   loss: number;
@@ -17,13 +17,13 @@ export interface TeacherForcedResult {
 
 /**
  * Runs problems through forwardDense in token-budget batches (no gradients).
- * `options` may add an attention bias (e.g. the hard DMS mask) per batch.
+ * `options` (or a function of the batch) may add an attention bias, e.g. the hard DMS mask.
  */
 export function teacherForced(
   params: LlamaParams,
   problems: readonly Problem[],
   tokenBudget = 4096,
-  options: ForwardOptions = {},
+  options: ForwardOptions | ((batch: Batch) => ForwardOptions) = {},
 ): TeacherForcedResult {
   const all = emptyStats();
   const groups = new Map<string, TokenStats>();
@@ -34,7 +34,7 @@ export function teacherForced(
     const { B, T } = { B: batch.batchSize, T: batch.seqLen };
     const [loss, pred] = tf.tidy(() => {
       const ids = tf.tensor2d(batch.ids, [B, T], 'int32');
-      const { logits } = forwardDense(params, ids, options);
+      const { logits } = forwardDense(params, ids, typeof options === 'function' ? options(batch) : options);
       const l = maskedCrossEntropy(logits, tf.tensor2d(batch.targets, [B, T], 'int32'), tf.tensor2d(batch.mask, [B, T]));
       return [l.dataSync()[0], tf.argMax(logits, -1).dataSync()] as const;
     });
@@ -54,4 +54,14 @@ export function teacherForced(
   const out: Record<string, Record<string, number>> = {};
   for (const [k, s] of groups) out[k] = summarize(s);
   return { loss: numTargets ? lossSum / numTargets : NaN, numTargets, overall: summarize(all), groups: out };
+}
+
+/** Lengths of a batch's rows (index of the last non-padding input + 1). */
+export function rowLengths(batch: Batch): number[] {
+  const { batchSize: B, seqLen: T } = batch;
+  return Array.from({ length: B }, (_, b) => {
+    let n = 0;
+    for (let t = 0; t < T; t++) if (batch.ids[b * T + t] !== PAD_ID) n = t + 1;
+    return n;
+  });
 }
