@@ -33,6 +33,8 @@ export interface Timings {
   decodeMs: number;
   /** From arrival to the last thread's finish. */
   totalMs: number;
+  /** The request's share of engine compute (prefills + its threads' share of each decode step): runner time billed. */
+  computeMs: number;
 }
 
 export class RequestAccounting {
@@ -45,6 +47,8 @@ export class RequestAccounting {
   private retainedSum = 0;
   prefillMs = 0;
   decodeMs = 0;
+  /** The request's share of engine compute: its prefills plus, per decode step, step time x its threads / batch size. */
+  computeMs = 0;
   firstTokenAt: number | null = null;
   finishedAt: number | null = null;
 
@@ -89,6 +93,7 @@ export class RequestAccounting {
       prefillMs: this.prefillMs,
       decodeMs: this.decodeMs,
       totalMs: end - this.arrivedAt,
+      computeMs: this.computeMs,
     };
   }
 }
