@@ -11,18 +11,42 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.
 
 export type BetterSqliteDb = SqlDb & { sqlite: Database.Database; close(): void };
 
+/**
+ * Durability of a commit. In WAL mode NORMAL survives any crash of the process (SIGKILL included:
+ * a commit is in the WAL file once `COMMIT` returns) but may lose the last commits on power loss or
+ * an OS crash; FULL also fsyncs the WAL on every commit and survives those, at a cost per write.
+ */
+export type SynchronousMode = 'NORMAL' | 'FULL';
+
+export interface BetterSqliteOptions {
+  /** Apply db/migrations on open (default true). */
+  migrate?: boolean;
+  /** PRAGMA synchronous (default NORMAL, see SynchronousMode). */
+  synchronous?: SynchronousMode;
+  /**
+   * How long a statement waits for another connection's lock before SQLITE_BUSY (default 2000 ms).
+   * better-sqlite3 waits synchronously, so this also bounds how long one locked write stalls the process.
+   */
+  busyTimeoutMs?: number;
+}
+
+export const DEFAULT_BETTER_SQLITE_OPTIONS: Required<BetterSqliteOptions> = { migrate: true, synchronous: 'NORMAL', busyTimeoutMs: 2000 };
+
 /** The prepared form every Drizzle builder has internally; executing it synchronously is what
  *  lets a batch run inside better-sqlite3's (synchronous) transaction. */
 type SyncPrepared = { _prepare(): { execute(): { sync(): unknown } } };
 
 /** Opens (creating if needed) a SQLite database, migrates it, and returns the store handle. */
-export function openBetterSqlite(path: string, options: { migrate?: boolean } = {}): BetterSqliteDb {
+export function openBetterSqlite(path: string, options: BetterSqliteOptions = {}): BetterSqliteDb {
+  const opts = { ...DEFAULT_BETTER_SQLITE_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  if (opts.synchronous !== 'NORMAL' && opts.synchronous !== 'FULL') throw new Error(`synchronous must be NORMAL or FULL, got "${opts.synchronous}"`);
   const sqlite = new Database(path);
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`synchronous = ${opts.synchronous}`);
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema });
-  if (options.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  if (opts.migrate) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   const runAll = sqlite.transaction((statements: unknown[]) =>
     statements.map((s) => (s as SyncPrepared)._prepare().execute().sync()),
   );
@@ -34,4 +58,28 @@ export function openBetterSqlite(path: string, options: { migrate?: boolean } = 
     batch: async (statements) => runAll.immediate(statements),
     close: () => sqlite.close(),
   };
+}
+
+/** The settings a connection actually runs with, read back from SQLite (for logs and tests). */
+export function describeSqlite(sqlite: Database.Database): { journalMode: string; synchronous: SynchronousMode | string; busyTimeoutMs: number } {
+  const names: Record<number, string> = { 0: 'OFF', 1: 'NORMAL', 2: 'FULL', 3: 'EXTRA' };
+  return {
+    journalMode: String(sqlite.pragma('journal_mode', { simple: true })),
+    synchronous: names[Number(sqlite.pragma('synchronous', { simple: true }))] ?? 'unknown',
+    busyTimeoutMs: Number(sqlite.pragma('busy_timeout', { simple: true })),
+  };
+}
+
+export type IntegrityReport = { ok: boolean; problems: string[] };
+
+/**
+ * PRAGMA integrity_check (every page, index and constraint of the file) plus foreign_key_check.
+ * `ok` is true only when SQLite answers exactly "ok" and no row violates a foreign key.
+ */
+export function integrityCheck(sqlite: Database.Database): IntegrityReport {
+  const rows = sqlite.pragma('integrity_check') as Array<{ integrity_check: string }>;
+  const problems = rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
+  const fks = sqlite.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>;
+  for (const fk of fks) problems.push(`foreign key: ${fk.table} row ${fk.rowid} has no parent in ${fk.parent}`);
+  return { ok: problems.length === 0 && rows.length > 0, problems };
 }

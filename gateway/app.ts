@@ -2,14 +2,18 @@
 // OpenAPI routes onto one Hono app. No node: imports here; entries (node.ts, ...) inject the deps.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import type { JobStore } from '../db/job-store.js';
 import type { ModelCatalog } from '../protocol/index.js';
 import { type AuthConfig, type ClientEnv, clientAuth, runnerAuth } from './auth.js';
 import { apiError } from './http-errors.js';
 import { type Limits, resolveLimits } from './limits.js';
+import { defaultLogger, describeError, type Logger } from './log.js';
+import { rateLimit, TokenBuckets } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { runnerRoutes } from './routes/runner.js';
+import { storageFailure, storageUnavailable } from './storage-errors.js';
 
 export type AppDeps = {
   store: JobStore;
@@ -18,11 +22,22 @@ export type AppDeps = {
   /** Wall clock for responses (the store keeps its own for leases); defaults to Date.now. */
   clock?: () => number;
   limits?: Partial<Limits>;
+  /** Error log; the default never writes statement parameters (prompts) or secrets. */
+  log?: Logger;
+  /** Clock of the per-key rate limiter; defaults to a monotonic one. */
+  rateClock?: () => number;
 };
 
 export function createApp(deps: AppDeps) {
   const limits = resolveLimits(deps.limits);
   const clock = deps.clock ?? (() => Date.now());
+  const log = deps.log ?? defaultLogger;
+  const buckets = new TokenBuckets({
+    perSecond: limits.rateLimitPerSecond,
+    burst: limits.rateLimitBurst,
+    clock: deps.rateClock ?? (() => performance.now()),
+    maxBuckets: 10_000,
+  });
   const app = new Hono();
 
   app.use(
@@ -38,6 +53,7 @@ export function createApp(deps: AppDeps) {
 
   const client = new Hono<ClientEnv>();
   client.use('*', clientAuth(deps.store));
+  client.use('*', rateLimit(buckets));
   client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits }));
   client.get('/models', (c) => c.json(deps.models));
 
@@ -51,7 +67,13 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => apiError(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    console.error('unhandled error', error);
+    if (error instanceof HTTPException) return error.getResponse();
+    const failure = storageFailure(error);
+    if (failure) {
+      log.warn('storage unavailable', { method: c.req.method, path: c.req.path, kind: failure.kind, code: failure.code });
+      return storageUnavailable(c, failure);
+    }
+    log.error('unhandled error', { method: c.req.method, path: c.req.path, error: describeError(error, log.verbose) });
     return apiError(c, 500, 'internal', 'internal error');
   });
   return app;

@@ -3,16 +3,21 @@
 import type { MiddlewareHandler } from 'hono';
 import { sha256Hex } from '../db/ids.js';
 import type { JobStore } from '../db/job-store.js';
+import { constantTimeIncludes } from './constant-time.js';
 import { apiError } from './http-errors.js';
 
 /** Runner tokens the runner API accepts (raw secrets from the environment; hashed on first use). */
 export type AuthConfig = { runnerTokens: string[] };
 
-export type ClientEnv = { Variables: { tenantId: string } };
+/** Set by clientAuth: the caller's tenant, and `keyId` (SHA-256 of the key) for per-key limits. */
+export type ClientEnv = { Variables: { tenantId: string; keyId: string } };
+
+/** Longest bearer credential looked at; anything longer is refused before hashing. */
+const MAX_TOKEN_LENGTH = 512;
 
 function bearer(header: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match ? match[1] : null;
+  return match && match[1].length <= MAX_TOKEN_LENGTH ? match[1] : null;
 }
 
 const unauthorized = (c: Parameters<MiddlewareHandler>[0], message: string) => {
@@ -20,7 +25,11 @@ const unauthorized = (c: Parameters<MiddlewareHandler>[0], message: string) => {
   return apiError(c, 401, 'unauthorized', message);
 };
 
-/** Requires a client API key and sets `tenantId`; runner tokens are not client keys (401). */
+/**
+ * Requires a client API key and sets `tenantId` and `keyId`; runner tokens are not client keys (401).
+ * Keys are stored only as SHA-256 digests and looked up by digest: the lookup's timing depends on
+ * the digest of what the caller sent, never on a prefix of a stored key, so it reveals nothing.
+ */
 export function clientAuth(store: JobStore): MiddlewareHandler<ClientEnv> {
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
@@ -28,18 +37,22 @@ export function clientAuth(store: JobStore): MiddlewareHandler<ClientEnv> {
     const tenantId = await store.tenantForKey(token);
     if (!tenantId) return unauthorized(c, 'invalid API key');
     c.set('tenantId', tenantId);
+    c.set('keyId', await sha256Hex(token));
     await next();
   };
 }
 
-/** Requires a runner token; a valid client key gets 403, anything else 401. */
+/**
+ * Requires a runner token; a valid client key gets 403, anything else 401. The presented token's
+ * digest is compared in constant time against every configured token's digest.
+ */
 export function runnerAuth(store: JobStore, auth: AuthConfig): MiddlewareHandler {
-  let hashes: Promise<Set<string>> | null = null;
+  let hashes: Promise<string[]> | null = null;
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
     if (!token) return unauthorized(c, 'missing bearer runner token');
-    hashes ??= Promise.all(auth.runnerTokens.filter((t) => t.length > 0).map(sha256Hex)).then((h) => new Set(h));
-    if ((await hashes).has(await sha256Hex(token))) return next();
+    hashes ??= Promise.all(auth.runnerTokens.filter((t) => t.length > 0).map(sha256Hex));
+    if (constantTimeIncludes(await hashes, await sha256Hex(token))) return next();
     if (await store.tenantForKey(token)) return apiError(c, 403, 'forbidden', 'client API keys cannot use the runner API');
     return unauthorized(c, 'invalid runner token');
   };

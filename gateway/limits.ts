@@ -19,6 +19,10 @@ export interface Limits {
   maxResultsPerWrite: number;
   /** Most field issues listed in one error body (the rest are counted in the message). */
   maxIssues: number;
+  /** Sustained client API requests per second per key (429 with Retry-After beyond); 0 turns it off. */
+  rateLimitPerSecond: number;
+  /** Requests a key may make in a burst before the sustained rate applies. */
+  rateLimitBurst: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -31,6 +35,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxListLimit: 100,
   maxResultsPerWrite: 1_000,
   maxIssues: 50,
+  rateLimitPerSecond: 100,
+  rateLimitBurst: 200,
 };
 
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {

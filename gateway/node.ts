@@ -3,12 +3,13 @@
 import { serve } from '@hono/node-server';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openBetterSqlite } from '../db/better-sqlite-db.js';
+import { describeSqlite, openBetterSqlite, type SynchronousMode } from '../db/better-sqlite-db.js';
 import { createJobStore, type JobStore } from '../db/job-store.js';
 import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
 import { LocalStoreSource } from '../gpu-runner/local-store-source.js';
 import { RunnerLoop } from '../gpu-runner/runner-loop.js';
 import { createApp } from './app.js';
+import { createLogger, describeError } from './log.js';
 import { loadModelCatalog } from './model-catalog.js';
 
 const LOCAL_TENANT = 'local';
@@ -39,7 +40,13 @@ async function main(): Promise<void> {
   const port = num('PORT', 8787);
   const dataDir = resolve(env.DMS_DATA_DIR || './data');
   mkdirSync(dataDir, { recursive: true });
-  const sqlDb = openBetterSqlite(join(dataDir, 'dms.sqlite'));
+  const log = createLogger({ verbose: env.DMS_LOG_VERBOSE === '1' });
+  const sqlDb = openBetterSqlite(join(dataDir, 'dms.sqlite'), {
+    synchronous: (env.DMS_SQLITE_SYNCHRONOUS?.toUpperCase() || undefined) as SynchronousMode | undefined,
+    busyTimeoutMs: env.DMS_SQLITE_BUSY_TIMEOUT_MS ? num('DMS_SQLITE_BUSY_TIMEOUT_MS', 2000) : undefined,
+  });
+  const sqliteInfo = describeSqlite(sqlDb.sqlite);
+  console.log(`sqlite: journal_mode=${sqliteInfo.journalMode} synchronous=${sqliteInfo.synchronous} busy_timeout=${sqliteInfo.busyTimeoutMs}ms`);
   const store = createJobStore(sqlDb, {
     pricePerRunnerHour: num('DMS_PRICE_PER_RUNNER_HOUR', 2.0),
     maxAttempts: num('DMS_MAX_ATTEMPTS', 3),
@@ -54,13 +61,24 @@ async function main(): Promise<void> {
     `${m.name} (context ${m.contextLength}; methods ${m.methods.join(', ')}${m.dmsRatios.length ? `; DMS ratios ${m.dmsRatios.join(', ')}` : ''})`;
   console.log(`models: ${models.models.map(describe).join('; ') || 'none found'}`);
 
-  const app = createApp({ store, models, auth: { runnerTokens } });
-  const sweepTimer = setInterval(() => void store.sweep().catch((e) => console.error('sweep failed', e)), num('DMS_SWEEP_SECONDS', 15) * 1000);
+  const limits = {
+    rateLimitPerSecond: env.DMS_RATE_LIMIT_RPS ? num('DMS_RATE_LIMIT_RPS', 0) : undefined,
+    rateLimitBurst: env.DMS_RATE_LIMIT_BURST ? num('DMS_RATE_LIMIT_BURST', 0) : undefined,
+  };
+  const app = createApp({ store, models, auth: { runnerTokens }, limits, log });
+  const sweepTimer = setInterval(
+    () => void store.sweep().catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
+    num('DMS_SWEEP_SECONDS', 15) * 1000,
+  );
 
   // Construction point of the in-process runner's executor (the engine executor, issue 3).
-  const executor = await createDefaultExecutor();
+  // DMS_INPROCESS_RUNNER=0: a gateway only (remote runners do the work; load tests measure the gateway).
+  const inProcess = env.DMS_INPROCESS_RUNNER !== '0';
+  const executor = inProcess ? await createDefaultExecutor() : null;
   let runner: RunnerLoop | null = null;
-  if (executor) {
+  if (!inProcess) {
+    console.log('in-process runner off (DMS_INPROCESS_RUNNER=0): jobs wait for remote runners');
+  } else if (executor) {
     const heartbeatMs = Math.min(10_000, store.config.leaseMs / 3);
     runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${process.pid}`, heartbeatMs });
     runner.start();
