@@ -145,7 +145,9 @@ export class Scheduler {
   private prefill(r: RequestState, seq: number, tokens: number[], wantLogits: boolean): Float32Array {
     const t0 = performance.now();
     const out = this.runner.run(tokens.map((token, i) => ({ seq, token, position: i, wantLogits: wantLogits && i === tokens.length - 1 })));
-    r.acct.prefillMs += performance.now() - t0;
+    const ms = performance.now() - t0;
+    r.acct.prefillMs += ms;
+    r.acct.computeMs += ms;
     for (const x of out.reads) r.acct.prefillReads += x;
     this.observeHeld(r);
     return out.logits;
@@ -173,6 +175,8 @@ export class Scheduler {
     const ms = performance.now() - t0;
     const requests = new Set<RequestState>();
     batch.forEach((t, i) => {
+      // Each thread carries an equal share of the step: the request's compute time (runner_seconds).
+      t.request.acct.computeMs += ms / batch.length;
       t.fed.push(t.next);
       t.request.acct.observeDecodeStep(out.reads[i], t.fed.length, this.runner.cache.tokensHeld(t.seq!));
       requests.add(t.request);
@@ -201,7 +205,7 @@ export class Scheduler {
     const x = sampleToken(logits, i * V, V, { temperature: r.temperature, topK: r.topK, topP: r.topP }, t.rng);
     t.generated.push(x);
     r.acct.completionTokens++;
-    if (this.stopIds.has(x)) return this.finish(t, 'stop');
+    if (this.stopIds.has(x) && !r.req.ignoreEos) return this.finish(t, 'stop');
     if (r.stop.length > 0) {
       // Only the tail can hold a new stop string: decode a window wide enough for the longest one.
       const width = 4 * Math.max(...r.stop.map((s) => s.length)) + 8;
@@ -213,7 +217,7 @@ export class Scheduler {
 
   private finish(t: ThreadState, reason: 'stop' | 'length'): void {
     t.finishReason = reason;
-    const ids = this.stopIds.has(t.generated[t.generated.length - 1]) ? t.generated.slice(0, -1) : t.generated;
+    const ids = reason === 'stop' && this.stopIds.has(t.generated[t.generated.length - 1]) ? t.generated.slice(0, -1) : t.generated;
     const text = this.tokenizer.decode(ids);
     const at = findStop(text, t.request.stop);
     t.text = at >= 0 ? text.slice(0, at) : text;

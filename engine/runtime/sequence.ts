@@ -28,6 +28,8 @@ export interface GenerateRequest {
   compression?: CompressionSpec;
   /** Regex whose first capture group is the answer (default: text after the last "A:" up to ";"). */
   answerPattern?: string;
+  /** Keep generating past end-of-sequence tokens (benchmarks: fixed-length decodes, like vLLM's ignore_eos). */
+  ignoreEos?: boolean;
 }
 
 export type FinishReason = 'stop' | 'length';

@@ -1,0 +1,153 @@
+// The Executor the runners use: a claimed job's requests go through the engine's generate() on the
+// checkpoint their compression asks for, and each finished request is written back with its accounting.
+import { type GenerateRequest, type GenerateResult, generate, initBackend, type LoadedModel } from '../engine/index.js';
+import { createPolicy } from '../engine/policies/registry.js';
+import type { ClaimedJob, PendingRequest, RequestResultWrite } from '../protocol/index.js';
+import type { ExecutionContext, Executor } from './executor.js';
+import { StaleLeaseError } from './job-source.js';
+import { checkpointFolder, ModelRegistry } from './model-registry.js';
+
+export interface EngineExecutorOptions {
+  /** KV memory budget of one generate call in bytes (the scheduler admits sequences while it allows). */
+  kvBudgetBytes?: number;
+  /** Most threads decoding together. */
+  maxBatch?: number;
+}
+
+/** A request that can not run at all gets a failed result with a code and the reason. */
+function failed(customId: string, code: string, message: string, backend: string): RequestResultWrite {
+  return { custom_id: customId, status: 'failed', answer: null, threads: [], usage: null, timings: null, backend, error: { code, message } };
+}
+
+export function toResultWrite(customId: string, r: GenerateResult): RequestResultWrite {
+  const u = r.usage;
+  return {
+    custom_id: customId,
+    status: 'succeeded',
+    answer: r.answer,
+    threads: r.threads.map((t) => ({ text: t.text, answer: t.answer, finish_reason: t.finishReason, completion_tokens: t.completionTokens })),
+    usage: {
+      prompt_tokens: u.promptTokens,
+      completion_tokens: u.completionTokens,
+      kv_token_reads: u.kvTokenReads,
+      kv_token_reads_per_head: u.kvTokenReadsPerHead,
+      prefill_kv_token_reads: u.prefillKvTokenReads,
+      peak_kv_tokens: u.peakKvTokens,
+      peak_kv_tokens_per_head: u.peakKvTokensPerHead,
+      peak_kv_bytes: u.peakKvBytes,
+      achieved_ratio: u.achievedRatio,
+      runner_seconds: r.timings.computeMs / 1000,
+    },
+    timings: { ttft_ms: r.timings.ttftMs, prefill_ms: r.timings.prefillMs, decode_ms: r.timings.decodeMs, total_ms: r.timings.totalMs },
+    backend: r.backend,
+    error: null,
+  };
+}
+
+/** Resolved wire params -> the engine's request; throws a clear Error when the model can not serve it. */
+export function toGenerateRequest(model: LoadedModel, p: PendingRequest): GenerateRequest {
+  const { params } = p;
+  const compression = { method: params.compression.method, ratio: params.compression.ratio };
+  createPolicy(compression, model.config); // throws on a method/ratio this checkpoint can not run
+  const promptTokens = model.tokenizer.encodePrompt(p.prompt).length;
+  const context = model.config.maxPositionEmbeddings;
+  if (promptTokens + params.max_tokens > context) {
+    throw new Error(`prompt (${promptTokens} tokens) + max_tokens (${params.max_tokens}) exceeds the model context of ${context} tokens`);
+  }
+  return {
+    id: p.custom_id,
+    prompt: p.prompt,
+    maxTokens: params.max_tokens,
+    temperature: params.temperature,
+    topP: params.top_p,
+    topK: params.top_k,
+    seed: params.seed ?? undefined,
+    stop: params.stop,
+    n: params.n,
+    compression,
+    answerPattern: params.answer_pattern ?? undefined,
+  };
+}
+
+export class EngineExecutor implements Executor {
+  private constructor(
+    readonly backend: string,
+    private readonly registry: ModelRegistry,
+    private readonly options: EngineExecutorOptions,
+  ) {}
+
+  static async create(registry = new ModelRegistry(), options: EngineExecutorOptions = {}): Promise<EngineExecutor> {
+    const backend = await initBackend();
+    return new EngineExecutor(backend, registry, options);
+  }
+
+  async execute(job: ClaimedJob, requests: PendingRequest[], ctx: ExecutionContext): Promise<void> {
+    const groups = new Map<string, PendingRequest[]>();
+    for (const r of requests) {
+      const folder = checkpointFolder({ model: job.model, ...r.params.compression });
+      groups.set(folder, [...(groups.get(folder) ?? []), r]);
+    }
+    for (const group of groups.values()) {
+      if (ctx.signal.aborted) return;
+      await this.runGroup(job, group, ctx);
+    }
+  }
+
+  /** Runs requests that share one checkpoint in one continuous batch. */
+  private async runGroup(job: ClaimedJob, group: PendingRequest[], ctx: ExecutionContext): Promise<void> {
+    const first = group[0].params.compression;
+    let model: LoadedModel;
+    try {
+      model = this.registry.get({ model: job.model, ...first });
+    } catch (e) {
+      for (const r of group) await ctx.onResult(failed(r.custom_id, 'model_unavailable', (e as Error).message, this.backend));
+      return;
+    }
+    const runnable: GenerateRequest[] = [];
+    for (const r of group) {
+      try {
+        runnable.push(toGenerateRequest(model, r));
+      } catch (e) {
+        await ctx.onResult(failed(r.custom_id, 'invalid_request', (e as Error).message, this.backend));
+      }
+    }
+    if (runnable.length === 0) return;
+
+    // Writes happen in finish order; a stale lease (409) stops the engine at its next step.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const written = new Set<string>();
+    let writes = Promise.resolve();
+    let writeError: unknown = null;
+    const onResult = (res: GenerateResult) => {
+      writes = writes.then(async () => {
+        if (writeError) return;
+        try {
+          await ctx.onResult(toResultWrite(res.id, res));
+          written.add(res.id);
+        } catch (e) {
+          writeError = e;
+          stop.abort(e);
+        }
+      });
+    };
+    try {
+      await generate(model, runnable, { onResult, signal: stop.signal, kvBudgetBytes: this.options.kvBudgetBytes, maxBatch: this.options.maxBatch });
+      await writes;
+    } catch (e) {
+      await writes;
+      if (writeError instanceof StaleLeaseError) throw writeError;
+      if (stop.signal.aborted) return; // canceled, lease lost or shutting down: unfinished work stays pending
+      const message = (e as Error).message;
+      for (const r of runnable) if (!written.has(r.id)) await ctx.onResult(failed(r.id, 'engine_error', message, this.backend));
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+    if (writeError) throw writeError;
+  }
+
+  dispose(): void {
+    this.registry.dispose();
+  }
+}
