@@ -16,15 +16,13 @@ export function extractAnswer(text: string, pattern?: string): string | null {
   return ans === '' ? null : ans;
 }
 
-/** The most frequent non-null answer; ties go to the answer that reached the count first (earliest thread). */
+/** The most frequent non-null answer; ties go to the answer given by the earliest thread. */
 export function majorityVote(answers: (string | null)[]): string | null {
-  const counts = new Map<string, number>();
+  const counts = new Map<string, number>(); // insertion order = order of first appearance
+  for (const a of answers) if (a !== null) counts.set(a, (counts.get(a) ?? 0) + 1);
   let best: string | null = null;
   let bestCount = 0;
-  for (const a of answers) {
-    if (a === null) continue;
-    const c = (counts.get(a) ?? 0) + 1;
-    counts.set(a, c);
+  for (const [a, c] of counts) {
     if (c > bestCount) {
       best = a;
       bestCount = c;

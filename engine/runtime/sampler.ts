@@ -58,6 +58,7 @@ export function argmax(logits: Float32Array, off: number, V: number): number {
 /** Samples one token id from logits[off .. off+V). */
 export function sampleToken(logits: Float32Array, off: number, V: number, p: SamplingParams, rng: Rng): number {
   if (!(p.temperature > 0)) return argmax(logits, off, V);
+  if (!(p.topK > 0 && p.topK < V) && !(p.topP > 0 && p.topP < 1)) return sampleFull(logits, off, V, p.temperature, rng);
   // Candidates sorted by logit (descending, ties to the lower id), cut by top-k.
   const ids = Array.from({ length: V }, (_, v) => v);
   ids.sort((a, b) => logits[off + b] - logits[off + a] || a - b);
@@ -89,4 +90,22 @@ export function sampleToken(logits: Float32Array, off: number, V: number, p: Sam
     if (u < 0) return ids[i];
   }
   return ids[keep - 1];
+}
+
+/** Plain temperature sampling over the whole vocabulary (no sort needed). */
+function sampleFull(logits: Float32Array, off: number, V: number, temperature: number, rng: Rng): number {
+  let max = -Infinity;
+  for (let v = 0; v < V; v++) if (logits[off + v] > max) max = logits[off + v];
+  const probs = new Float64Array(V);
+  let sum = 0;
+  for (let v = 0; v < V; v++) {
+    probs[v] = Math.exp((logits[off + v] - max) / temperature);
+    sum += probs[v];
+  }
+  let u = rng.next() * sum;
+  for (let v = 0; v < V; v++) {
+    u -= probs[v];
+    if (u < 0) return v;
+  }
+  return V - 1;
 }
