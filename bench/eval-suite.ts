@@ -1,0 +1,125 @@
+// Runs a problem set from the reasoning suite through the engine with one configuration (method,
+// ratio, W threads, L max tokens) and scores it: accuracy by majority vote, KV reads, peak KV, speed.
+import { generate, type GenerateRequest, type GenerateResult, type LoadedModel } from '../engine/index.js';
+import { extractAnswer, type Problem } from '../tasks/index.js';
+
+export interface EvalConfig {
+  /** KV policy: none, dms, dms-w0, window, tova, h2o, quest. */
+  method: string;
+  /** Requested compression ratio (ignored by none; dms runs what its checkpoint learned). */
+  ratio: number;
+  /** Window override (DMS sliding window, or a baseline's recent window). */
+  window?: number;
+  /** W: threads per problem, answer by majority vote. */
+  n: number;
+  /** L: most generated tokens per thread; default the rest of the model's context. */
+  maxTokens?: number;
+  /** Sampling temperature; 0 is greedy. */
+  temperature: number;
+  /** Base sampling seed (problem i uses seed + i). */
+  seed: number;
+  /** KV memory budget of the run in cached tokens (the scheduler admits while it fits). */
+  kvBudgetTokens?: number;
+  /** Most threads decoding together. */
+  maxBatch?: number;
+}
+
+export interface ProblemOutcome {
+  seed: number;
+  family: string;
+  difficulty: number;
+  expected: string;
+  answer: string | null;
+  correct: boolean;
+  completionTokens: number;
+  kvTokenReads: number;
+  peakKvTokens: number;
+  achievedRatio: number;
+}
+
+export interface EvalSummary {
+  accuracy: number;
+  problems: number;
+  correct: number;
+  /** Tokens seen / tokens retained, averaged over problems weighted by their generated tokens. */
+  achieved_ratio: number;
+  /** Mean decode-time KV token reads per problem (all W threads, layers and KV heads). */
+  kv_reads_per_problem: number;
+  /** Mean over problems of the peak KV tokens held at once by its W threads (all layers and heads). */
+  peak_kv_tokens_per_problem: number;
+  completion_tokens_per_problem: number;
+  problems_per_s: number;
+  tokens_per_s: number;
+  wall_s: number;
+}
+
+/** Majority vote over threads is the engine's; the suite's verifier is exact match on the extracted answer. */
+function outcome(p: Problem, r: GenerateResult): ProblemOutcome {
+  const answer = r.answer ?? extractAnswer(r.threads[0]?.text ?? '');
+  return {
+    seed: p.seed,
+    family: p.family,
+    difficulty: p.difficulty,
+    expected: p.answer,
+    answer,
+    correct: answer === p.answer,
+    completionTokens: r.usage.completionTokens,
+    kvTokenReads: r.usage.kvTokenReads,
+    peakKvTokens: r.usage.peakKvTokens,
+    achievedRatio: r.usage.achievedRatio,
+  };
+}
+
+export function summarize(outcomes: ProblemOutcome[], wallS: number): EvalSummary {
+  const n = outcomes.length;
+  const sum = (f: (o: ProblemOutcome) => number) => outcomes.reduce((s, o) => s + f(o), 0);
+  const tokens = sum((o) => o.completionTokens);
+  const correct = outcomes.filter((o) => o.correct).length;
+  return {
+    accuracy: n ? correct / n : 0,
+    problems: n,
+    correct,
+    achieved_ratio: tokens ? sum((o) => o.achievedRatio * o.completionTokens) / tokens : 1,
+    kv_reads_per_problem: n ? sum((o) => o.kvTokenReads) / n : 0,
+    peak_kv_tokens_per_problem: n ? sum((o) => o.peakKvTokens) / n : 0,
+    completion_tokens_per_problem: n ? tokens / n : 0,
+    problems_per_s: wallS > 0 ? n / wallS : 0,
+    tokens_per_s: wallS > 0 ? tokens / wallS : 0,
+    wall_s: wallS,
+  };
+}
+
+export function toRequests(model: LoadedModel, problems: Problem[], cfg: EvalConfig): GenerateRequest[] {
+  const context = model.config.maxPositionEmbeddings;
+  return problems.map((p, i) => {
+    const room = context - model.tokenizer.encodePrompt(p.prompt).length;
+    return {
+      id: String(i),
+      prompt: p.prompt,
+      maxTokens: Math.max(1, Math.min(cfg.maxTokens ?? room, room)),
+      temperature: cfg.temperature,
+      seed: cfg.seed + i,
+      n: cfg.n,
+      compression: { method: cfg.method, ratio: cfg.ratio, ...(cfg.window === undefined ? {} : { window: cfg.window }) },
+    };
+  });
+}
+
+/** Evaluates problems under one configuration; onProgress(done, total) after each finished problem. */
+export async function evaluate(
+  model: LoadedModel,
+  problems: Problem[],
+  cfg: EvalConfig,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ summary: EvalSummary; outcomes: ProblemOutcome[] }> {
+  const t0 = performance.now();
+  let done = 0;
+  const results = await generate(model, toRequests(model, problems, cfg), {
+    kvBudgetTokens: cfg.kvBudgetTokens,
+    maxBatch: cfg.maxBatch,
+    onResult: () => onProgress?.(++done, problems.length),
+  });
+  const wallS = (performance.now() - t0) / 1000;
+  const outcomes = results.map((r, i) => outcome(problems[i], r));
+  return { summary: summarize(outcomes, wallS), outcomes };
+}

@@ -1,0 +1,51 @@
+// The evaluation harness: scoring and aggregation are exact, and a real (tiny, random) checkpoint
+// runs through it with every field of the summary filled from the engine's accounting.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluate, type ProblemOutcome, summarize } from '../../bench/eval-suite.js';
+import { initBackend, loadModel } from '../../engine/index.js';
+import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
+import { disposeParams, saveModel } from '../../engine/model/weights.js';
+import { problemSet } from '../../tasks/index.js';
+import { randomParams, tinyConfig } from '../engine/helpers.js';
+
+const outcome = (correct: boolean, tokens: number, ratio: number): ProblemOutcome => ({
+  seed: 0, family: 'chain', difficulty: 1, expected: '1', answer: correct ? '1' : '2', correct,
+  completionTokens: tokens, kvTokenReads: tokens * 10, peakKvTokens: tokens * 2, achievedRatio: ratio,
+});
+
+describe('eval suite', () => {
+  it('aggregates accuracy, token-weighted ratio and per-problem means', () => {
+    const s = summarize([outcome(true, 10, 2), outcome(false, 30, 4)], 2);
+    expect(s.accuracy).toBe(0.5);
+    expect(s.achieved_ratio).toBeCloseTo((2 * 10 + 4 * 30) / 40, 10);
+    expect(s.kv_reads_per_problem).toBe(200);
+    expect(s.peak_kv_tokens_per_problem).toBe(40);
+    expect(s.tokens_per_s).toBe(20);
+  });
+
+  it('runs problems through a checkpoint with a training-free policy and majority vote', async () => {
+    await initBackend();
+    const dir = mkdtempSync(join(tmpdir(), 'eval-'));
+    try {
+      const params = randomParams(tinyConfig({ max_position_embeddings: 160 }), 5);
+      saveModel(dir, params, { tokenizerJson: buildByteLevelTokenizerJson(), tokenizerConfig: buildByteLevelTokenizerConfig() });
+      disposeParams(params);
+      const model = loadModel(dir);
+      const problems = problemSet(0, 4);
+      let progress = 0;
+      const { summary, outcomes } = await evaluate(model, problems, { method: 'h2o', ratio: 2, n: 3, maxTokens: 40, temperature: 0.8, seed: 1 }, () => progress++);
+      model.dispose();
+      expect(progress).toBe(4);
+      expect(outcomes.map((o) => o.expected)).toEqual(problems.map((p) => p.answer));
+      expect(summary.problems).toBe(4);
+      expect(summary.completion_tokens_per_problem).toBeGreaterThan(3); // 3 threads each
+      expect(summary.kv_reads_per_problem).toBeGreaterThan(0);
+      expect(summary.peak_kv_tokens_per_problem).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
