@@ -13,6 +13,7 @@ import { createKeyStore, type KeyStore } from './store-keys.js';
 import { createLeaseOps } from './store-lease.js';
 import { createFinishOps } from './store-finish.js';
 import { createReadOps } from './store-reads.js';
+import { createOpenAiOps, type OpenAiStore } from './store-openai.js';
 import { createSubmitOps } from './store-submit.js';
 import { resolveStoreConfig, type StoreConfig } from './store-config.js';
 import type { SqlDb } from './sql-db.js';
@@ -49,7 +50,7 @@ export type FinishStatus = 'completed' | 'failed' | 'canceled' | 'queued';
 export type SweepCounts = { requeued: number; failed: number; canceled: number };
 export type RunnerSeen = { runner_id: string; backend: string | null; last_seen_at: string };
 
-export interface JobStore extends KeyStore {
+export interface JobStore extends KeyStore, OpenAiStore {
   /** Stores a job and all its requests in one atomic batch, honouring the idempotency key. */
   submit(job: NewJob): Promise<SubmitOutcome>;
   getJob(tenantId: string, jobId: string): Promise<Job | null>;
@@ -86,5 +87,6 @@ export function createJobStore(sqlDb: SqlDb, config: Partial<StoreConfig> = {}):
     ...createSubmitOps(sqlDb, cfg, reads),
     ...lease,
     ...createFinishOps(sqlDb, cfg, reads),
+    ...createOpenAiOps(sqlDb, cfg),
   };
 }

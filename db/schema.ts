@@ -104,3 +104,6 @@ export const runners = sqliteTable('runners', {
 
 export type JobRow = typeof jobs.$inferSelect;
 export type RequestRow = typeof requests.$inferSelect;
+
+// The OpenAI-compatible Batch API's tables (files, file_chunks, batches) live in their own module.
+export * from './openai-schema.js';

@@ -12,6 +12,8 @@ import { defaultLogger, describeError, type Logger } from './log.js';
 import { rateLimit, TokenBuckets } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { openAiBatchRoutes } from './routes/openai-batches.js';
+import { openAiFileRoutes } from './routes/openai-files.js';
 import { runnerRoutes } from './routes/runner.js';
 import { storageFailure, storageUnavailable } from './storage-errors.js';
 
@@ -56,6 +58,9 @@ export function createApp(deps: AppDeps) {
   client.use('*', rateLimit(buckets));
   client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits }));
   client.get('/models', (c) => c.json(deps.models));
+  const openAi = { store: deps.store, models: deps.models, limits, clock };
+  client.route('/files', openAiFileRoutes(openAi));
+  client.route('/batches', openAiBatchRoutes(openAi));
 
   const runner = new Hono();
   runner.use('*', runnerAuth(deps.store, deps.auth));
