@@ -9,8 +9,8 @@ export type ScoreKernel = (q: Float32Array, qOff: number, pool: PagePool, pages:
 export type ValueKernel = (pool: PagePool, pages: number[], n: number, sc: Float32Array, s0: number, out: Float32Array, outOff: number) => void;
 
 // Both kernels walk the row page by page: P consecutive slots share one chunk array and base offset.
-const PAGE_LOOP_OPEN = (chunk: string, off: string, D: number) =>
-  `const P=pool.pageSize;for(let pi=0,i=0;i<n;pi++){const page=pages[pi];const ${chunk}=pool.${chunk}Chunk(page);let ${off}=pool.pageOffset(page);const end=Math.min(n,i+P);for(;i<end;i++,${off}+=${D}){`;
+const PAGE_LOOP_OPEN = (arr: string, off: string, D: number) =>
+  `const P=pool.pageSize;const ${arr}=pool.heap;for(let pi=0,i=0;i<n;pi++){let ${off}=pool.${arr}Offset(pages[pi]);const end=Math.min(n,i+P);for(;i<end;i++,${off}+=${D}){`;
 
 export interface Kernels {
   score: ScoreKernel;
@@ -26,9 +26,9 @@ const MAX_UNROLL = 256;
 function genericScore(D: number, G: number): ScoreKernel {
   return (q, qOff, pool, pages, n, sc, s0, scale) => {
     const P = pool.pageSize;
+    const keys = pool.heap;
     for (let pi = 0, i = 0; i < n; pi++) {
-      const keys = pool.keyChunk(pages[pi]);
-      let ko = pool.pageOffset(pages[pi]);
+      let ko = pool.keyOffset(pages[pi]);
       for (const end = Math.min(n, i + P); i < end; i++, ko += D) {
         for (let g = 0, qo = qOff; g < G; g++, qo += D) {
           let dot = 0;
@@ -43,9 +43,9 @@ function genericScore(D: number, G: number): ScoreKernel {
 function genericValue(D: number, G: number): ValueKernel {
   return (pool, pages, n, sc, s0, out, outOff) => {
     const P = pool.pageSize;
+    const vals = pool.heap;
     for (let pi = 0, i = 0; i < n; pi++) {
-      const vals = pool.valueChunk(pages[pi]);
-      let vo = pool.pageOffset(pages[pi]);
+      let vo = pool.valueOffset(pages[pi]);
       for (const end = Math.min(n, i + P); i < end; i++, vo += D) {
         for (let g = 0, oo = outOff; g < G; g++, oo += D) {
           const p = sc[s0 + g * n + i];

@@ -1,5 +1,6 @@
-// Decode attention over one compacted cache row in plain TypedArray loops: the G query heads of a
-// KV group read each slot once, so the slots visited are exactly the KV token reads we account.
+// Decode attention over one compacted cache row: the G query heads of a KV group read each slot once,
+// so the slots visited are exactly the KV token reads we account. WASM SIMD kernels when available,
+// generated JS loops otherwise (and for Quest's selected slots).
 import { kernelsFor } from './attention-kernels.js';
 import type { CacheRow } from './paged-cache.js';
 
@@ -30,47 +31,61 @@ export function attendRow(
   if (scratch.length < G * n) scratch = new Float32Array(Math.max(G * n, scratch.length * 2));
   const sc = scratch; // [G, n] scores, then probabilities
   const pages = row.pages;
-  const { score, value, groupBlock } = kernelsFor(D, G);
   out.fill(0, outOff, outOff + G * D);
+  const simd = slots === null ? pool.simd(G) : null;
+  if (simd) {
+    // Operands in the pool's memory: q [G*D], scores [G*n], out [G*D]; pages are read in place.
+    const base = pool.scratch(2 * G * D + G * n);
+    const heap = pool.heap;
+    const qB = base, oB = base + G * D, sB = base + 2 * G * D;
+    heap.set(q.subarray(qOff, qOff + G * D), qB);
+    for (let pi = 0, i = 0; i < n; pi++, i += P) simd.score(4 * qB, 4 * pool.keyOffset(pages[pi]), Math.min(P, n - i), 4 * (sB + i), 4 * n, scale);
+    for (let g = 0; g < G; g++) softmaxInPlace(heap, sB + g * n, n);
+    heap.fill(0, oB, oB + G * D);
+    for (let pi = 0, i = 0; i < n; pi++, i += P) simd.value(4 * pool.valueOffset(pages[pi]), Math.min(P, n - i), 4 * (sB + i), 4 * n, 4 * oB);
+    out.set(heap.subarray(oB, oB + G * D), outOff);
+    if (weights) groupAverage(heap, sB, G, n, weights);
+    return n;
+  }
+  const { score, value, groupBlock } = kernelsFor(D, G);
   if (slots === null) {
     for (let g0 = 0; g0 < G; g0 += groupBlock) score(q, qOff + g0 * D, pool, pages, n, sc, g0 * n, scale);
     for (let g = 0; g < G; g++) softmaxInPlace(sc, g * n, n);
     for (let g0 = 0; g0 < G; g0 += groupBlock) value(pool, pages, n, sc, g0 * n, out, outOff + g0 * D);
   } else {
     // Selected slots (Quest): plain loops, slot by slot.
+    const heap = pool.heap;
     for (let i = 0; i < n; i++) {
       const s = slots[i];
-      const page = pages[(s / P) | 0];
-      const keys = pool.keyChunk(page);
-      const ko = pool.pageOffset(page) + (s % P) * D;
+      const ko = pool.keyOffset(pages[(s / P) | 0]) + (s % P) * D;
       for (let g = 0; g < G; g++) {
         let dot = 0;
-        for (let d = 0; d < D; d++) dot += q[qOff + g * D + d] * keys[ko + d];
+        for (let d = 0; d < D; d++) dot += q[qOff + g * D + d] * heap[ko + d];
         sc[g * n + i] = dot * scale;
       }
     }
     for (let g = 0; g < G; g++) softmaxInPlace(sc, g * n, n);
     for (let i = 0; i < n; i++) {
       const s = slots[i];
-      const page = pages[(s / P) | 0];
-      const vals = pool.valueChunk(page);
-      const vo = pool.pageOffset(page) + (s % P) * D;
+      const vo = pool.valueOffset(pages[(s / P) | 0]) + (s % P) * D;
       for (let g = 0; g < G; g++) {
         const p = sc[g * n + i];
-        for (let d = 0; d < D; d++) out[outOff + g * D + d] += p * vals[vo + d];
+        for (let d = 0; d < D; d++) out[outOff + g * D + d] += p * heap[vo + d];
       }
     }
   }
-  if (weights) {
-    for (let i = 0; i < n; i++) {
-      let w = 0;
-      for (let g = 0; g < G; g++) w += sc[g * n + i];
-      weights[i] = w / G;
-    }
-  }
+  if (weights) groupAverage(sc, 0, G, n, weights);
   return n;
 }
 
+/** weights[i] = mean over the group of the attention probability of slot i. */
+function groupAverage(sc: Float32Array, base: number, G: number, n: number, weights: Float32Array): void {
+  for (let i = 0; i < n; i++) {
+    let w = 0;
+    for (let g = 0; g < G; g++) w += sc[base + g * n + i];
+    weights[i] = w / G;
+  }
+}
 function softmaxInPlace(sc: Float32Array, base: number, n: number): void {
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (sc[base + i] > max) max = sc[base + i];

@@ -1,5 +1,7 @@
 // The KV page pool: fixed-size pages (P token slots of one KV head: keys and values, D floats each)
 // carved from a memory budget, handed out and taken back by the paged cache; checks its own invariants.
+// Storage is one WebAssembly.Memory (grown chunk by chunk) so the SIMD attention kernels read it in place.
+import { type SimdKernels, simdKernels } from './wasm-simd.js';
 
 export interface PagePoolOptions {
   /** Token slots per page (P). */
@@ -10,6 +12,8 @@ export interface PagePoolOptions {
   budgetTokens?: number;
   /** Budget in bytes (keys + values, float32); used when budgetTokens is absent. */
   budgetBytes?: number;
+  /** Use the WASM SIMD attention kernels when the runtime supports them (default true). */
+  simd?: boolean;
 }
 
 const PAGES_PER_CHUNK = 256;
@@ -23,8 +27,16 @@ export class PagePool {
   readonly bytesPerToken: number;
   /** Floats per page for keys (and for values): P * D. */
   readonly pageFloats: number;
-  private readonly keyChunks: Float32Array[] = [];
-  private readonly valueChunks: Float32Array[] = [];
+  /** The memory holding every page (and the attention scratch). */
+  readonly memory = new WebAssembly.Memory({ initial: 1 });
+  /** Float view of the whole memory; replaced whenever the memory grows (re-read it after allocating). */
+  heap = new Float32Array(this.memory.buffer);
+  private readonly chunkBase: number[] = []; // float offset of each chunk: PAGES_PER_CHUNK key pages, then as many value pages
+  private usedFloats = 0; // float offset of the first unclaimed float of the memory
+  private scratchOff = 0;
+  private scratchSize = 0;
+  private readonly kernelsByGroup = new Map<number, SimdKernels | null>();
+  private readonly useSimd: boolean;
   private readonly freeList: number[] = [];
   private readonly owner: Int32Array; // -1 free, else the owning row id
   private numCreated = 0; // pages whose memory exists (created lazily, chunk by chunk)
@@ -39,6 +51,7 @@ export class PagePool {
     if (tokens === undefined || !(tokens >= opts.pageSize)) throw new Error(`page pool: the budget must hold at least one page (${opts.pageSize} tokens), got ${tokens}`);
     this.numPages = Math.floor(tokens / opts.pageSize);
     this.owner = new Int32Array(this.numPages).fill(-1);
+    this.useSimd = opts.simd ?? true;
   }
 
   /** Pages currently handed out. */
@@ -62,12 +75,7 @@ export class PagePool {
     if (page === undefined) {
       if (this.numCreated >= this.numPages) throw new Error(`page pool exhausted (${this.numPages} pages of ${this.pageSize} tokens)`);
       page = this.numCreated++;
-      const chunk = page / PAGES_PER_CHUNK | 0;
-      if (chunk >= this.keyChunks.length) {
-        const pages = Math.min(PAGES_PER_CHUNK, this.numPages - chunk * PAGES_PER_CHUNK);
-        this.keyChunks.push(new Float32Array(pages * this.pageFloats));
-        this.valueChunks.push(new Float32Array(pages * this.pageFloats));
-      }
+      if ((page / PAGES_PER_CHUNK | 0) >= this.chunkBase.length) this.chunkBase.push(this.claim(2 * PAGES_PER_CHUNK * this.pageFloats));
     }
     this.owner[page] = rowId;
     return page;
@@ -85,20 +93,56 @@ export class PagePool {
     return this.owner[page];
   }
 
-  /** Key storage of a page: the array and the float offset of its slot 0 (slot s at offset + s*D). */
+  /** Key storage of a page: the heap and the float offset of its slot 0 (slot s at offset + s*D). */
   keys(page: number): { data: Float32Array; offset: number } {
-    return { data: this.keyChunks[page / PAGES_PER_CHUNK | 0], offset: (page % PAGES_PER_CHUNK) * this.pageFloats };
+    return { data: this.heap, offset: this.keyOffset(page) };
   }
 
   /** Value storage of a page, laid out like keys(). */
   values(page: number): { data: Float32Array; offset: number } {
-    return { data: this.valueChunks[page / PAGES_PER_CHUNK | 0], offset: (page % PAGES_PER_CHUNK) * this.pageFloats };
+    return { data: this.heap, offset: this.valueOffset(page) };
   }
 
-  /** Raw chunk arrays and offset for the hot loops (avoids allocating {data, offset} objects). */
-  keyChunk(page: number): Float32Array { return this.keyChunks[page / PAGES_PER_CHUNK | 0]; }
-  valueChunk(page: number): Float32Array { return this.valueChunks[page / PAGES_PER_CHUNK | 0]; }
-  pageOffset(page: number): number { return (page % PAGES_PER_CHUNK) * this.pageFloats; }
+  /** Float offset in `heap` of a page's first key / value (the hot loops use these). */
+  keyOffset(page: number): number {
+    return this.chunkBase[page / PAGES_PER_CHUNK | 0] + (page % PAGES_PER_CHUNK) * this.pageFloats;
+  }
+
+  valueOffset(page: number): number {
+    return this.chunkBase[page / PAGES_PER_CHUNK | 0] + (PAGES_PER_CHUNK + (page % PAGES_PER_CHUNK)) * this.pageFloats;
+  }
+
+  /** A float offset with at least n free floats for kernel operands (valid until the next call). */
+  scratch(n: number): number {
+    if (n > this.scratchSize) {
+      this.scratchSize = Math.max(n, 2 * this.scratchSize, 4096);
+      this.scratchOff = this.claim(this.scratchSize);
+    }
+    return this.scratchOff;
+  }
+
+  /** SIMD kernels over this pool's memory for query groups of G (null: use the JS kernels). */
+  simd(G: number): SimdKernels | null {
+    if (!this.kernelsByGroup.has(G)) this.kernelsByGroup.set(G, this.useSimd ? simdKernels(this.memory, this.headDim, G) : null);
+    return this.kernelsByGroup.get(G)!;
+  }
+
+  /** Claims n floats (16-byte aligned) at the top of the memory, growing it as needed. */
+  private claim(n: number): number {
+    const off = Math.ceil(this.usedFloats / 4) * 4;
+    const endBytes = (off + n) * 4;
+    if (endBytes > this.memory.buffer.byteLength) {
+      const more = Math.ceil((endBytes - this.memory.buffer.byteLength) / 65536);
+      try {
+        this.memory.grow(more);
+      } catch {
+        throw new Error(`page pool: cannot grow KV memory to ${endBytes} bytes (wasm32 memory is limited to 4 GiB)`);
+      }
+      this.heap = new Float32Array(this.memory.buffer);
+    }
+    this.usedFloats = off + n;
+    return off;
+  }
 
   /** Throws unless free + used = total, the free list has no duplicates and free pages have no owner. */
   checkIntegrity(): void {

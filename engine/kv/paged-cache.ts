@@ -73,9 +73,9 @@ export class CacheRow {
     const pool = this.cache.pool;
     const D = pool.headDim;
     const page = this.pages[(slot / pool.pageSize) | 0];
-    const off = pool.pageOffset(page) + (slot % pool.pageSize) * D;
-    pool.keyChunk(page).set(k.subarray(kOff, kOff + D), off);
-    pool.valueChunk(page).set(v.subarray(vOff, vOff + D), off);
+    const at = (slot % pool.pageSize) * D;
+    pool.heap.set(k.subarray(kOff, kOff + D), pool.keyOffset(page) + at);
+    pool.heap.set(v.subarray(vOff, vOff + D), pool.valueOffset(page) + at);
     this.positions[slot] = position;
     if (this.keyBounds) {
       // Bounds only widen (an overwrite or removal leaves them conservative, never wrong for Quest's upper bound).
@@ -92,8 +92,11 @@ export class CacheRow {
     const pool = this.cache.pool;
     const D = pool.headDim;
     const pf = this.pages[(from / pool.pageSize) | 0];
-    const of = pool.pageOffset(pf) + (from % pool.pageSize) * D;
-    this.write(to, pool.keyChunk(pf), of, pool.valueChunk(pf), of, this.positions[from]);
+    const at = (from % pool.pageSize) * D;
+    // Copy out first: write() may not grow the memory, but keep the source independent of the target anyway.
+    const k = pool.heap.slice(pool.keyOffset(pf) + at, pool.keyOffset(pf) + at + D);
+    const v = pool.heap.slice(pool.valueOffset(pf) + at, pool.valueOffset(pf) + at + D);
+    this.write(to, k, 0, v, 0, this.positions[from]);
   }
 
   private growBounds(): void {
@@ -110,9 +113,10 @@ export class CacheRow {
   copyInto(dst: CacheRow): void {
     const pool = this.cache.pool;
     for (const page of this.pages) {
-      const np = pool.allocate(dst.id);
-      pool.keyChunk(np).set(pool.keyChunk(page).subarray(pool.pageOffset(page), pool.pageOffset(page) + pool.pageFloats), pool.pageOffset(np));
-      pool.valueChunk(np).set(pool.valueChunk(page).subarray(pool.pageOffset(page), pool.pageOffset(page) + pool.pageFloats), pool.pageOffset(np));
+      const np = pool.allocate(dst.id); // may grow the memory: read pool.heap only after
+      const heap = pool.heap;
+      heap.copyWithin(pool.keyOffset(np), pool.keyOffset(page), pool.keyOffset(page) + pool.pageFloats);
+      heap.copyWithin(pool.valueOffset(np), pool.valueOffset(page), pool.valueOffset(page) + pool.pageFloats);
       dst.pages.push(np);
     }
     dst.length = this.length;
