@@ -28,9 +28,16 @@ export interface BetterSqliteOptions {
    * better-sqlite3 waits synchronously, so this also bounds how long one locked write stalls the process.
    */
   busyTimeoutMs?: number;
+  /** Prepared statements kept for reuse, by SQL text (default 256; 0 prepares every time). */
+  statementCacheSize?: number;
 }
 
-export const DEFAULT_BETTER_SQLITE_OPTIONS: Required<BetterSqliteOptions> = { migrate: true, synchronous: 'NORMAL', busyTimeoutMs: 2000 };
+export const DEFAULT_BETTER_SQLITE_OPTIONS: Required<BetterSqliteOptions> = {
+  migrate: true,
+  synchronous: 'NORMAL',
+  busyTimeoutMs: 2000,
+  statementCacheSize: 256,
+};
 
 /** The prepared form every Drizzle builder has internally; executing it synchronously is what
  *  lets a batch run inside better-sqlite3's (synchronous) transaction. */
@@ -45,6 +52,7 @@ export function openBetterSqlite(path: string, options: BetterSqliteOptions = {}
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${opts.synchronous}`);
   sqlite.pragma('foreign_keys = ON');
+  if (opts.statementCacheSize > 0) cacheStatements(sqlite, opts.statementCacheSize);
   const db = drizzle(sqlite, { schema });
   if (opts.migrate) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   const runAll = sqlite.transaction((statements: unknown[]) =>
@@ -58,6 +66,28 @@ export function openBetterSqlite(path: string, options: BetterSqliteOptions = {}
     batch: async (statements) => runAll.immediate(statements),
     close: () => sqlite.close(),
   };
+}
+
+/**
+ * Drizzle prepares its SQL on every execution; compiling the same text again costs more than running
+ * it. This makes `prepare` return a cached statement (LRU by SQL text). Drizzle switches statements
+ * to raw (array) rows for some reads and never back, so every reuse resets that mode first.
+ */
+function cacheStatements(sqlite: Database.Database, size: number): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let stmt = cache.get(source);
+    if (stmt) {
+      cache.delete(source);
+      if (stmt.reader) stmt.raw(false);
+    } else {
+      stmt = prepare(source);
+      if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(source, stmt);
+    return stmt;
+  }) as typeof sqlite.prepare;
 }
 
 /** The settings a connection actually runs with, read back from SQLite (for logs and tests). */

@@ -3,8 +3,9 @@
 import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { randomId } from './ids.js';
+import { jobView } from './job-views.js';
 import type { NewJob, SubmitOutcome } from './job-store.js';
-import { jobs, requests } from './schema.js';
+import { type JobRow, jobs, requests } from './schema.js';
 import { chunkRows, isUniqueViolation, type SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
 import type { ReadOps } from './store-reads.js';
@@ -50,7 +51,7 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
           notBefore: now,
           createdAt: now,
           updatedAt: now,
-        }),
+        }).returning(),
       ];
       const rows = job.requests.map((r, idx) => ({
         jobId: id,
@@ -63,8 +64,9 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       for (const chunk of chunkRows(rows, PARAMS_PER_REQUEST_ROW, sqlDb.maxBoundParams)) {
         statements.push(db.insert(requests).values(chunk));
       }
+      let stored: unknown[];
       try {
-        await sqlDb.batch(statements);
+        stored = await sqlDb.batch(statements);
       } catch (error) {
         // A concurrent submission with the same idempotency key won the race: answer as it would.
         if (isUniqueViolation(error)) {
@@ -73,9 +75,11 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         }
         throw error;
       }
-      const view = await reads.viewJob(job.tenantId, id);
-      if (!view) throw new Error(`job ${id} vanished right after it was stored`);
-      return { kind: 'created', job: view };
+      // The inserted row comes back from the same batch and every request is pending: no re-read.
+      const [row] = stored[0] as JobRow[];
+      if (!row) throw new Error(`job ${id} was not returned by its insert`);
+      const fresh = { pending: job.requests.length, succeeded: 0, failed: 0, canceled: 0, usage: null };
+      return { kind: 'created', job: jobView(row, fresh) };
     },
   };
 }

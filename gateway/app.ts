@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { JobStore } from '../db/job-store.js';
 import type { ModelCatalog } from '../protocol/index.js';
-import { type AuthConfig, type ClientEnv, clientAuth, runnerAuth } from './auth.js';
+import { type AuthConfig, type ClientEnv, clientAuth, type Digest, runnerAuth } from './auth.js';
 import { apiError } from './http-errors.js';
 import { type Limits, resolveLimits } from './limits.js';
 import { defaultLogger, describeError, type Logger } from './log.js';
@@ -28,6 +28,8 @@ export type AppDeps = {
   log?: Logger;
   /** Clock of the per-key rate limiter; defaults to a monotonic one. */
   rateClock?: () => number;
+  /** SHA-256 hex for credentials (default WebCrypto); node.ts passes node:crypto's synchronous one. */
+  digest?: Digest;
 };
 
 export function createApp(deps: AppDeps) {
@@ -54,7 +56,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes({ store: deps.store, models: deps.models, clock }));
 
   const client = new Hono<ClientEnv>();
-  client.use('*', clientAuth(deps.store));
+  client.use('*', clientAuth(deps.store, deps.digest));
   client.use('*', rateLimit(buckets));
   client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits }));
   client.get('/models', (c) => c.json(deps.models));
@@ -63,7 +65,7 @@ export function createApp(deps: AppDeps) {
   client.route('/batches', openAiBatchRoutes(openAi));
 
   const runner = new Hono();
-  runner.use('*', runnerAuth(deps.store, deps.auth));
+  runner.use('*', runnerAuth(deps.store, deps.auth, deps.digest));
   runner.route('/', runnerRoutes({ store: deps.store, limits }));
 
   // The runner API is mounted first so that its paths never fall through to client auth.

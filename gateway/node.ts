@@ -1,6 +1,7 @@
 // The Node entry (`npm start`): SQLite file under DMS_DATA_DIR (WAL, migrations applied), the
 // gateway on PORT, a periodic lease sweep, and one in-process runner when an executor exists.
 import { serve } from '@hono/node-server';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeSqlite, openBetterSqlite, type SynchronousMode } from '../db/better-sqlite-db.js';
@@ -65,7 +66,8 @@ async function main(): Promise<void> {
     rateLimitPerSecond: env.DMS_RATE_LIMIT_RPS ? num('DMS_RATE_LIMIT_RPS', 0) : undefined,
     rateLimitBurst: env.DMS_RATE_LIMIT_BURST ? num('DMS_RATE_LIMIT_BURST', 0) : undefined,
   };
-  const app = createApp({ store, models, auth: { runnerTokens }, limits, log });
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  const app = createApp({ store, models, auth: { runnerTokens }, limits, log, digest });
   const sweepTimer = setInterval(
     () => void store.sweep().catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
     num('DMS_SWEEP_SECONDS', 15) * 1000,
