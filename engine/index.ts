@@ -18,6 +18,7 @@ export type { LoadedModel } from './model/weights.js';
 export { loadModel, saveModel, initParams, modelFromParams } from './model/weights.js';
 export { initBackend, backendName } from './backend.js';
 export { extractAnswer, majorityVote } from './runtime/answer.js';
+export { createPolicy, policyNames } from './policies/registry.js';
 
 export interface ThreadResult {
   text: string;
@@ -49,6 +50,16 @@ export interface GenerateOptions {
   onResult?: (result: GenerateResult) => void;
   /** Stops generation: pending requests are dropped and the promise rejects with an AbortError. */
   signal?: AbortSignal;
+  /** Out-param: filled with run-wide scheduler statistics when generate returns (or throws). */
+  stats?: GenerateStats;
+}
+
+/** Run-wide scheduler statistics of one generate call (plain numbers). */
+export interface GenerateStats {
+  /** Most threads decoded together in one step (bounded by maxBatch and the KV budget). */
+  maxBatch: number;
+  /** Threads preempted (freed and later recomputed) because the KV budget ran out. */
+  numPreemptions: number;
 }
 
 const DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -115,6 +126,10 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
+    if (options.stats) {
+      options.stats.maxBatch = scheduler.maxBatchReached;
+      options.stats.numPreemptions = scheduler.numPreemptions;
+    }
     scheduler.releaseAll();
     runner.dispose();
   }
