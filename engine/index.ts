@@ -58,6 +58,8 @@ export interface GenerateOptions {
 export interface GenerateStats {
   /** Most threads decoded together in one step (bounded by maxBatch and the KV budget). */
   maxBatch: number;
+  /** Mean threads per decode step (0 when nothing was decoded). */
+  meanBatch: number;
   /** Threads preempted (freed and later recomputed) because the KV budget ran out. */
   numPreemptions: number;
 }
@@ -128,6 +130,7 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
   } finally {
     if (options.stats) {
       options.stats.maxBatch = scheduler.maxBatchReached;
+      options.stats.meanBatch = scheduler.numDecodeSteps > 0 ? scheduler.numThreadSteps / scheduler.numDecodeSteps : 0;
       options.stats.numPreemptions = scheduler.numPreemptions;
     }
     scheduler.releaseAll();

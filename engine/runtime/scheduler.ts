@@ -22,6 +22,11 @@ export class Scheduler {
   private readonly stopIds: Set<number>;
   /** Threads preempted so far (for tests and logs). */
   numPreemptions = 0;
+  /** Most threads decoded together in one step so far (the batch the KV budget allowed). */
+  maxBatchReached = 0;
+  /** Decode steps run and thread-steps in them (their ratio is the mean batch). */
+  numDecodeSteps = 0;
+  numThreadSteps = 0;
 
   constructor(readonly runner: ModelRunner, readonly tokenizer: Tokenizer, readonly opts: SchedulerOptions) {
     this.cfg = runner.params.config;
@@ -170,6 +175,9 @@ export class Scheduler {
 
   private decode(finished: RequestState[]): void {
     const batch = this.running.slice();
+    if (batch.length > this.maxBatchReached) this.maxBatchReached = batch.length;
+    this.numDecodeSteps++;
+    this.numThreadSteps += batch.length;
     const t0 = performance.now();
     const out = this.runner.run(batch.map((t) => ({ seq: t.seq!, token: t.next, position: t.fed.length, wantLogits: true })));
     const ms = performance.now() - t0;
