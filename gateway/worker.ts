@@ -1,0 +1,82 @@
+// The Cloudflare Workers entry: the same Hono app over a D1 binding (migrations applied by
+// `wrangler d1 migrations apply`), the catalog from a var, and a cron trigger that sweeps leases.
+import { type D1Binding, openD1 } from '../db/d1-db.js';
+import { createJobStore, type JobStore } from '../db/job-store.js';
+import { type ModelCatalog, ModelCatalogSchema } from '../protocol/index.js';
+import { createApp } from './app.js';
+
+/** Bindings and vars (wrangler.toml); DMS_API_KEY and DMS_RUNNER_TOKEN are secrets (`wrangler secret put`). */
+export interface Env {
+  DB: D1Binding;
+  /** The model catalog as JSON ({defaultModel, models: [...]}): what the runners behind this gateway serve. */
+  DMS_MODELS: string;
+  /** A client key accepted for tenant `local` (its hash is stored on first use). */
+  DMS_API_KEY?: string;
+  /** Token remote runners present on /v1/runner; unset: the runner API refuses everyone. */
+  DMS_RUNNER_TOKEN?: string;
+  DMS_PRICE_PER_RUNNER_HOUR?: string;
+  DMS_MAX_ATTEMPTS?: string;
+  DMS_LEASE_SECONDS?: string;
+}
+
+type Instance = { app: ReturnType<typeof createApp>; store: JobStore; ready: Promise<void> };
+
+const LOCAL_TENANT = 'local';
+
+function num(env: Env, name: 'DMS_PRICE_PER_RUNNER_HOUR' | 'DMS_MAX_ATTEMPTS' | 'DMS_LEASE_SECONDS', fallback: number): number {
+  const raw = env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return value;
+}
+
+function parseCatalog(raw: string | undefined): ModelCatalog {
+  if (!raw) throw new Error('DMS_MODELS is not set: put the model catalog JSON in wrangler.toml [vars]');
+  const parsed = ModelCatalogSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`DMS_MODELS is not a model catalog: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** One app per isolate and env: the store, the catalog and the key bootstrap are built once. */
+const instances = new WeakMap<Env, Instance>();
+
+function instance(env: Env): Instance {
+  let found = instances.get(env);
+  if (!found) {
+    const store = createJobStore(openD1(env.DB), {
+      pricePerRunnerHour: num(env, 'DMS_PRICE_PER_RUNNER_HOUR', 2.0),
+      maxAttempts: num(env, 'DMS_MAX_ATTEMPTS', 3),
+      leaseMs: num(env, 'DMS_LEASE_SECONDS', 60) * 1000,
+    });
+    const app = createApp({ store, models: parseCatalog(env.DMS_MODELS), auth: { runnerTokens: env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [] } });
+    const ready = (async () => {
+      await store.ensureTenant(LOCAL_TENANT, 'local');
+      if (env.DMS_API_KEY) await store.addApiKey(LOCAL_TENANT, env.DMS_API_KEY, 'DMS_API_KEY');
+    })();
+    // A failed bootstrap (say, migrations not applied yet) is retried by the next request.
+    ready.catch(() => instances.delete(env));
+    found = { app, store, ready };
+    instances.set(env, found);
+  }
+  return found;
+}
+
+type Ctx = { waitUntil(promise: Promise<unknown>): void; passThroughOnException(): void };
+
+export default {
+  async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
+    const { app, ready } = instance(env);
+    try {
+      await ready;
+    } catch (error) {
+      const message = `database not ready (have the D1 migrations been applied?): ${(error as Error).message}`;
+      return Response.json({ error: { type: 'unavailable', message, field: null, issues: [] } }, { status: 503 });
+    }
+    return app.fetch(request, env, ctx);
+  },
+
+  /** Cron trigger: take back expired leases even when no runner is claiming (claims sweep too). */
+  async scheduled(_event: unknown, env: Env, ctx: Ctx): Promise<void> {
+    ctx.waitUntil(instance(env).store.sweep());
+  },
+};

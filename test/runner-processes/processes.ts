@@ -1,0 +1,106 @@
+// Child processes for end-to-end tests: start a service in its own process group, wait for a line
+// that says it is ready, and always kill the whole group (wrangler's workerd, tsx's node) afterwards.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '../..');
+export const BIN = (name: string) => join(ROOT, 'node_modules/.bin', name);
+
+export type Service = {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves once `pattern` appears in the output (rejects on exit or after timeoutMs). */
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  /** Sends a signal to the process group and resolves with the exit code (null when killed). */
+  stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>;
+  exited: Promise<number | null>;
+};
+
+const live = new Set<ChildProcess>();
+
+/** Kills every group still running (afterAll hooks call it; also runs at process exit). */
+export function killAll(): void {
+  for (const child of live) killGroup(child, 'SIGKILL');
+}
+process.once('exit', killAll);
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+export function startService(command: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Service {
+  const child = spawn(command, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so grandchildren die with it
+  });
+  live.add(child);
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    out += chunk;
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      for (const l of listeners) l();
+      resolve(code);
+    }),
+  );
+
+  const waitFor = (pattern: RegExp, timeoutMs = 60_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = out.match(pattern);
+        if (match) return done(() => resolve(match));
+        if (child.exitCode !== null || child.signalCode !== null) return done(() => reject(new Error(`${command} exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${out.slice(-3000)}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for ${pattern}:\n${out.slice(-3000)}`))), timeoutMs);
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        fn();
+      };
+      listeners.add(check);
+      check();
+    });
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000) => {
+    killGroup(child, signal);
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  return { child, output: () => out, waitFor, stop, exited };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a command to completion (with a timeout); resolves with its exit code and output. */
+export async function runToEnd(command: string, args: string[], opts: { env?: Record<string, string | undefined>; timeoutMs?: number } = {}) {
+  const service = startService(command, args, opts);
+  const timer = setTimeout(() => void service.stop('SIGKILL'), opts.timeoutMs ?? 120_000);
+  const code = await service.exited;
+  clearTimeout(timer);
+  return { code, output: service.output() };
+}
