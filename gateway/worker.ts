@@ -61,7 +61,8 @@ function instance(env: Env): Instance {
   return found;
 }
 
-type Ctx = { waitUntil(promise: Promise<unknown>): void; passThroughOnException(): void };
+/** The Workers execution context, as Hono's fetch types it. */
+type Ctx = NonNullable<Parameters<ReturnType<typeof createApp>['fetch']>[2]>;
 
 export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {

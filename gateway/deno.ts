@@ -1,0 +1,82 @@
+// The Deno entry: the same app over node:sqlite (Deno cannot load better-sqlite3's V8 addon) with
+// Deno.serve, a periodic lease sweep, and no in-process runner: remote runners do the work.
+// deno run --allow-net --allow-read --allow-write --allow-env --node-modules-dir=manual --unstable-sloppy-imports gateway/deno.ts
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { createJobStore, type JobStore } from '../db/job-store.js';
+import { openNodeSqlite } from '../db/node-sqlite-db.js';
+import { createApp } from './app.js';
+import { createLogger, describeError } from './log.js';
+import { loadModelCatalog } from './model-catalog.js';
+
+/** The part of Deno's global this entry uses (typed here so that tsc checks the file without Deno's types). */
+declare const Deno: {
+  serve(
+    options: { port: number; hostname?: string; onListen?: (addr: { hostname: string; port: number }) => void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): { shutdown(): Promise<void>; finished: Promise<void> };
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  exit(code: number): never;
+};
+
+const LOCAL_TENANT = 'local';
+const MIGRATIONS_DIR = fileURLToPath(new URL('../db/migrations', import.meta.url));
+
+const env = process.env;
+const num = (name: string, fallback: number): number => {
+  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${env[name]}"`);
+  return value;
+};
+
+/** Makes sure a client key exists: DMS_API_KEY if set, else a new one printed once. */
+async function ensureClientKey(store: JobStore): Promise<void> {
+  await store.ensureTenant(LOCAL_TENANT, 'local');
+  if (env.DMS_API_KEY) return store.addApiKey(LOCAL_TENANT, env.DMS_API_KEY, 'DMS_API_KEY');
+  if ((await store.countApiKeys()) > 0) return;
+  console.log(`created API key (shown only now, only its hash is stored): ${await store.createApiKey(LOCAL_TENANT, 'created at first start')}`);
+}
+
+async function main(): Promise<void> {
+  const dataDir = resolve(env.DMS_DATA_DIR || './data');
+  mkdirSync(dataDir, { recursive: true });
+  const sqlDb = await openNodeSqlite(join(dataDir, 'dms.sqlite'), MIGRATIONS_DIR);
+  const store = createJobStore(sqlDb, {
+    pricePerRunnerHour: num('DMS_PRICE_PER_RUNNER_HOUR', 2.0),
+    maxAttempts: num('DMS_MAX_ATTEMPTS', 3),
+    leaseMs: num('DMS_LEASE_SECONDS', 60) * 1000,
+  });
+  await ensureClientKey(store);
+  const runnerTokens = env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [];
+  const models = await loadModelCatalog(resolve(env.DMS_MODELS_DIR || './models'), env.DMS_DEFAULT_MODEL);
+  console.log(`models: ${models.models.map((m) => m.name).join(', ') || 'none found'}`);
+
+  const log = createLogger({ verbose: env.DMS_LOG_VERBOSE === '1' });
+  const app = createApp({ store, models, auth: { runnerTokens }, log });
+  const sweepTimer = setInterval(
+    () => void store.sweep().catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
+    num('DMS_SWEEP_SECONDS', 15) * 1000,
+  );
+  const server = Deno.serve({ port: num('PORT', 8787), hostname: env.HOST || '0.0.0.0', onListen: ({ hostname, port }) => {
+    console.log(`dms-batch gateway (Deno) listening on http://${hostname}:${port} (data: ${dataDir})`);
+  } }, app.fetch);
+
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    clearInterval(sweepTimer);
+    await server.shutdown();
+    sqlDb.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener('SIGINT', () => void shutdown());
+  Deno.addSignalListener('SIGTERM', () => void shutdown());
+}
+
+main().catch((error) => {
+  console.error(error);
+  Deno.exit(1);
+});
