@@ -72,7 +72,11 @@ export class Adam {
     for (const [kind, store] of [['m', this.m], ['v', this.v]] as const) {
       for (const [name, variable] of store) {
         const saved = tensors[`${kind}/${name}`];
-        if (saved && saved.data.length === variable.size) variable.assign(tf.tensor(saved.data, variable.shape));
+        if (saved && saved.data.length === variable.size) {
+          const t = tf.tensor(saved.data, variable.shape);
+          variable.assign(t);
+          t.dispose();
+        }
       }
     }
   }

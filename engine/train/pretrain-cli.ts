@@ -2,6 +2,7 @@
 // Example: npm run train -- --out models/reasoner-base --steps 20000 --token-budget 2048 --lr 1e-3
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend.js';
+import { installWasmTrainingSpeedups } from './wasm-speedups.js';
 import { DEFAULT_PRETRAIN, pretrain } from './pretrain.js';
 import { parseCurriculum } from './curriculum.js';
 import { reasonerConfig } from './reasoner-config.js';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   });
   const num = (k: keyof typeof values, fallback: number): number => (values[k] === undefined ? fallback : Number(values[k]));
   const backend = await initBackend();
+  installWasmTrainingSpeedups();
   const d = DEFAULT_PRETRAIN;
   const steps = num('steps', d.steps);
   const cfg = {

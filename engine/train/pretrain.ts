@@ -113,6 +113,7 @@ export async function pretrain(cfg: PretrainConfig): Promise<TrainState> {
   const save = () => saveCheckpoint(cfg.outDir, params, adam, { ...state, nextSeed: batcher.nextSeed, settings });
 
   while (state.step < cfg.steps && !stop) {
+    await new Promise((resolve) => setImmediate(resolve)); // lets SIGINT/SIGTERM handlers run
     if (cfg.timeLimitSec > 0 && (Date.now() - started) / 1000 > cfg.timeLimitSec) break;
     const mix = mixAt(state.step, cfg.curriculum);
     const batch = batcher.next(mix);

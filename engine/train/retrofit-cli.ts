@@ -2,6 +2,7 @@
 // Example: npm run retrofit -- --ratio 8 --window 16 --steps-per-ratio 100 [--hold-steps 40] [--mode neuron]
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend.js';
+import { installWasmTrainingSpeedups } from './wasm-speedups.js';
 import { DEFAULT_RETROFIT, outputSuffix, retrofit } from './retrofit.js';
 import { scheduleSteps } from './retrofit-schedule.js';
 
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     resume: values.resume as boolean,
   };
   const backend = await initBackend();
+  installWasmTrainingSpeedups();
   console.log(`backend ${backend}; ${scheduleSteps(cfg.schedule)} steps; ${JSON.stringify(cfg)}`);
   const dirs = await retrofit(cfg);
   console.log(`done: ${dirs.join(', ')}`);

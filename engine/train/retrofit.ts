@@ -161,7 +161,12 @@ export async function retrofit(cfg: RetrofitConfig): Promise<string[]> {
     const v = evaluateHard(student, cfg.validationCount);
     valLog.write({ step: 0, ratio: 1, exact: v.exact, acc_all: v.accAll, evict_fraction: v.evictFraction, val_loss: v.loss });
   }
-  while (state.step < totalSteps) {
+  let stop = false;
+  const onSignal = () => (stop = true);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  while (state.step < totalSteps && !stop) {
+    await new Promise((resolve) => setImmediate(resolve)); // lets SIGINT/SIGTERM handlers run
     const ratio = ratioAt(state.step, cfg.schedule);
     const batch = batcher.next(STANDARD_MIX);
     const t0 = performance.now();
@@ -192,6 +197,12 @@ export async function retrofit(cfg: RetrofitConfig): Promise<string[]> {
       console.log(`checkpoint ${dir}: teacher-forced exact ${v.exact.toFixed(3)}, token acc ${v.accAll.toFixed(4)}, eviction ${v.evictFraction.toFixed(3)}`);
     }
   }
+  if (stop) {
+    saveCheckpoint(stateDir, student, adam, { ...state, nextSeed: batcher.nextSeed, settings: { ...cfg } });
+    console.log(`stopped at step ${state.step}; resume with --resume (state in ${stateDir})`);
+  }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   adam.dispose();
   tf.dispose(Object.values(vars));
   teacher.dispose();
