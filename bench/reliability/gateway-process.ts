@@ -71,13 +71,14 @@ export class GatewayProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    const from = this.output.length; // output accumulates over restarts; only this start's counts
     const onData = (chunk: Buffer) => void (this.output += chunk.toString());
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
       const poll = setInterval(() => {
-        if (this.output.includes('listening on')) {
+        if (this.output.includes('listening on', from)) {
           clearInterval(poll);
           clearTimeout(timer);
           resolve();

@@ -1,0 +1,218 @@
+// Runner faults: remote runners (gpu-runner/main.ts, the engine on a tiny random model, HTTP runner
+// protocol) are SIGKILLed at random moments while they work through jobs; afterwards every request
+// must have exactly one result and no job's usage may count a request twice.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, GatewayProcess, REPO_ROOT } from './gateway-process.js';
+import { TINY_MODEL, writeTinyModel } from './tiny-model.js';
+
+export interface RunnerFaultConfig {
+  numJobs: number;
+  requestsPerJob: number;
+  numRunners: number;
+  /** Stop killing after this many kills (the run then drains). */
+  maxKills: number;
+  /** A kill happens every uniform(minGapMs, maxGapMs). */
+  minGapMs: number;
+  maxGapMs: number;
+  /** Give up waiting for the queue to drain after this long. */
+  deadlineMs: number;
+  seed: number;
+}
+
+export const DEFAULT_RUNNER_FAULT_CONFIG: RunnerFaultConfig = {
+  numJobs: 120,
+  requestsPerJob: 2,
+  numRunners: 3,
+  maxKills: 30,
+  minGapMs: 200,
+  maxGapMs: 1200,
+  deadlineMs: 240_000,
+  seed: 1,
+};
+
+export interface RunnerFaultReport {
+  runner_kills: number;
+  /** Kills that landed while the runner held a claimed job (from its log). */
+  kills_mid_job: number;
+  jobs: number;
+  requests: number;
+  requests_without_exactly_one_result: number;
+  jobs_not_finished: number;
+  jobs_completed: number;
+  jobs_failed: number;
+  /** Jobs that needed more than one claim (a kill or an expired lease cost them an attempt). */
+  jobs_reclaimed: number;
+  /** Jobs whose usage totals differ from the sum over their result lines (double counting). */
+  usage_mismatches: number;
+  executor: string;
+  seconds: number;
+}
+
+/** Small deterministic PRNG (mulberry32) so a run's kill schedule is reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Runner = { id: string; child: ChildProcess; log: string };
+
+/** A runner is mid-job when its last claim has no completion, failure or lost-lease line after it. */
+function isMidJob(runner: Runner): boolean {
+  const at = runner.log.lastIndexOf('claimed ');
+  if (at < 0) return false;
+  const id = /claimed (\S+)/.exec(runner.log.slice(at))?.[1];
+  if (!id) return false;
+  return !new RegExp(`${id} (completed|failed|canceled)|lost the lease on ${id}|released ${id}`).test(runner.log.slice(at));
+}
+
+export async function runRunnerFaults(config: RunnerFaultConfig = DEFAULT_RUNNER_FAULT_CONFIG, log: (m: string) => void = console.log): Promise<RunnerFaultReport> {
+  const started = Date.now();
+  const random = rng(config.seed);
+  const dir = mkdtempSync(join(tmpdir(), 'dms-runner-faults-'));
+  const modelsDir = join(dir, 'models');
+  await writeTinyModel(modelsDir);
+  const apiKey = `dms_faults_${crypto.randomUUID()}`;
+  const runnerToken = `runner_${crypto.randomUUID()}`;
+  // Short leases so that a killed runner's job comes back quickly; many attempts so it can finish.
+  const gateway = new GatewayProcess({
+    dataDir: join(dir, 'data'),
+    modelsDir,
+    port: await freePort(),
+    apiKey,
+    runnerToken,
+    env: { DMS_LEASE_SECONDS: '2', DMS_SWEEP_SECONDS: '0.5', DMS_MAX_ATTEMPTS: '20' },
+  });
+  const runners: Runner[] = [];
+  const spawnRunner = (id: string): Runner => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'gpu-runner/main.ts', '--gateway', gateway.url, '--token', runnerToken, '--runner-id', id, '--heartbeat-ms', '500'],
+      { cwd: REPO_ROOT, env: { ...process.env, DMS_MODELS_DIR: modelsDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const runner: Runner = { id, child, log: '' };
+    child.stdout!.on('data', (c: Buffer) => void (runner.log += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => void (runner.log += c.toString()));
+    return runner;
+  };
+  const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+
+  try {
+    await gateway.start();
+    const jobIds: string[] = [];
+    for (let j = 0; j < config.numJobs; j++) {
+      const requests = Array.from({ length: config.requestsPerJob }, (_, i) => ({
+        custom_id: `j${j}r${i}`,
+        prompt: `Q:${j}+${i}=`,
+        params: { max_tokens: 16 + Math.floor(random() * 48), temperature: 0, seed: j },
+      }));
+      const res = await fetch(`${gateway.url}/v1/jobs`, { method: 'POST', headers: auth, body: JSON.stringify({ model: TINY_MODEL, requests }) });
+      if (res.status !== 201) throw new Error(`submission answered ${res.status}: ${await res.text()}`);
+      jobIds.push(((await res.json()) as { id: string }).id);
+    }
+    log(`runner faults: ${jobIds.length} jobs queued; starting ${config.numRunners} runners on the engine (tiny random model)`);
+    for (let i = 0; i < config.numRunners; i++) runners.push(spawnRunner(`r${i}-0`));
+
+    let kills = 0;
+    let killsMidJob = 0;
+    let generation = 0;
+    const unfinished = async () => {
+      const res = await fetch(`${gateway.url}/v1/jobs?limit=100`, { headers: auth });
+      let open = 0;
+      let after: string | null = null;
+      let page = (await res.json()) as { data: Array<{ status: string }>; has_more: boolean; next_after: string | null };
+      for (;;) {
+        open += page.data.filter((j) => !['completed', 'failed', 'canceled'].includes(j.status)).length;
+        if (!page.has_more) break;
+        after = page.next_after;
+        page = (await (await fetch(`${gateway.url}/v1/jobs?limit=100&after=${after}`, { headers: auth })).json()) as typeof page;
+      }
+      return open;
+    };
+    while (Date.now() - started < config.deadlineMs) {
+      await sleep(config.minGapMs + random() * (config.maxGapMs - config.minGapMs));
+      const open = await unfinished();
+      if (open === 0) break;
+      if (kills >= config.maxKills) continue;
+      // Mostly a runner in the middle of a job; sometimes any runner (starting, idle or polling).
+      const busy = runners.filter(isMidJob);
+      const pool = busy.length > 0 && random() < 0.8 ? busy : runners;
+      const victim = pool[Math.floor(random() * pool.length)];
+      const midJob = isMidJob(victim);
+      await new Promise<void>((resolve) => {
+        if (victim.child.exitCode !== null) return resolve();
+        victim.child.once('exit', () => resolve());
+        victim.child.kill('SIGKILL');
+      });
+      kills++;
+      if (midJob) killsMidJob++;
+      runners[runners.indexOf(victim)] = spawnRunner(`${victim.id.split('-')[0]}-${++generation}`);
+      if (kills % 10 === 0) log(`runner faults: ${kills} kills (${killsMidJob} mid-job), ${open} jobs open`);
+    }
+
+    // Audit through the client API: one result line per request, usage equal to the lines' sum.
+    let withoutOne = 0;
+    let notFinished = 0;
+    let completed = 0;
+    let failed = 0;
+    let reclaimed = 0;
+    let usageMismatches = 0;
+    for (const [j, id] of jobIds.entries()) {
+      const job = (await (await fetch(`${gateway.url}/v1/jobs/${id}`, { headers: auth })).json()) as {
+        status: string;
+        attempt: number;
+        usage: { num_results: number; runner_seconds: number; completion_tokens: number } | null;
+      };
+      if (job.status === 'completed') completed++;
+      else if (job.status === 'failed') failed++;
+      else notFinished++;
+      if (job.attempt > 1) reclaimed++;
+      const text = await (await fetch(`${gateway.url}/v1/jobs/${id}/results`, { headers: auth })).text();
+      const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { custom_id: string; usage: { runner_seconds: number; completion_tokens: number } | null });
+      const perId = new Map<string, number>();
+      for (const line of lines) perId.set(line.custom_id, (perId.get(line.custom_id) ?? 0) + 1);
+      for (let i = 0; i < config.requestsPerJob; i++) if (perId.get(`j${j}r${i}`) !== 1) withoutOne++;
+      const sumTokens = lines.reduce((s, l) => s + (l.usage?.completion_tokens ?? 0), 0);
+      const withUsage = lines.filter((l) => l.usage).length;
+      if (job.usage && (job.usage.num_results !== withUsage || job.usage.completion_tokens !== sumTokens)) usageMismatches++;
+    }
+    const report: RunnerFaultReport = {
+      runner_kills: kills,
+      kills_mid_job: killsMidJob,
+      jobs: jobIds.length,
+      requests: jobIds.length * config.requestsPerJob,
+      requests_without_exactly_one_result: withoutOne,
+      jobs_not_finished: notFinished,
+      jobs_completed: completed,
+      jobs_failed: failed,
+      jobs_reclaimed: reclaimed,
+      usage_mismatches: usageMismatches,
+      executor: `engine (gpu-runner/executor-factory.ts) on a random-weight ${TINY_MODEL} model: 2 layers, width 32, byte-level tokenizer`,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    log(
+      `runner faults: ${kills} kills (${killsMidJob} mid-job) over ${report.jobs} jobs: ${withoutOne} requests without exactly one result, ` +
+        `${completed} completed, ${failed} failed, ${notFinished} unfinished, ${reclaimed} reclaimed, ${usageMismatches} usage mismatches`,
+    );
+    return report;
+  } finally {
+    for (const r of runners) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+    await gateway.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const numJobs = Number(process.argv[2] ?? DEFAULT_RUNNER_FAULT_CONFIG.numJobs);
+  runRunnerFaults({ ...DEFAULT_RUNNER_FAULT_CONFIG, numJobs }).then((r) => console.log(JSON.stringify(r, null, 2)));
+}
