@@ -34,16 +34,19 @@ export function attendRow(
   out.fill(0, outOff, outOff + G * D);
   const simd = slots === null ? pool.simd(G) : null;
   if (simd) {
-    // Operands in the pool's memory: q [G*D], scores [G*n], out [G*D]; pages are read in place.
-    const base = pool.scratch(2 * G * D + G * n);
+    // Operands in the pool's memory: q [G*D], out [G*D], the key and value page tables, scores [G*n].
+    const numPages = pages.length;
+    const base = pool.scratch(2 * G * D + 2 * numPages + G * n);
     const heap = pool.heap;
-    const qB = base, oB = base + G * D, sB = base + 2 * G * D;
+    const qB = base, oB = base + G * D, kT = oB + G * D, vT = kT + numPages, sB = vT + numPages;
     heap.set(q.subarray(qOff, qOff + G * D), qB);
-    for (let pi = 0, i = 0; i < n; pi++, i += P) simd.score(4 * qB, 4 * pool.keyOffset(pages[pi]), Math.min(P, n - i), 4 * (sB + i), 4 * n, scale);
+    pool.heapI32.set(row.keyAddrs.subarray(0, numPages), kT);
+    pool.heapI32.set(row.valueAddrs.subarray(0, numPages), vT);
+    simd.score(4 * qB, 4 * kT, n, P, 4 * sB, 4 * n, scale);
     for (let g = 0; g < G; g++) softmaxInPlace(heap, sB + g * n, n);
     heap.fill(0, oB, oB + G * D);
-    for (let pi = 0, i = 0; i < n; pi++, i += P) simd.value(4 * pool.valueOffset(pages[pi]), Math.min(P, n - i), 4 * (sB + i), 4 * n, 4 * oB);
-    out.set(heap.subarray(oB, oB + G * D), outOff);
+    simd.value(4 * vT, n, P, 4 * sB, 4 * n, 4 * oB);
+    for (let j = 0; j < G * D; j++) out[outOff + j] = heap[oB + j];
     if (weights) groupAverage(heap, sB, G, n, weights);
     return n;
   }

@@ -31,6 +31,8 @@ export class PagePool {
   readonly memory = new WebAssembly.Memory({ initial: 1 });
   /** Float view of the whole memory; replaced whenever the memory grows (re-read it after allocating). */
   heap = new Float32Array(this.memory.buffer);
+  /** Int32 view of the same memory (page tables for the kernels); replaced with heap. */
+  heapI32 = new Int32Array(this.memory.buffer);
   private readonly chunkBase: number[] = []; // float offset of each chunk: PAGES_PER_CHUNK key pages, then as many value pages
   private usedFloats = 0; // float offset of the first unclaimed float of the memory
   private scratchOff = 0;
@@ -139,6 +141,7 @@ export class PagePool {
         throw new Error(`page pool: cannot grow KV memory to ${endBytes} bytes (wasm32 memory is limited to 4 GiB)`);
       }
       this.heap = new Float32Array(this.memory.buffer);
+      this.heapI32 = new Int32Array(this.memory.buffer);
     }
     this.usedFloats = off + n;
     return off;

@@ -10,6 +10,9 @@ export class CacheRow {
   length = 0;
   /** Token position held by each slot. */
   positions = new Int32Array(16);
+  /** Byte addresses in the pool's memory of each page's keys and values (page tables for the SIMD kernels). */
+  keyAddrs = new Int32Array(4);
+  valueAddrs = new Int32Array(4);
   /** Per-page element-wise key min then max (2*D floats per page), kept when the cache tracks bounds (Quest). */
   keyBounds: Float32Array | null = null;
   /** State owned by the eviction policy (ring buffer, scores...). */
@@ -28,7 +31,7 @@ export class CacheRow {
   append(k: Float32Array, kOff: number, v: Float32Array, vOff: number, position: number): number {
     const pool = this.cache.pool;
     if (this.needsPage) {
-      this.pages.push(pool.allocate(this.id));
+      this.pushPage(pool.allocate(this.id));
       if (this.keyBounds) this.growBounds();
     }
     const slot = this.length++;
@@ -67,6 +70,20 @@ export class CacheRow {
     this.pages.length = 0;
     this.length = 0;
     if (this.keyBounds) this.keyBounds = new Float32Array(0);
+  }
+
+  /** Appends a page to the page table and records its addresses. */
+  private pushPage(page: number): void {
+    const pool = this.cache.pool;
+    const i = this.pages.length;
+    if (i >= this.keyAddrs.length) {
+      const grow = (a: Int32Array) => { const b = new Int32Array(a.length * 2); b.set(a); return b; };
+      this.keyAddrs = grow(this.keyAddrs);
+      this.valueAddrs = grow(this.valueAddrs);
+    }
+    this.keyAddrs[i] = 4 * pool.keyOffset(page);
+    this.valueAddrs[i] = 4 * pool.valueOffset(page);
+    this.pages.push(page);
   }
 
   private write(slot: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, position: number): void {
@@ -117,7 +134,7 @@ export class CacheRow {
       const heap = pool.heap;
       heap.copyWithin(pool.keyOffset(np), pool.keyOffset(page), pool.keyOffset(page) + pool.pageFloats);
       heap.copyWithin(pool.valueOffset(np), pool.valueOffset(page), pool.valueOffset(page) + pool.pageFloats);
-      dst.pages.push(np);
+      dst.pushPage(np);
     }
     dst.length = this.length;
     dst.positions = this.positions.slice();

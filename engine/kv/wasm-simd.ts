@@ -2,19 +2,22 @@
 // group size G): q.k scores and probability-weighted value sums over one page of cached slots.
 // They read the page pool's memory in place; JS loops are 2-4x slower (see attention-kernels.ts).
 
-/** Kernel exports; every pointer is a byte offset into the pool's WebAssembly.Memory. */
+/**
+ * Kernel exports; every pointer is a byte offset into the pool's WebAssembly.Memory. A row is given
+ * by a table of i32 byte addresses of its pages (P slots of D floats each, in slot order) and n slots.
+ */
 export interface SimdKernels {
-  /** sc[g*n + i] = scale * q_g . k_i for cnt consecutive keys at kPtr (scPtr points at slot i=0 of g=0, scStride = 4n). */
-  score(qPtr: number, kPtr: number, cnt: number, scPtr: number, scStride: number, scale: number): void;
-  /** out[g*D + d] += sum_i sc[g*n + i] * v_i[d] over cnt consecutive values at vPtr. */
-  value(vPtr: number, cnt: number, scPtr: number, scStride: number, outPtr: number): void;
+  /** sc[g*n + i] = scale * q_g . k_i for the n slots of the row (scStride = 4n bytes between g rows). */
+  score(qPtr: number, tablePtr: number, n: number, P: number, scPtr: number, scStride: number, scale: number): void;
+  /** out[g*D + d] += sum_i sc[g*n + i] * v_i[d] over the n slots of the row. */
+  value(tablePtr: number, n: number, P: number, scPtr: number, scStride: number, outPtr: number): void;
 }
 
 // Opcodes (WebAssembly core + SIMD proposal as standardised).
 const OP = {
   block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41,
+  i32Load: 0x28, f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, select: 0x1b,
   i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32Mul: 0x6c, f32Add: 0x92, f32Mul: 0x94,
   simd: 0xfd,
 } as const;
@@ -59,64 +62,72 @@ class Code {
   vzero() { return this.simd(SIMD.const, ...new Array(16).fill(0)); }
   /** local += step (i32). */
   inc(i: number, step: number) { return this.get(i).i32(step).op(OP.i32Add).set(i); }
-  /** `for (; i < cnt; ) body` as block/loop, skipped entirely when cnt is 0. */
-  loop(i: number, cnt: number, body: () => void) {
-    this.op(OP.block, T.void).get(cnt).op(OP.i32Eqz, OP.brIf, 0).op(OP.loop, T.void);
+  /**
+   * Walks the n slots of a paged row: for each page, `ptr` = its address (read from the table at
+   * `tp`), then body() runs once per slot with `ptr` advanced by D*4 bytes and `i` by 1 after each.
+   */
+  pagedSlots(tp: number, n: number, P: number, i: number, ptr: number, end: number, D: number, body: () => void) {
+    this.op(OP.block, T.void).get(n).op(OP.i32Eqz, OP.brIf, 0).op(OP.loop, T.void);
+    this.get(tp).op(OP.i32Load, 2, 0).set(ptr).inc(tp, 4);
+    // end = min(i + P, n)
+    this.get(i).get(P).op(OP.i32Add).get(n).get(i).get(P).op(OP.i32Add).get(n).op(OP.i32LtU, OP.select).set(end);
+    this.op(OP.loop, T.void);
     body();
-    this.inc(i, 1).get(i).get(cnt).op(OP.i32LtU, OP.brIf, 0, OP.end, OP.end);
+    this.inc(ptr, D * 4).inc(i, 1).get(i).get(end).op(OP.i32LtU, OP.brIf, 0, OP.end);
+    this.get(i).get(n).op(OP.i32LtU, OP.brIf, 0, OP.end, OP.end);
     return this;
   }
 }
 
 function scoreBody(D: number, G: number): number[] {
-  // params: 0 q, 1 k, 2 cnt, 3 sc, 4 scStride, 5 scale(f32); locals: 6 i, 7 acc(v128)
+  // params: 0 q, 1 table, 2 n, 3 P, 4 sc, 5 scStride, 6 scale(f32); locals: 7 i, 8 k, 9 end, 10 acc(v128)
   const c = new Code();
-  c.loop(6, 2, () => {
+  c.pagedSlots(1, 2, 3, 7, 8, 9, D, () => {
     for (let g = 0; g < G; g++) {
       for (let d = 0; d < D; d += 4) {
-        c.get(0).vload((g * D + d) * 4).get(1).vload(d * 4).simd(SIMD.f32x4Mul);
-        if (d > 0) c.get(7).simd(SIMD.f32x4Add);
-        c.set(7);
+        c.get(0).vload((g * D + d) * 4).get(8).vload(d * 4).simd(SIMD.f32x4Mul);
+        if (d > 0) c.get(10).simd(SIMD.f32x4Add);
+        c.set(10);
       }
-      // sc[g] address: sc + g*scStride; value: horizontal sum * scale.
-      c.get(3).get(4).i32(g).op(OP.i32Mul, OP.i32Add);
-      c.get(7).simd(SIMD.f32x4Extract, 0).get(7).simd(SIMD.f32x4Extract, 1).op(OP.f32Add);
-      c.get(7).simd(SIMD.f32x4Extract, 2).get(7).simd(SIMD.f32x4Extract, 3).op(OP.f32Add, OP.f32Add);
-      c.get(5).op(OP.f32Mul, OP.f32Store, 2, 0);
+      // &sc[g][i] = sc + g*scStride + 4i; value: horizontal sum * scale.
+      c.get(4).get(5).i32(g).op(OP.i32Mul, OP.i32Add).get(7).i32(4).op(OP.i32Mul, OP.i32Add);
+      c.get(10).simd(SIMD.f32x4Extract, 0).get(10).simd(SIMD.f32x4Extract, 1).op(OP.f32Add);
+      c.get(10).simd(SIMD.f32x4Extract, 2).get(10).simd(SIMD.f32x4Extract, 3).op(OP.f32Add, OP.f32Add);
+      c.get(6).op(OP.f32Mul, OP.f32Store, 2, 0);
     }
-    c.inc(1, D * 4).inc(3, 4);
   });
-  return [...vec([[1, T.i32], [1, T.v128]]), ...c.b, OP.end];
+  return [...vec([[3, T.i32], [1, T.v128]]), ...c.b, OP.end];
 }
 
 function valueBody(D: number, G: number): number[] {
-  // params: 0 v, 1 cnt, 2 sc, 3 scStride, 4 out; locals: 5 i, 6 p(v128), 7.. acc(v128) x G*D/4
+  // params: 0 table, 1 n, 2 P, 3 sc, 4 scStride, 5 out; locals: 6 i, 7 v, 8 end, 9 sp, 10 p(v128), 11.. acc(v128) x G*D/4
   // Slot-major: each value vector is loaded once and feeds all G accumulators of its lane group.
   const c = new Code();
   const V = D / 4;
-  const acc = (g: number, j: number) => 7 + g * V + j;
+  const acc = (g: number, j: number) => 11 + g * V + j;
   for (let g = 0; g < G; g++) for (let j = 0; j < V; j++) c.vzero().set(acc(g, j));
-  c.loop(5, 1, () => {
+  c.get(3).set(9);
+  c.pagedSlots(0, 1, 2, 6, 7, 8, D, () => {
     for (let g = 0; g < G; g++) {
-      c.get(2).get(3).i32(g).op(OP.i32Mul, OP.i32Add).op(OP.f32Load, 2, 0).simd(SIMD.f32x4Splat).set(6);
-      for (let j = 0; j < V; j++) c.get(acc(g, j)).get(6).get(0).vload(j * 16).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(acc(g, j));
+      c.get(9).get(4).i32(g).op(OP.i32Mul, OP.i32Add).op(OP.f32Load, 2, 0).simd(SIMD.f32x4Splat).set(10);
+      for (let j = 0; j < V; j++) c.get(acc(g, j)).get(10).get(7).vload(j * 16).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(acc(g, j));
     }
-    c.inc(0, D * 4).inc(2, 4);
+    c.inc(9, 4);
   });
   for (let g = 0; g < G; g++) {
     for (let j = 0; j < V; j++) {
       const off = (g * D + 4 * j) * 4;
-      c.get(4).get(4).vload(off).get(acc(g, j)).simd(SIMD.f32x4Add).vstore(off);
+      c.get(5).get(5).vload(off).get(acc(g, j)).simd(SIMD.f32x4Add).vstore(off);
     }
   }
-  return [...vec([[1, T.i32], [1 + G * V, T.v128]]), ...c.b, OP.end];
+  return [...vec([[4, T.i32], [1 + G * V, T.v128]]), ...c.b, OP.end];
 }
 
 /** The module bytes for (D, G): imports env.memory, exports score and value. */
 export function simdModuleBytes(D: number, G: number): Uint8Array<ArrayBuffer> {
   const types = vec([
-    [T.func, ...vec([[T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.f32]]), 0],
-    [T.func, ...vec([[T.i32], [T.i32], [T.i32], [T.i32], [T.i32]]), 0],
+    [T.func, ...vec([[T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.f32]]), 0],
+    [T.func, ...vec([[T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.i32]]), 0],
   ]);
   const imports = vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(1)]]);
   const funcs = vec([[0], [1]]);
