@@ -1,6 +1,6 @@
 // Runs a problem set from the reasoning suite through the engine with one configuration (method,
 // ratio, W threads, L max tokens) and scores it: accuracy by majority vote, KV reads, peak KV, speed.
-import { generate, type GenerateRequest, type GenerateResult, type LoadedModel } from '../engine/index.js';
+import { generate, type GenerateRequest, type GenerateResult, type GenerateStats, type LoadedModel } from '../engine/index.js';
 import { extractAnswer, type Problem } from '../tasks/index.js';
 
 export interface EvalConfig {
@@ -51,6 +51,12 @@ export interface EvalSummary {
   problems_per_s: number;
   tokens_per_s: number;
   wall_s: number;
+  /** Most threads decoded together in one step (the batch the KV budget and maxBatch allowed). */
+  max_batch: number;
+  /** Mean threads per decode step. */
+  mean_batch: number;
+  /** Threads preempted (and recomputed) because the KV budget ran out. */
+  preemptions: number;
 }
 
 /** Majority vote over threads is the engine's; the suite's verifier is exact match on the extracted answer. */
@@ -70,7 +76,9 @@ function outcome(p: Problem, r: GenerateResult): ProblemOutcome {
   };
 }
 
-export function summarize(outcomes: ProblemOutcome[], wallS: number): EvalSummary {
+const NO_STATS: GenerateStats = { maxBatch: 0, meanBatch: 0, numPreemptions: 0 };
+
+export function summarize(outcomes: ProblemOutcome[], wallS: number, stats: GenerateStats = NO_STATS): EvalSummary {
   const n = outcomes.length;
   const sum = (f: (o: ProblemOutcome) => number) => outcomes.reduce((s, o) => s + f(o), 0);
   const tokens = sum((o) => o.completionTokens);
@@ -86,6 +94,9 @@ export function summarize(outcomes: ProblemOutcome[], wallS: number): EvalSummar
     problems_per_s: wallS > 0 ? n / wallS : 0,
     tokens_per_s: wallS > 0 ? tokens / wallS : 0,
     wall_s: wallS,
+    max_batch: stats.maxBatch,
+    mean_batch: stats.meanBatch,
+    preemptions: stats.numPreemptions,
   };
 }
 
@@ -114,12 +125,14 @@ export async function evaluate(
 ): Promise<{ summary: EvalSummary; outcomes: ProblemOutcome[] }> {
   const t0 = performance.now();
   let done = 0;
+  const stats: GenerateStats = { ...NO_STATS };
   const results = await generate(model, toRequests(model, problems, cfg), {
     kvBudgetTokens: cfg.kvBudgetTokens,
     maxBatch: cfg.maxBatch,
+    stats,
     onResult: () => onProgress?.(++done, problems.length),
   });
   const wallS = (performance.now() - t0) / 1000;
   const outcomes = results.map((r, i) => outcome(problems[i], r));
-  return { summary: summarize(outcomes, wallS), outcomes };
+  return { summary: summarize(outcomes, wallS, stats), outcomes };
 }

@@ -1,0 +1,30 @@
+// `npm run bench:hyperscale`: the hyper-scaling evaluation (issue 6). Accuracy against KV reads, peak KV
+// memory and throughput at one KV budget over (method, ratio, W, L); resumable; see --help.
+import { parseBenchArgs, USAGE } from './hyperscale/args.js';
+import { runBench } from './hyperscale/run.js';
+
+async function main(): Promise<number> {
+  let opts;
+  try {
+    opts = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (opts === null) {
+    console.log(USAGE);
+    return 0;
+  }
+  const run = await runBench(opts);
+  console.error(`ran ${run.ran} point(s), reused ${run.reused}; status ${run.doc.status}`);
+  for (const f of run.files) console.log(f);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`bench:hyperscale: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
