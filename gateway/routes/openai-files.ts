@@ -31,7 +31,9 @@ export function openAiFileRoutes(deps: OpenAiDeps) {
       if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
         return openAiError(c, 400, 'invalid_request', 'invalid_request', 'send multipart/form-data with fields "file" and "purpose"', 'file');
       }
-      const form = await c.req.parseBody();
+      // A multipart body that does not parse (no boundary, truncated parts) is the client's error, not a 500.
+      const form = await c.req.parseBody().catch(() => null);
+      if (!form) return openAiError(c, 400, 'invalid_request', 'invalid_request', 'malformed multipart/form-data body', 'file');
       const purpose = form.purpose;
       if (purpose !== 'batch') {
         return openAiError(c, 400, 'invalid_request', 'invalid_purpose', `purpose must be "batch" (got ${JSON.stringify(purpose ?? null)})`, 'purpose');
