@@ -113,6 +113,7 @@ export class Tokenizer {
 
   /** Ids -> text; specials skipped unless asked. */
   decode(ids: number[], skipSpecial = true): string {
+    if (ids.length === 0) return ''; // the library throws on an empty list
     return this.hf.decode(ids, { skip_special_tokens: skipSpecial, clean_up_tokenization_spaces: false });
   }
 

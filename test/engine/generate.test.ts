@@ -114,7 +114,10 @@ describe('generate', () => {
   it('a tight KV budget preempts and recomputes without changing greedy outputs', async () => {
     const reqs = Array.from({ length: 6 }, (_, i) => req({ id: `q${i}`, prompt: `Q:${i}*7+${i}=`, maxTokens: 40, n: 2 }));
     const big = await generate(model, reqs);
-    const small = await generate(model, reqs, { kvBudgetTokens: 4 * 16 * 14, pageSize: 16 });
+    const stats = { maxBatch: 0, meanBatch: 0, numPreemptions: 0 };
+    const small = await generate(model, reqs, { kvBudgetTokens: 4 * 16 * 14, pageSize: 16, stats });
+    expect(stats.numPreemptions).toBeGreaterThan(0);
+    expect(stats.meanBatch).toBeGreaterThan(1);
     expect(small.map((r) => r.threads.map((t) => t.text))).toEqual(big.map((r) => r.threads.map((t) => t.text)));
     // The small budget cannot hold all 12 threads at once: the peak per request stays within it.
     for (const r of small) expect(r.usage.peakKvTokens).toBeLessThanOrEqual(4 * 16 * 14);
