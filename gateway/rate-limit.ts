@@ -48,11 +48,18 @@ export class TokenBuckets {
     return { ok: false, retryAfterMs: ((1 - bucket.tokens) * 1000) / perSecond };
   }
 
-  /** Drops buckets that have refilled completely (they behave exactly like absent ones). */
+  /**
+   * Drops buckets that have refilled completely (they behave exactly like absent ones); if the table
+   * is still full, the longest-held buckets go (those keys start again from a full burst).
+   */
   private prune(now: number): void {
-    const { perSecond, burst } = this.config;
+    const { perSecond, burst, maxBuckets } = this.config;
     for (const [id, b] of this.buckets) {
       if (b.tokens + ((now - b.at) * perSecond) / 1000 >= burst) this.buckets.delete(id);
+    }
+    for (const id of this.buckets.keys()) {
+      if (this.buckets.size < maxBuckets) break;
+      this.buckets.delete(id);
     }
   }
 }
