@@ -1,6 +1,7 @@
 // Child processes for end-to-end tests: start a service in its own process group, wait for a line
 // that says it is ready, and always kill the whole group (wrangler's workerd, tsx's node) afterwards.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -12,25 +13,40 @@ export type Service = {
   output: () => string;
   /** Resolves once `pattern` appears in the output (rejects on exit or after timeoutMs). */
   waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
-  /** Sends a signal to the process group and resolves with the exit code (null when killed). */
+  /**
+   * Sends a signal to the process group; resolves with the leader's exit code (null when killed by
+   * the signal) once every process holding its output has exited (npm exits at once, its child drains).
+   */
   stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>;
   exited: Promise<number | null>;
+  /** Resolves when stdout and stderr closed: the leader and every descendant have exited. */
+  closed: Promise<void>;
 };
 
 const live = new Set<ChildProcess>();
 
 /** Kills every group still running (afterAll hooks call it; also runs at process exit). */
 export function killAll(): void {
-  for (const child of live) killGroup(child, 'SIGKILL');
+  for (const child of live) killGroupNow(child.pid);
 }
 process.once('exit', killAll);
 
+/** SIGKILL to a group whose leader may already be gone (its orphans keep the group id). */
+function killGroupNow(pid: number | undefined): void {
+  try {
+    if (pid !== undefined) process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is empty
+  }
+}
+
+/** Signals the whole group, even when its leader already exited (npm does; its child keeps running). */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
-    child.kill(signal);
+    // the group is empty
   }
 }
 
@@ -50,13 +66,14 @@ export function startService(command: string, args: string[], opts: { env?: Reco
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  const closed = Promise.all([once(child.stdout!, 'close'), once(child.stderr!, 'close')]).then(() => undefined);
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
-      live.delete(child);
       for (const l of listeners) l();
       resolve(code);
     }),
   );
+  void closed.then(() => live.delete(child));
 
   const waitFor = (pattern: RegExp, timeoutMs = 60_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
@@ -77,12 +94,13 @@ export function startService(command: string, args: string[], opts: { env?: Reco
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000) => {
     killGroup(child, signal);
-    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => killGroupNow(child.pid), timeoutMs);
     const code = await exited;
+    await closed;
     clearTimeout(timer);
     return code;
   };
-  return { child, output: () => out, waitFor, stop, exited };
+  return { child, output: () => out, waitFor, stop, exited, closed };
 }
 
 export function freePort(): Promise<number> {
