@@ -107,9 +107,14 @@ export type IntegrityReport = { ok: boolean; problems: string[] };
  * `ok` is true only when SQLite answers exactly "ok" and no row violates a foreign key.
  */
 export function integrityCheck(sqlite: Database.Database): IntegrityReport {
-  const rows = sqlite.pragma('integrity_check') as Array<{ integrity_check: string }>;
-  const problems = rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
-  const fks = sqlite.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>;
-  for (const fk of fks) problems.push(`foreign key: ${fk.table} row ${fk.rowid} has no parent in ${fk.parent}`);
-  return { ok: problems.length === 0 && rows.length > 0, problems };
+  try {
+    const rows = sqlite.pragma('integrity_check') as Array<{ integrity_check: string }>;
+    const problems = rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
+    const fks = sqlite.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>;
+    for (const fk of fks) problems.push(`foreign key: ${fk.table} row ${fk.rowid} has no parent in ${fk.parent}`);
+    return { ok: problems.length === 0 && rows.length > 0, problems };
+  } catch (error) {
+    // A file damaged badly enough makes the check itself fail (SQLITE_CORRUPT, SQLITE_NOTADB).
+    return { ok: false, problems: [`${(error as { code?: string }).code ?? 'error'}: ${(error as Error).message}`] };
+  }
 }
