@@ -69,9 +69,9 @@ export async function snapshotCheckpoint(source: string, into: string, timeoutMs
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
     if (attempt > 0) {
-      // A few seconds of grace past the deadline so that a lagging state alone falls back instead.
-      if (Date.now() > deadline + 5000) throw new Error(`checkpoint ${source}: no consistent snapshot within ${timeoutMs / 1000}s (still being written?)`);
-      await sleep(1000);
+      // Some grace past the deadline so that a lagging state alone falls back instead of throwing.
+      if (Date.now() > deadline + Math.min(5000, timeoutMs)) throw new Error(`checkpoint ${source}: no consistent snapshot within ${timeoutMs / 1000}s (still being written?)`);
+      await sleep(250);
     }
     const before = stamp(model);
     const stateBefore = existsSync(state) ? stamp(state) : null;
