@@ -1,0 +1,95 @@
+// `npm run bench:reliability`: load, faults (runner and gateway SIGKILLs, full disk, locked
+// database) and fuzzing, one after another; writes bench/results/reliability.json.
+// Flags: --only load,faults,fuzz  --duration S (load)  --fuzz-runs N  --out FILE
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_FUZZ_CONFIG, runFuzz } from './fuzz.js';
+import { DEFAULT_GATEWAY_FAULT_CONFIG, runGatewayFaults } from './gateway-faults.js';
+import { REPO_ROOT } from './gateway-process.js';
+import { DEFAULT_LOAD_CONFIG, runLoad } from './load.js';
+import { runRawHttpFuzz } from './raw-http-fuzz.js';
+import { DEFAULT_RUNNER_FAULT_CONFIG, runRunnerFaults } from './runner-faults.js';
+import { runDiskFull, runLocked } from './storage-faults.js';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    duration: { type: 'string' },
+    'fuzz-runs': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const parts = new Set((values.only ?? 'load,faults,fuzz').split(','));
+const out = values.out ?? join(REPO_ROOT, 'bench/results/reliability.json');
+
+/** Other processes on the machine (the CPU is shared): the busiest few, for the record. */
+function busiestProcesses(): string[] {
+  try {
+    return execSync('ps -eo pcpu,args --sort=-pcpu', { encoding: 'utf8' })
+      .split('\n')
+      .slice(1, 5)
+      .map((l) => l.trim().slice(0, 120))
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const environment = { cpus: cpus().length, loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100), busiest_processes_at_start: busiestProcesses() };
+  // Parts not run this time keep their previous numbers (with their own measured_at).
+  const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>) : {};
+  const result: Record<string, unknown> = { ...previous, generated_at: startedAt, environment };
+
+  if (parts.has('load')) {
+    const durationS = Number(values.duration ?? DEFAULT_LOAD_CONFIG.durationS);
+    result.load = { ...(await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS })), measured_at: new Date().toISOString() };
+  }
+  if (parts.has('faults')) {
+    const runner = await runRunnerFaults(DEFAULT_RUNNER_FAULT_CONFIG);
+    const gateway = await runGatewayFaults(DEFAULT_GATEWAY_FAULT_CONFIG);
+    const diskFull = await runDiskFull();
+    const locked = await runLocked();
+    result.faults = {
+      runner_kills: runner.runner_kills,
+      jobs: runner.jobs,
+      requests_without_exactly_one_result: runner.requests_without_exactly_one_result,
+      gateway_kills: gateway.gateway_kills,
+      accepted_jobs_lost: gateway.accepted_jobs_lost + diskFull.accepted_jobs_lost,
+      runner,
+      gateway,
+      disk_full: diskFull,
+      locked,
+      measured_at: new Date().toISOString(),
+    };
+  }
+  if (parts.has('fuzz')) {
+    const numRuns = Number(values['fuzz-runs'] ?? 20_000);
+    const app = await runFuzz({ ...DEFAULT_FUZZ_CONFIG, numRuns }, 'count');
+    const raw = await runRawHttpFuzz(Math.max(200, Math.round(numRuns / 20)));
+    console.log(`fuzz: ${app.requests} requests through the app, ${app.server_errors} 5xx, integrity ${app.integrity_ok ? 'ok' : 'BROKEN'}`);
+    result.fuzz = {
+      requests: app.requests + raw.requests,
+      server_errors: app.server_errors + raw.server_errors,
+      app,
+      raw_http: raw,
+      measured_at: new Date().toISOString(),
+    };
+  }
+  (result.environment as Record<string, unknown>).loadavg_at_end = loadavg().map((x) => Math.round(x * 100) / 100);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
