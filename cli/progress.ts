@@ -1,0 +1,86 @@
+// Live progress of a job for `dms watch` and `submit --wait`: a bar with request counts, generated
+// tokens per second and an ETA from the rates seen since watching began; redrawn in place on a TTY.
+import type { Job, RequestCounts } from '../protocol/index.js';
+import { TERMINAL_STATUSES } from '../protocol/index.js';
+import type { GatewayClient } from './client.js';
+import { CliError, EXIT, type ExitCode } from './errors.js';
+
+/** Rates measured between the first and the latest observation. */
+export type Rates = { tokensPerSecond: number | null; etaSeconds: number | null };
+
+export type Observation = { atMs: number; finished: number; completionTokens: number };
+
+const finishedOf = (c: RequestCounts) => c.succeeded + c.failed + c.canceled;
+
+export function observe(job: Job, atMs: number): Observation {
+  return { atMs, finished: finishedOf(job.request_counts), completionTokens: job.usage?.completion_tokens ?? 0 };
+}
+
+/** Tokens/s and ETA from two observations; null until something has moved. */
+export function rates(first: Observation, last: Observation, total: number): Rates {
+  const seconds = (last.atMs - first.atMs) / 1000;
+  if (seconds <= 0) return { tokensPerSecond: null, etaSeconds: null };
+  const tokens = last.completionTokens - first.completionTokens;
+  const done = last.finished - first.finished;
+  const perSecond = done / seconds;
+  return {
+    tokensPerSecond: tokens > 0 ? tokens / seconds : null,
+    etaSeconds: perSecond > 0 ? (total - last.finished) / perSecond : null,
+  };
+}
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+/** One line: `[####------] 40/100 ok 38 failed 2 canceled 0 | 1,234 tok/s | ETA 0:42 | running`. */
+export function renderProgress(job: Pick<Job, 'request_counts' | 'status'>, r: Rates, width = 24): string {
+  const c = job.request_counts;
+  const finished = finishedOf(c);
+  const filled = c.total === 0 ? width : Math.round((finished / c.total) * width);
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+  const tps = r.tokensPerSecond === null ? '-- tok/s' : `${Math.round(r.tokensPerSecond).toLocaleString('en-US')} tok/s`;
+  const terminal = TERMINAL_STATUSES.includes(job.status);
+  const eta = terminal ? 'done' : r.etaSeconds === null ? 'ETA --' : `ETA ${duration(r.etaSeconds)}`;
+  return `${bar} ${finished}/${c.total} ok ${c.succeeded} failed ${c.failed} canceled ${c.canceled} | ${tps} | ${eta} | ${job.status}`;
+}
+
+/** The exit code a finished job maps to: 0 only when every request succeeded. */
+export function exitCodeOf(job: Job): ExitCode {
+  return job.status === 'completed' && job.request_counts.succeeded === job.request_counts.total ? EXIT.ok : EXIT.incomplete;
+}
+
+export type WatchOptions = { intervalMs: number; out: NodeJS.WriteStream; signal?: AbortSignal };
+
+/** Polls until the job is terminal, drawing progress; resolves with the final job. */
+export async function watchJob(client: GatewayClient, id: string, opts: WatchOptions): Promise<Job> {
+  const tty = opts.out.isTTY === true;
+  let job = await client.getJob(id);
+  const first = observe(job, Date.now());
+  let lastKey = '';
+  const interrupted = () => new CliError(EXIT.interrupted, `stopped watching ${id} (the job keeps running; \`dms watch ${id}\` resumes)`);
+  for (;;) {
+    const line = renderProgress(job, rates(first, observe(job, Date.now()), job.request_counts.total));
+    const terminal = TERMINAL_STATUSES.includes(job.status);
+    // A TTY redraws one line in place; a log or pipe gets a line only when counts or status change.
+    const key = `${finishedOf(job.request_counts)} ${job.status}`;
+    if (tty) opts.out.write(`\r\x1b[2K${line}${terminal ? '\n' : ''}`);
+    else if (key !== lastKey) opts.out.write(`${line}\n`);
+    lastKey = key;
+    if (terminal) return job;
+    await new Promise<void>((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(interrupted());
+      const timer = setTimeout(resolve, opts.intervalMs);
+      opts.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        if (tty) opts.out.write('\n');
+        reject(interrupted());
+      }, { once: true });
+    });
+    job = await client.getJob(id);
+  }
+}

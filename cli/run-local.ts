@@ -1,0 +1,74 @@
+// `dms run FILE.jsonl`: a batch executed on this machine with the engine executor and the local
+// checkpoints, no gateway and no database; result lines (as GET /v1/jobs/:id/results writes them) stream out.
+import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { resolveLimits } from '../gateway/limits.js';
+import { loadModelCatalog } from '../gateway/model-catalog.js';
+import { validateJob } from '../gateway/validate-job.js';
+import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
+import type { ClaimedJob, PendingRequest, RequestCounts, RequestResult, RequestResultWrite, SubmitJob } from '../protocol/index.js';
+import { CliError, EXIT, type ExitCode, usageError } from './errors.js';
+import { type Observation, rates, renderProgress } from './progress.js';
+
+export type RunLocalOptions = {
+  /** Checkpoint folders (DMS_MODELS_DIR, default ./models). */
+  modelsDir: string;
+  defaultModel?: string;
+  /** USD per runner-hour, for each result's cost (DMS_PRICE_PER_RUNNER_HOUR, default 2.0). */
+  pricePerRunnerHour: number;
+  output: Writable;
+  progress: NodeJS.WriteStream;
+  signal: AbortSignal;
+};
+
+/** The stored form of a runner's write: cost from runner_seconds, as the gateway computes it. */
+function asResult(write: RequestResultWrite, pricePerHour: number): RequestResult {
+  const usage = write.usage ? { ...write.usage, cost: (write.usage.runner_seconds * pricePerHour) / 3600 } : null;
+  return { custom_id: write.custom_id, status: write.status, answer: write.answer, threads: write.threads, usage, timings: write.timings, backend: write.backend ?? null, error: write.error };
+}
+
+export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Promise<ExitCode> {
+  const catalog = await loadModelCatalog(resolve(opts.modelsDir), opts.defaultModel);
+  if (catalog.models.length === 0) throw usageError(`no checkpoints in ${resolve(opts.modelsDir)}: set DMS_MODELS_DIR to a folder of <name>-base / <name>-dms-r<R> checkpoints`);
+  const checked = validateJob(submission, catalog, resolveLimits());
+  if (!checked.ok) throw usageError(`invalid batch:\n${checked.issues.slice(0, 20).map((i) => `  ${i.field}: ${i.reason}`).join('\n')}`);
+
+  const executor = await createDefaultExecutor({ ...process.env, DMS_MODELS_DIR: opts.modelsDir });
+  const job: ClaimedJob = { id: 'local', model: checked.job.model, num_requests: checked.job.requests.length, defaults: checked.job.defaults, metadata: checked.job.metadata };
+  const requests: PendingRequest[] = checked.job.requests.map((r) => ({ custom_id: r.customId, prompt: r.prompt, params: r.params }));
+  const counts: RequestCounts = { total: requests.length, queued: 0, running: requests.length, succeeded: 0, failed: 0, canceled: 0 };
+  const done = new Set<string>();
+  const start: Observation = { atMs: Date.now(), finished: 0, completionTokens: 0 };
+  let tokens = 0;
+  const draw = (status: 'running' | 'completed' | 'canceled') => {
+    const now: Observation = { atMs: Date.now(), finished: done.size, completionTokens: tokens };
+    const line = renderProgress({ request_counts: counts, status }, rates(start, now, counts.total));
+    opts.progress.write(opts.progress.isTTY ? `\r\x1b[2K${line}${status === 'running' ? '' : '\n'}` : `${line}\n`);
+  };
+  const write = (result: RequestResult) => {
+    done.add(result.custom_id);
+    counts.running -= 1;
+    counts[result.status] += 1;
+    tokens += result.usage?.completion_tokens ?? 0;
+    opts.output.write(`${JSON.stringify(result)}\n`);
+    draw('running');
+  };
+
+  opts.progress.write(`running ${requests.length} requests of model ${job.model} locally (backend ${executor.backend ?? 'unknown'})\n`);
+  let failure: unknown = null;
+  try {
+    await executor.execute(job, requests, { signal: opts.signal, onResult: async (r) => write(asResult(r, opts.pricePerRunnerHour)) });
+  } catch (error) {
+    failure = error;
+  }
+  if (opts.signal.aborted) {
+    draw('canceled');
+    throw new CliError(EXIT.interrupted, `interrupted: ${done.size} of ${requests.length} results written`);
+  }
+  for (const r of requests.filter((q) => !done.has(q.custom_id))) {
+    const message = failure ? `the run failed: ${(failure as Error).message}` : 'the executor returned without a result for this request';
+    write({ custom_id: r.custom_id, status: 'failed', answer: null, threads: [], usage: null, timings: null, backend: executor.backend ?? null, error: { code: failure ? 'runner_failed' : 'not_executed', message } });
+  }
+  draw('completed');
+  return counts.succeeded === counts.total ? EXIT.ok : EXIT.incomplete;
+}
