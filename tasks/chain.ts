@@ -1,8 +1,9 @@
 // Family "chain": running sum mod 10 over a list of labelled digits, applied for several rounds.
 // Every lookup is single-hop (the payload sits right after its label); all other steps are local.
 //
-// Prompt   C<R>:a3b7c1d4e.=     K labels a.. in fixed order, each followed by its digit; the label
-//                               after the last one is the terminator, followed by '.'; R = rounds.
+// Prompt   C<R>:c1e.a3d4b7=     K labels a.. (and the terminator, the label after the last one,
+//                               followed by '.') in SHUFFLED order, so a payload can only be found
+//                               by matching its label's content, never by position; R = rounds.
 // Solution 2a3:3;2b7:0;2c1:1;2d4:5;2e.:5;1a3:8;1b7:5;1c1:6;1d4:0;1e.:0;A:0
 //   step = <round><label><payload>:<value>;   value = previous value + payload mod 10 (start 0);
 //   round counts down from R; the terminator step keeps the value and ends the round.
@@ -32,9 +33,9 @@ export function generateChain(seed: number, difficulty: number): Problem {
   const payloads = Array.from({ length: numLabels }, () => rng.int(0, 9));
   const terminator = LABELS[numLabels];
 
-  let prompt = `C${numRounds}:`;
-  for (let i = 0; i < numLabels; i++) prompt += LABELS[i] + String(payloads[i]);
-  prompt += `${terminator}.=`;
+  const items = payloads.map((p, i) => LABELS[i] + String(p));
+  items.push(`${terminator}.`);
+  const prompt = `C${numRounds}:${rng.shuffle(items).join('')}=`;
 
   let solution = '';
   const roles: Role[] = [];

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       layers: { type: 'string' },
       intermediate: { type: 'string' },
       resume: { type: 'boolean', default: false },
+      'init-from': { type: 'string' },
     },
   });
   const num = (k: keyof typeof values, fallback: number): number => (values[k] === undefined ? fallback : Number(values[k]));
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     validationCount: num('validation-count', d.validationCount),
     initSeed: num('init-seed', d.initSeed),
     resume: values.resume as boolean,
+    initFrom: (values['init-from'] as string | undefined) ?? null,
     timeLimitSec: num('time-limit', 0),
   };
   console.log(`backend ${backend}; ${JSON.stringify({ ...cfg, model: undefined })}`);

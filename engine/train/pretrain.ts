@@ -42,6 +42,8 @@ export interface PretrainConfig {
   validationCount: number;
   initSeed: number;
   resume: boolean;
+  /** Fresh run (step 0, new optimizer and curriculum) starting from this checkpoint's weights, or null. */
+  initFrom: string | null;
   /** Stop (and checkpoint) after this many seconds of this process (0 = no limit). */
   timeLimitSec: number;
 }
@@ -49,7 +51,7 @@ export interface PretrainConfig {
 export const DEFAULT_PRETRAIN: Omit<PretrainConfig, 'outDir' | 'logDir' | 'name' | 'model'> = {
   steps: 20000, tokenBudget: 2048, lr: 1e-3, warmupSteps: 200, decayStart: 200, decaySteps: 20000, minLrRatio: 0.1, clipNorm: 1.0,
   weightDecay: 0.0, curriculum: DEFAULT_CURRICULUM, checkpointEvery: 250, validateEvery: 500, validationCount: 96,
-  initSeed: 1, resume: false, timeLimitSec: 0,
+  initSeed: 1, resume: false, initFrom: null, timeLimitSec: 0,
 };
 
 export interface StepResult {
@@ -92,6 +94,9 @@ export async function pretrain(cfg: PretrainConfig): Promise<TrainState> {
     if (ck.state) state = ck.state;
     optState = ck.optimizer;
     console.log(`resumed ${cfg.outDir} at step ${state.step} (${state.tokensSeen} tokens)`);
+  } else if (cfg.initFrom) {
+    base = loadCheckpoint(cfg.initFrom).model.params;
+    console.log(`fresh run from the weights of ${cfg.initFrom}`);
   } else {
     base = initParams(cfg.model, cfg.initSeed);
   }

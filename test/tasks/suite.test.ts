@@ -8,9 +8,15 @@ import {
 
 /** Independent re-solver of a chain prompt (does not reuse the generator's code path). */
 function solveChain(prompt: string): string {
-  const m = /^C(\d):((?:[a-z]\d)+)([a-z])\.=$/.exec(prompt);
+  const m = /^C(\d):((?:[a-z][\d.])+)=$/.exec(prompt);
   if (!m) throw new Error(`bad chain prompt ${prompt}`);
-  const digits = m[2].match(/[a-z]\d/g)!.map((s) => Number(s[1]));
+  const items = m[2].match(/[a-z][\d.]/g)!;
+  const terminators = items.filter((s) => s[1] === '.');
+  if (terminators.length !== 1) throw new Error('one terminator expected');
+  const digits = items.filter((s) => s[1] !== '.').map((s) => Number(s[1]));
+  // labels must be exactly a.. up to the terminator
+  const labels = items.map((s) => s[0]).sort().join('');
+  if (labels !== 'abcdefghijklmnopqrstuvwxyz'.slice(0, items.length) || terminators[0][0] !== labels[labels.length - 1]) throw new Error('labels');
   let v = 0;
   for (let r = 0; r < Number(m[1]); r++) for (const d of digits) v = (v + d) % 10;
   return String(v);
@@ -75,8 +81,11 @@ describe('families', () => {
     expect(generateProblem('vars', 7, 10).solution.length).toBeGreaterThan(generateProblem('vars', 7, 1).solution.length);
   });
 
-  it('chain copies are single-hop: each payload follows its label in the prompt', () => {
+  it('chain copies are single-hop: each payload follows its label in the prompt, in shuffled order', () => {
     const p = generateProblem('chain', 77, 6);
+    const sortedPrompts = Array.from({ length: 20 }, (_, i) => generateProblem('chain', 300 + i, 5).prompt)
+      .filter((q) => { const l = q.slice(3, -1).match(/[a-z]/g)!.join(''); return l === [...l].sort().join(''); });
+    expect(sortedPrompts.length).toBeLessThan(2); // positions do not give the labels away
     const steps = p.solution.split(';').filter((s) => /^\d[a-z]/.test(s));
     for (const s of steps) expect(p.prompt.includes(s[1] + s[2])).toBe(true);
   });
