@@ -75,7 +75,7 @@ async function makeWorld(config: FuzzConfig) {
 
 /** Sends one generated request and fully reads the answer (NDJSON streams included). */
 async function send(app: ReturnType<typeof createApp>, req: FuzzRequest): Promise<{ status: number; body: string }> {
-  const res = await app.request(req.path, { method: req.method, headers: req.headers, body: req.body });
+  const res = await app.request(req.path, { method: req.method, headers: req.headers, body: req.body as BodyInit | undefined });
   return { status: res.status, body: await res.text() };
 }
 

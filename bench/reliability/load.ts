@@ -176,7 +176,13 @@ export async function runLoad(config: LoadConfig = DEFAULT_LOAD_CONFIG, log: (m:
   }
 }
 
+// `tsx bench/reliability/load.ts [seconds] [submit connections] [read connections]`
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const durationS = Number(process.argv[2] ?? DEFAULT_LOAD_CONFIG.durationS);
-  runLoad({ ...DEFAULT_LOAD_CONFIG, durationS }).then((r) => console.log(JSON.stringify(r, null, 2)));
+  const [durationS, submitConnections, readConnections] = process.argv.slice(2).map(Number);
+  runLoad({
+    ...DEFAULT_LOAD_CONFIG,
+    durationS: durationS || DEFAULT_LOAD_CONFIG.durationS,
+    submitConnections: submitConnections || DEFAULT_LOAD_CONFIG.submitConnections,
+    readConnections: readConnections || DEFAULT_LOAD_CONFIG.readConnections,
+  }).then((r) => console.log(JSON.stringify(r, null, 2)));
 }

@@ -26,7 +26,7 @@ export const DEFAULT_RUNNER_FAULT_CONFIG: RunnerFaultConfig = {
   numJobs: 120,
   requestsPerJob: 2,
   numRunners: 3,
-  maxKills: 30,
+  maxKills: 40,
   minGapMs: 200,
   maxGapMs: 1200,
   deadlineMs: 240_000,
@@ -146,7 +146,8 @@ export async function runRunnerFaults(config: RunnerFaultConfig = DEFAULT_RUNNER
       if (kills >= config.maxKills) continue;
       // Mostly a runner in the middle of a job; sometimes any runner (starting, idle or polling).
       const busy = runners.filter(isMidJob);
-      const pool = busy.length > 0 && random() < 0.8 ? busy : runners;
+      if (busy.length === 0 && random() < 0.85) continue;
+      const pool = busy.length > 0 && random() < 0.85 ? busy : runners;
       const victim = pool[Math.floor(random() * pool.length)];
       const midJob = isMidJob(victim);
       await new Promise<void>((resolve) => {
