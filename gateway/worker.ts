@@ -66,11 +66,14 @@ type Ctx = NonNullable<Parameters<ReturnType<typeof createApp>['fetch']>[2]>;
 
 export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
-    const { app, ready } = instance(env);
+    let app: Instance['app'];
     try {
-      await ready;
+      const found = instance(env);
+      await found.ready;
+      app = found.app;
     } catch (error) {
-      const message = `database not ready (have the D1 migrations been applied?): ${(error as Error).message}`;
+      // A bad DMS_MODELS var, or a database without the migrations: say which instead of a bare 500.
+      const message = `gateway not ready (is DMS_MODELS valid, are the D1 migrations applied?): ${(error as Error).message}`;
       return Response.json({ error: { type: 'unavailable', message, field: null, issues: [] } }, { status: 503 });
     }
     return app.fetch(request, env, ctx);
