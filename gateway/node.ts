@@ -76,16 +76,14 @@ async function main(): Promise<void> {
   // Construction point of the in-process runner's executor (the engine executor, issue 3).
   // DMS_INPROCESS_RUNNER=0: a gateway only (remote runners do the work; load tests measure the gateway).
   const inProcess = env.DMS_INPROCESS_RUNNER !== '0';
-  const executor = inProcess ? await createDefaultExecutor() : null;
   let runner: RunnerLoop | null = null;
-  if (!inProcess) {
-    console.log('in-process runner off (DMS_INPROCESS_RUNNER=0): jobs wait for remote runners');
-  } else if (executor) {
+  if (inProcess) {
+    const executor = await createDefaultExecutor();
     const heartbeatMs = Math.min(10_000, store.config.leaseMs / 3);
     runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${process.pid}`, heartbeatMs });
     runner.start();
   } else {
-    console.log('no executor available yet: no in-process runner started, jobs wait in the queue');
+    console.log('in-process runner off (DMS_INPROCESS_RUNNER=0): jobs wait for remote runners');
   }
 
   const server = serve({ fetch: app.fetch, port }, (info) => {

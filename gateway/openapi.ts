@@ -2,6 +2,7 @@
 // protocol/ (z.toJSONSchema over the registry), paths from the route table below.
 import { z } from 'zod';
 import { apiSchemas } from '../protocol/index.js';
+import '../protocol/openai-objects.js'; // registers the OpenAI-compatible schemas the route table names
 
 type Route = {
   method: 'get' | 'post';
@@ -28,6 +29,13 @@ const ROUTES: Route[] = [
   { method: 'post', path: '/v1/runner/jobs/{id}/complete', summary: 'Finish the job', auth: 'runner', body: 'LeaseBody', ok: { status: 200, schema: 'FinishResponse' }, errors: [400, 401, 403, 409] },
   { method: 'post', path: '/v1/runner/jobs/{id}/fail', summary: 'Fail the job with a reason', auth: 'runner', body: 'FailBody', ok: { status: 200, schema: 'FinishResponse' }, errors: [400, 401, 403, 409] },
   { method: 'post', path: '/v1/runner/jobs/{id}/release', summary: 'Give the job back to the queue (not counted as an attempt)', auth: 'runner', body: 'LeaseBody', ok: { status: 200, schema: 'FinishResponse' }, errors: [400, 401, 403, 409] },
+  { method: 'post', path: '/v1/files', summary: 'OpenAI-compatible: upload a JSONL batch input (multipart form: file, purpose=batch)', auth: 'client', ok: { status: 200, schema: 'OpenAiFile' }, errors: [400, 401, 413] },
+  { method: 'get', path: '/v1/files/{id}', summary: 'OpenAI-compatible: a file object', auth: 'client', ok: { status: 200, schema: 'OpenAiFile' }, errors: [401, 404] },
+  { method: 'get', path: '/v1/files/{id}/content', summary: 'OpenAI-compatible: file content (JSONL)', auth: 'client', ok: { status: 200, contentType: 'application/jsonl', description: 'the file content' }, errors: [401, 404] },
+  { method: 'post', path: '/v1/batches', summary: 'OpenAI-compatible: create a batch from an uploaded file (runs as one job)', auth: 'client', body: 'OpenAiCreateBatch', ok: { status: 200, schema: 'OpenAiBatch' }, errors: [400, 401, 404] },
+  { method: 'get', path: '/v1/batches', summary: "OpenAI-compatible: the caller's batches (?limit=&after=)", auth: 'client', ok: { status: 200, description: 'a list object of OpenAiBatch' }, errors: [400, 401] },
+  { method: 'get', path: '/v1/batches/{id}', summary: 'OpenAI-compatible: a batch with its state, request_counts and output/error file ids', auth: 'client', ok: { status: 200, schema: 'OpenAiBatch' }, errors: [401, 404] },
+  { method: 'post', path: '/v1/batches/{id}/cancel', summary: 'OpenAI-compatible: cancel a batch', auth: 'client', ok: { status: 200, schema: 'OpenAiBatch' }, errors: [401, 404, 409] },
   { method: 'get', path: '/healthz', summary: 'Ready to accept jobs; models and recently seen runners with their backend', auth: 'none', ok: { status: 200, description: 'ready' }, errors: [503] },
 ];
 
