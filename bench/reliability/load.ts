@@ -19,7 +19,8 @@ export interface LoadConfig {
   warmupJobs: number;
 }
 
-export const DEFAULT_LOAD_CONFIG: LoadConfig = { durationS: 20, submitConnections: 8, readConnections: 4, warmupJobs: 300 };
+/** 4 + 2 connections: enough to keep the one gateway thread busy without queueing for its own sake. */
+export const DEFAULT_LOAD_CONFIG: LoadConfig = { durationS: 20, submitConnections: 4, readConnections: 2, warmupJobs: 300 };
 
 export interface LoadReport {
   submissions_per_s: number;

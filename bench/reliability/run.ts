@@ -47,7 +47,10 @@ async function main(): Promise<void> {
 
   if (parts.has('load')) {
     const durationS = Number(values.duration ?? DEFAULT_LOAD_CONFIG.durationS);
-    result.load = { ...(await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS })), measured_at: new Date().toISOString() };
+    const main = await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS });
+    // The same mix at twice the concurrency: more queueing per request, recorded for comparison.
+    const doubled = await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS, submitConnections: 8, readConnections: 4 });
+    result.load = { ...main, measured_at: new Date().toISOString(), double_concurrency: doubled };
   }
   if (parts.has('faults')) {
     const runner = await runRunnerFaults(DEFAULT_RUNNER_FAULT_CONFIG);
