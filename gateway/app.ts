@@ -1,10 +1,10 @@
 // The runtime-free gateway: createApp(deps) wires the client job API, the runner API, health and
 // OpenAPI routes onto one Hono app. No node: imports here; entries (node.ts, ...) inject the deps.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { JobStore } from '../db/job-store.js';
 import type { ModelCatalog } from '../protocol/index.js';
+import { requestBodyLimit } from './body-limit.js';
 import { type AuthConfig, type ClientEnv, clientAuth, type Digest, runnerAuth } from './auth.js';
 import { apiError } from './http-errors.js';
 import { type Limits, resolveLimits } from './limits.js';
@@ -46,11 +46,9 @@ export function createApp(deps: AppDeps) {
 
   app.use(
     '*',
-    bodyLimit({
-      maxSize: limits.maxBodyBytes,
-      onError: (c) =>
-        apiError(c, 413, 'payload_too_large', 'request body too large', [{ field: 'body', reason: `larger than ${limits.maxBodyBytes} bytes` }]),
-    }),
+    requestBodyLimit(limits.maxBodyBytes, (c) =>
+      apiError(c, 413, 'payload_too_large', 'request body too large', [{ field: 'body', reason: `larger than ${limits.maxBodyBytes} bytes` }]),
+    ),
   );
 
   app.route('/', healthRoutes({ store: deps.store, models: deps.models, clock }));

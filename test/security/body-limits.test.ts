@@ -40,6 +40,15 @@ describe('body limits', () => {
     expect(t.countJobs()).toBe(before + 1);
   });
 
+  it('refuses a declared Content-Length over the limit from the header alone (what Node requests carry)', async () => {
+    const before = t.countJobs();
+    const declared = (n: number, body: string) =>
+      t.app.request('/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${t.keyA}`, 'content-type': 'application/json', 'content-length': String(n) }, body });
+    expect((await declared(LIMIT + 1, JSON.stringify(oneJob()))).status).toBe(413);
+    expect((await declared(LIMIT, bodyOfSize(LIMIT))).status).toBe(201);
+    expect(t.countJobs()).toBe(before + 1);
+  });
+
   it('refuses a streamed (chunked, no Content-Length) body once it passes the limit', async () => {
     const before = t.countJobs();
     const ok = await t.call('POST', '/v1/jobs', { raw: streamed(bodyOfSize(LIMIT - 10)), headers: { 'content-type': 'application/json' } });
