@@ -66,9 +66,9 @@ describe('schedules', () => {
   });
 
   it('raises the curriculum ceiling from easy to the full mix', () => {
-    expect(mixAt(0, { warmSteps: 10, fullSteps: 20, startMax: 3 }).maxDifficulty).toBe(3);
-    expect(mixAt(15, { warmSteps: 10, fullSteps: 20, startMax: 3 }).maxDifficulty).toBeGreaterThan(3);
-    expect(mixAt(20, { warmSteps: 10, fullSteps: 20, startMax: 3 }).maxDifficulty).toBe(10);
+    expect(mixAt(0, { warmSteps: 10, fullSteps: 20, startMax: 3, familyWeights: { chain: 1, vars: 3 } }).maxDifficulty).toBe(3);
+    expect(mixAt(15, { warmSteps: 10, fullSteps: 20, startMax: 3, familyWeights: { chain: 1, vars: 3 } }).maxDifficulty).toBeGreaterThan(3);
+    expect(mixAt(20, { warmSteps: 10, fullSteps: 20, startMax: 3, familyWeights: { chain: 1, vars: 3 } }).maxDifficulty).toBe(10);
   });
 });
 
