@@ -31,7 +31,7 @@ function busiestProcesses(): string[] {
     return execSync('ps -eo pcpu,args --sort=-pcpu', { encoding: 'utf8' })
       .split('\n')
       .slice(1, 5)
-      .map((l) => l.trim().slice(0, 120))
+      .map((l) => l.trim().replace(/\S*node --require \S+ --import \S+ /, 'node (tsx) ').slice(0, 120))
       .filter(Boolean);
   } catch {
     return [];
@@ -40,17 +40,19 @@ function busiestProcesses(): string[] {
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
-  const environment = { cpus: cpus().length, loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100), busiest_processes_at_start: busiestProcesses() };
+  const snapshot = () => ({ loadavg: loadavg().map((x) => Math.round(x * 100) / 100), busiest_processes: busiestProcesses() });
+  const environment = { cpus: cpus().length, at_start: snapshot() };
   // Parts not run this time keep their previous numbers (with their own measured_at).
   const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>) : {};
   const result: Record<string, unknown> = { ...previous, generated_at: startedAt, environment };
 
   if (parts.has('load')) {
     const durationS = Number(values.duration ?? DEFAULT_LOAD_CONFIG.durationS);
+    const machine = snapshot();
     const main = await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS });
     // The same mix at twice the concurrency: more queueing per request, recorded for comparison.
     const doubled = await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS, submitConnections: 8, readConnections: 4 });
-    result.load = { ...main, measured_at: new Date().toISOString(), double_concurrency: doubled };
+    result.load = { ...main, measured_at: new Date().toISOString(), machine_at_start: machine, double_concurrency: doubled };
   }
   if (parts.has('faults')) {
     const runner = await runRunnerFaults(DEFAULT_RUNNER_FAULT_CONFIG);
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
       measured_at: new Date().toISOString(),
     };
   }
-  (result.environment as Record<string, unknown>).loadavg_at_end = loadavg().map((x) => Math.round(x * 100) / 100);
+  (result.environment as Record<string, unknown>).at_end = snapshot();
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${out}`);
