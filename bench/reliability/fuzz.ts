@@ -66,11 +66,15 @@ async function makeWorld(config: FuzzConfig) {
     });
     return { status: res.status, id: ((await res.json()) as { id?: string }).id ?? '' };
   };
+  const cleanup = () => (sqlDb.close(), rmSync(dir, { recursive: true, force: true }));
   const jobIds = [(await submit()).id, (await submit()).id];
-  if (!jobIds.every(Boolean)) throw new Error('fuzz setup: a valid submission was refused');
+  if (!jobIds.every(Boolean)) {
+    cleanup();
+    throw new Error('fuzz setup: a valid submission was refused');
+  }
   const claim = await store.claim({ runnerId: 'fuzz' });
   const world: FuzzWorld = { keys: [keyA, keyB], runnerToken, jobIds, leaseTokens: claim ? [claim.lease.lease_token] : [], contextLength: CONTEXT };
-  return { app, sqlDb, world, submit, cleanup: () => (sqlDb.close(), rmSync(dir, { recursive: true, force: true })) };
+  return { app, sqlDb, world, submit, cleanup };
 }
 
 /** Sends one generated request and fully reads the answer (NDJSON streams included). */
