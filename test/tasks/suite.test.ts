@@ -24,11 +24,11 @@ function solveChain(prompt: string): string {
 
 /** Independent re-solver of a vars prompt. */
 function solveVars(prompt: string): string {
-  const m = /^@:(.*) \?([a-z])=$/.exec(prompt);
+  const m = /^@:(.*) \?([A-Z])=$/.exec(prompt);
   if (!m) throw new Error(`bad vars prompt ${prompt}`);
-  const table = new Map(m[1].split(' ').map((a) => [a[0].toLowerCase(), a[1]] as const));
+  const table = new Map(m[1].split(' ').map((a) => [a[0], a[1]] as const));
   let cur = m[2];
-  for (let i = 0; i < 30 && /[a-z]/.test(cur); i++) cur = table.get(cur)!;
+  for (let i = 0; i < 30 && /[A-Z]/.test(cur); i++) cur = table.get(cur.toLowerCase())!;
   return cur;
 }
 
@@ -94,7 +94,9 @@ describe('families', () => {
     const p = generateProblem('vars', 99, 9);
     const lhs = p.prompt.slice(2).split(' ').slice(0, -1).map((a) => a[0]);
     expect(new Set(lhs).size).toBe(lhs.length);
-    expect(lhs).not.toContain('A');
+    expect(lhs.every((c) => /[b-z]/.test(c))).toBe(true);
+    // each lowercase letter occurs exactly once in the prompt: the lookup key is unique
+    for (const c of lhs) expect(p.prompt.split(c).length - 1).toBe(1);
     for (const step of p.solution.split(' ').slice(0, -1)) expect(p.prompt).toContain(step);
   });
 
