@@ -3,6 +3,13 @@
 import { parseBenchArgs, USAGE } from './hyperscale/args.js';
 import { runBench } from './hyperscale/run.js';
 
+/** The command as run, shell-quoted, without --label (free text already stated in the report). */
+function commandLine(argv: string[]): string {
+  const kept = argv.filter((a, i) => a !== '--label' && argv[i - 1] !== '--label' && !a.startsWith('--label='));
+  const quoted = kept.map((a) => (/^[\w.,/=:-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return ['npm run bench:hyperscale --', ...quoted].join(' ');
+}
+
 async function main(): Promise<number> {
   let opts;
   try {
@@ -15,7 +22,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const run = await runBench(opts);
+  const run = await runBench({ ...opts, command: commandLine(process.argv.slice(2)) });
   console.error(`ran ${run.ran} point(s), reused ${run.reused}; status ${run.doc.status}`);
   for (const f of run.files) console.log(f);
   return 0;

@@ -70,6 +70,7 @@ export interface ThroughputRow {
   mean_batch: number;
   preemptions: number;
   achieved_ratio: number;
+  completion_tokens_per_problem: number;
 }
 
 export interface Headline {
@@ -113,6 +114,7 @@ export function computeHeadline(points: readonly PointResult[], baselineRatios: 
     .map((p) => ({
       method: p.method, ratio: p.ratio, problems_per_s: p.problems_per_s, tokens_per_s: p.tokens_per_s,
       max_batch: p.max_batch, mean_batch: p.mean_batch, preemptions: p.preemptions, achieved_ratio: p.achieved_ratio,
+      completion_tokens_per_problem: p.completion_tokens_per_problem,
     }));
   const throughput = { W, L, rows };
   return { vsNone, dmsVsBaselines, delayedVsImmediate, throughput };

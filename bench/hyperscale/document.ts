@@ -21,6 +21,8 @@ export interface HyperscaleDoc {
   status: 'complete' | 'partial';
   /** Free text stating what this run is (e.g. a reduced grid on an early checkpoint). */
   label: string;
+  /** The command line that produced it, when run from the CLI. */
+  command: string | null;
   model: { name: string; checkpoints: CheckpointInfo[]; missing: { used_by: string; path: string }[] };
   suite: { name: string; mix: MixSpec; seed_start: number; families: Record<string, number>; longest_problem_tokens: number };
   problems: number;
@@ -75,6 +77,7 @@ export function estimateSeconds(
 
 export interface DocInput {
   label: string;
+  command?: string;
   modelName: string;
   snapshots: { usedBy: string; snap: CheckpointSnapshot }[];
   missing: { usedBy: string; path: string }[];
@@ -96,6 +99,7 @@ export function buildDocument(d: DocInput): HyperscaleDoc {
     generated_at: new Date().toISOString(),
     status: complete ? 'complete' : 'partial',
     label: d.label,
+    command: d.command ?? null,
     model: {
       name: d.modelName,
       checkpoints: d.snapshots.map(({ usedBy, snap }) => ({ used_by: usedBy, path: snap.source, sha256: snap.sha256, step: snap.step, written_at: snap.writtenAt })),

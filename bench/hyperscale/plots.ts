@@ -21,7 +21,8 @@ const AXIS_TITLE: Record<CostAxis, string> = {
 export interface PlotSpecOptions {
   axis: CostAxis;
   title: string;
-  subtitle: string;
+  /** Subtitle lines. */
+  subtitle: string[];
   /** Methods drawn (default: every method with points). */
   methods?: string[];
 }
@@ -44,10 +45,12 @@ export function plotSpec(points: readonly PointResult[], o: PlotSpecOptions): To
   const costs = dots.map((d) => d.cost).filter((c) => c > 0);
   const domain = costs.length > 0 ? [Math.min(...costs) / 1.15, Math.max(...costs) * 1.15] : [1, 10];
   const x = { field: 'cost', type: 'quantitative', title: AXIS_TITLE[o.axis], axis: { format: '~s' }, scale: { type: 'log', domain } } as const;
-  const y = { field: 'accuracy', type: 'quantitative', title: 'Accuracy (majority vote over W threads)', axis: { format: '%' }, scale: { domain: [0, 1] as number[] } } as const;
+  // Accuracy from 0 up to the next tenth above the best point (the whole range once anything nears 100%).
+  const top = Math.min(1, Math.ceil((Math.max(0, ...dots.map((d) => d.accuracy)) + 0.05) * 10) / 10);
+  const y = { field: 'accuracy', type: 'quantitative', title: 'Accuracy (majority vote over W threads)', axis: { format: '%' }, scale: { domain: [0, top] as number[] } } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: o.title, subtitle: o.subtitle },
+    title: { text: o.title, subtitle: o.subtitle, anchor: 'start' },
     width: 640,
     height: 400,
     background: 'white',

@@ -43,6 +43,7 @@ export function renderReport(doc: HyperscaleDoc, plotFiles: string[], notes = ''
   const base = doc.model.checkpoints.find((c) => c.path.endsWith('-base'));
   L.push('# Hyper-scaling evaluation: accuracy against KV reads, peak KV memory and throughput', '');
   L.push(`**Status: ${doc.status.toUpperCase()}.** ${doc.label}`, '');
+  if (doc.command) L.push(`Produced by: \`${doc.command}\``, '');
   if (base) L.push(`Base checkpoint: \`${base.path}\` at training step **${base.step ?? 'unknown'}** (sha256 ${base.sha256.slice(0, 12)}, written ${base.written_at}).`, '');
   L.push('## Setup', '');
   L.push(`- Problems: ${doc.problems} held-out suite problems, seeds ${doc.suite.seed_start}..${doc.suite.seed_start + doc.problems - 1} under the standard mix (${Object.entries(doc.suite.families).map(([f, n]) => `${f} ${n}`).join(', ')}); the same set for every point. Longest: ${doc.suite.longest_problem_tokens} tokens of prompt + solution.`);
@@ -61,7 +62,7 @@ export function renderReport(doc: HyperscaleDoc, plotFiles: string[], notes = ''
   for (const d of doc.headline.delayedVsImmediate) L.push(verdict(d.comparison));
   if (doc.headline.throughput.rows.length > 0) {
     const t = doc.headline.throughput;
-    L.push(`- Throughput at the budget (W ${t.W}, L ${t.L}): ${t.rows.map((r) => `${label(r.method, r.ratio)} ${r.problems_per_s.toFixed(2)} problems/s (mean batch ${r.mean_batch.toFixed(1)})`).join('; ')}.`);
+    L.push(`- Throughput at the budget (W ${t.W}, L ${t.L}; tokens/s, largest batch that fit): ${t.rows.map((r) => `${label(r.method, r.ratio)} ${r.tokens_per_s.toFixed(0)} (${r.max_batch})`).join(', ')}. Problems/s also depends on how many tokens each method generates per problem (table below).`);
   }
   L.push('');
   if (notes.trim() !== '') L.push('## Findings', '', notes.trim(), '');
@@ -79,8 +80,8 @@ export function renderReport(doc: HyperscaleDoc, plotFiles: string[], notes = ''
     }
   }
   const t = doc.headline.throughput;
-  L.push(`## Throughput at the KV budget (W ${t.W}, L ${t.L})`, '', '| method | ratio | achieved ratio | problems/s | tokens/s | max batch | mean batch | preemptions |', '|---|---|---|---|---|---|---|---|');
-  for (const r of t.rows) L.push(`| ${r.method} | ${r.ratio} | ${r.achieved_ratio.toFixed(2)} | ${r.problems_per_s.toFixed(2)} | ${r.tokens_per_s.toFixed(0)} | ${r.max_batch} | ${r.mean_batch.toFixed(1)} | ${r.preemptions} |`);
+  L.push(`## Throughput at the KV budget (W ${t.W}, L ${t.L})`, '', '| method | ratio | achieved ratio | generated tokens/problem | problems/s | tokens/s | max batch | mean batch | preemptions |', '|---|---|---|---|---|---|---|---|---|');
+  for (const r of t.rows) L.push(`| ${r.method} | ${r.ratio} | ${r.achieved_ratio.toFixed(2)} | ${r.completion_tokens_per_problem.toFixed(0)} | ${r.problems_per_s.toFixed(2)} | ${r.tokens_per_s.toFixed(0)} | ${r.max_batch} | ${r.mean_batch.toFixed(1)} | ${r.preemptions} |`);
   L.push('');
   L.push('## Plots', '', ...plotFiles.filter((f) => f.endsWith('.png')).map((f) => `![${f}](${f})`), '');
   if (doc.full_grid_estimate_s !== null) {

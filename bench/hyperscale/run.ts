@@ -26,6 +26,8 @@ export interface BenchOptions {
   pointsFile: string;
   /** What this run is, stated at the top of the report. */
   label: string;
+  /** The command line, recorded in the outputs. */
+  command?: string;
   /** Markdown with hand-written findings, included in the report. */
   notesFile?: string;
   /** Only rebuild the outputs from the results file; run nothing. */
@@ -61,18 +63,25 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
   const snapRoot = mkdtempSync(join(tmpdir(), 'hyperscale-ckpt-'));
   const loaded = new Map<string, LoadedModel>();
   try {
+    const store = new PointStore(o.pointsFile);
+    if (store.numBadLines > 0) log(`${o.pointsFile}: ${store.numBadLines} unreadable line(s) ignored`);
     const snaps = new Map<string, CheckpointSnapshot>();
     const missing: { usedBy: string; path: string }[] = [];
     for (const [path, pts] of byPath) {
+      if (o.reportOnly) {
+        // Report on the checkpoint the stored points ran on, whatever the folder holds now.
+        const c = store.latestCheckpoint(path);
+        if (c) snaps.set(path, { source: path, dir: '', sha256: c.sha256, step: c.step, writtenAt: c.written_at ?? 'unknown' });
+        else missing.push({ usedBy: usedBy(pts), path });
+        continue;
+      }
       if (!checkpointExists(path)) {
         missing.push({ usedBy: usedBy(pts), path });
         continue;
       }
       snaps.set(path, await snapshotCheckpoint(path, join(snapRoot, String(snaps.size))));
     }
-    for (const m of missing) log(`missing checkpoint ${m.path} (${m.usedBy}): its points are skipped`);
-    const store = new PointStore(o.pointsFile);
-    if (store.numBadLines > 0) log(`${o.pointsFile}: ${store.numBadLines} unreadable line(s) ignored`);
+    for (const m of missing) log(`${o.reportOnly ? 'no stored points for' : 'missing checkpoint'} ${m.path} (${m.usedBy}): its points are skipped`);
     const runnable = grid.flatMap((p) => {
       const path = join(o.modelsDir, checkpointName(o.modelPrefix, p.method, p.ratio));
       const snap = snaps.get(path);
@@ -107,7 +116,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
         temperature,
         completion_tokens_per_problem: summary.completion_tokens_per_problem,
         wall_s: summary.wall_s,
-        checkpoint: { path: x.path, sha256: x.snap.sha256, step: x.snap.step },
+        checkpoint: { path: x.path, sha256: x.snap.sha256, step: x.snap.step, written_at: x.snap.writtenAt },
       };
       store.append({ key: x.key, finished_at: new Date().toISOString(), backend, result });
       progress.finish(`accuracy ${(100 * summary.accuracy).toFixed(1)}%, reads ${compact(summary.kv_reads_per_problem)}, peak ${compact(summary.peak_kv_tokens_per_problem)}, ${summary.problems_per_s.toFixed(2)} problems/s, batch max ${summary.max_batch} mean ${summary.mean_batch.toFixed(1)}, ${summary.wall_s.toFixed(1)}s`);
@@ -117,7 +126,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
     // The issue grid at >= 200 problems, at the seconds per expected token measured so far.
     const estimateProblems = problemSet(s.seedStart, Math.max(200, s.numProblems), STANDARD_MIX);
     const doc = buildDocument({
-      label: o.label, modelName: o.modelPrefix,
+      label: o.label, command: o.command, modelName: o.modelPrefix,
       snapshots: [...snaps].map(([path, snap]) => ({ usedBy: usedBy(byPath.get(path)!), snap })),
       missing, problems, mix: STANDARD_MIX, settings: s, backend, grid: o.grid,
       skippedPoints: grid.length - runnable.length, points,
@@ -138,7 +147,8 @@ async function writeOutputs(o: BenchOptions, doc: HyperscaleDoc): Promise<string
   writeFileSync(jsonPath, JSON.stringify(doc, null, 2) + '\n');
   files.push(jsonPath);
   const base = doc.model.checkpoints.find((c) => c.path.endsWith('-base'));
-  const subtitle = `${doc.problems} problems, KV budget ${doc.kv_budget_tokens} tokens, ${doc.status} run${base ? `, base step ${base.step ?? '?'}` : ''}${doc.model.missing.length ? `; missing: ${doc.model.missing.map((m) => m.used_by).join('; ')}` : ''}`;
+  const subtitle = [`${doc.problems} problems, KV budget ${doc.kv_budget_tokens} tokens, ${doc.status} run${base ? `, base step ${base.step ?? '?'}` : ''}`];
+  if (doc.model.missing.length) subtitle.push(`missing checkpoints: ${doc.model.missing.map((m) => m.used_by).join(', ')}`);
   const plotNames: string[] = [];
   if (doc.points.length > 0) {
     const axes = [['reads', 'Accuracy vs KV token reads per problem'], ['peak', 'Accuracy vs peak KV tokens per problem']] as const;

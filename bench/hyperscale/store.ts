@@ -29,8 +29,8 @@ export interface PointResult {
   temperature: number;
   completion_tokens_per_problem: number;
   wall_s: number;
-  /** The checkpoint: source folder, sha256 of its weights, training step when known. */
-  checkpoint: { path: string; sha256: string; step: number | null };
+  /** The checkpoint: source folder, sha256 of its weights, training step when known, when it was written. */
+  checkpoint: { path: string; sha256: string; step: number | null; written_at?: string };
 }
 
 export interface StoredPoint {
@@ -67,6 +67,15 @@ export class PointStore {
 
   get(key: string): StoredPoint | undefined {
     return this.byKey.get(key);
+  }
+
+  /** The checkpoint of the last point stored for a checkpoint folder (what --report-only reports on). */
+  latestCheckpoint(path: string): PointResult['checkpoint'] | null {
+    let last: StoredPoint | null = null;
+    for (const rec of this.byKey.values()) {
+      if (rec.result.checkpoint.path === path && (last === null || rec.finished_at >= last.finished_at)) last = rec;
+    }
+    return last ? last.result.checkpoint : null;
   }
 
   get size(): number {

@@ -94,4 +94,14 @@ describe('bench:hyperscale --quick', () => {
     expect(r.doc.headline.delayedVsImmediate[0].rows.every((x) => x.delayed !== null && x.immediate !== null)).toBe(true);
     expect(existsSync(join(out, 'hyperscale-ablation.png'))).toBe(true);
   }, 120_000);
+
+  it('--report-only reports the checkpoint the stored points ran on, even after the folder changed', () => {
+    const before = bench().doc.points.filter((p) => p.method === 'none');
+    writeModel('reasoner-base', 5); // training wrote a new base checkpoint
+    const r = bench('--report-only');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/0 to run/);
+    expect(r.doc.points.filter((p) => p.method === 'none')).toEqual(before);
+    expect(r.doc.model.checkpoints.find((c) => c.path.endsWith('reasoner-base'))!.sha256).toBe(before[0].checkpoint.sha256);
+  }, 120_000);
 });
