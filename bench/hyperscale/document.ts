@@ -24,7 +24,7 @@ export interface HyperscaleDoc {
   /** The command line that produced it, when run from the CLI. */
   command: string | null;
   model: { name: string; checkpoints: CheckpointInfo[]; missing: { used_by: string; path: string }[] };
-  suite: { name: string; mix: MixSpec; seed_start: number; families: Record<string, number>; longest_problem_tokens: number };
+  suite: { name: string; sha256: string; mix: MixSpec; seed_start: number; families: Record<string, number>; longest_problem_tokens: number };
   problems: number;
   kv_budget_tokens: number;
   max_batch_cap: number;
@@ -82,6 +82,8 @@ export interface DocInput {
   snapshots: { usedBy: string; snap: CheckpointSnapshot }[];
   missing: { usedBy: string; path: string }[];
   problems: readonly Problem[];
+  /** Hash of the problem set's content (changes when the task generators change). */
+  suiteSha: string;
   mix: MixSpec;
   settings: RunSettings;
   backend: string;
@@ -107,6 +109,7 @@ export function buildDocument(d: DocInput): HyperscaleDoc {
     },
     suite: {
       name: 'reasoning suite (tasks/): chain + vars',
+      sha256: d.suiteSha,
       mix: d.mix,
       seed_start: d.settings.seedStart,
       families,

@@ -1,5 +1,7 @@
 // The hyper-scaling grid: which (method, ratio, W threads, L max tokens) points run, in what order, on
 // which checkpoint, and the key a finished point is stored under (config + problem set + checkpoint).
+import { createHash } from 'node:crypto';
+import type { Problem } from '../../tasks/index.js';
 
 /** Methods of the main grid (dms.md section 7); dms-w0 is the Figure 5 ablation, added apart. */
 export const GRID_METHODS = ['none', 'dms', 'tova', 'h2o', 'quest', 'window'] as const;
@@ -91,12 +93,22 @@ export function temperatureOf(W: number, s: RunSettings): number {
   return W > 1 ? s.temperature : 0;
 }
 
-/** The stored key of a point: its config, the problem set, the run settings and the checkpoint's hash. */
-export function pointKey(p: PointSpec, s: RunSettings, checkpointSha: string): string {
+/**
+ * The stored key of a point: its config, the problem set (seeds and a hash of its content, so a change
+ * to the task generators recomputes), the run settings and the checkpoint's hash.
+ */
+export function pointKey(p: PointSpec, s: RunSettings, checkpointSha: string, suiteSha: string): string {
   return [
     `${p.method}`, `r${p.ratio}`, `W${p.W}`, `L${p.L}`, `T${temperatureOf(p.W, s)}`, `seed${s.seed}`,
-    `problems${s.seedStart}+${s.numProblems}:standard`, `kv${s.kvBudgetTokens}`, `cap${s.maxBatchCap}`, `ckpt:${checkpointSha}`,
+    `problems${s.seedStart}+${s.numProblems}:standard:${suiteSha}`, `kv${s.kvBudgetTokens}`, `cap${s.maxBatchCap}`, `ckpt:${checkpointSha}`,
   ].join('|');
+}
+
+/** sha256 (16 hex digits) of a problem set's prompts, solutions and answers. */
+export function suiteHash(problems: readonly Problem[]): string {
+  const h = createHash('sha256');
+  for (const p of problems) h.update(`${p.family}\u0000${p.difficulty}\u0000${p.prompt}\u0000${p.solution}\u0000${p.answer}\n`);
+  return h.digest('hex').slice(0, 16);
 }
 
 /** A short label for logs and the progress bar. */

@@ -8,7 +8,7 @@ import { problemSet, STANDARD_MIX } from '../../tasks/index.js';
 import { evaluate } from '../eval-suite.js';
 import { checkpointExists, snapshotCheckpoint, type CheckpointSnapshot } from './checkpoints.js';
 import { buildDocument, estimateSeconds, pointWeight, type HyperscaleDoc } from './document.js';
-import { checkpointName, expandGrid, FULL_GRID, type GridSpec, pointKey, pointLabel, type PointSpec, type RunSettings, temperatureOf } from './grid.js';
+import { checkpointName, expandGrid, FULL_GRID, type GridSpec, pointKey, pointLabel, type PointSpec, type RunSettings, suiteHash, temperatureOf } from './grid.js';
 import { plotSpec, writePlot } from './plots.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { renderReport, compact } from './report.js';
@@ -54,6 +54,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
   const backend = await initBackend();
   const s = o.settings;
   const problems = problemSet(s.seedStart, s.numProblems, STANDARD_MIX);
+  const suiteSha = suiteHash(problems);
   const grid = expandGrid(o.grid);
   const byPath = new Map<string, PointSpec[]>();
   for (const p of grid) {
@@ -85,11 +86,12 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
     const runnable = grid.flatMap((p) => {
       const path = join(o.modelsDir, checkpointName(o.modelPrefix, p.method, p.ratio));
       const snap = snaps.get(path);
-      return snap ? [{ p, path, snap, key: pointKey(p, s, snap.sha256) }] : [];
+      return snap ? [{ p, path, snap, key: pointKey(p, s, snap.sha256, suiteSha) }] : [];
     });
     const todo = o.reportOnly ? [] : runnable.filter((x) => !store.has(x.key));
     const reused = runnable.length - runnable.filter((x) => !store.has(x.key)).length;
-    log(`hyperscale: ${grid.length} grid points, ${runnable.length} runnable, ${reused} already finished, ${todo.length} to run; ${problems.length} problems, KV budget ${s.kvBudgetTokens} tokens, backend ${backend}`);
+    log(`hyperscale: ${grid.length} grid points, ${runnable.length} runnable, ${reused} already finished, ${todo.length} to run; ${problems.length} problems (suite ${suiteSha}), KV budget ${s.kvBudgetTokens} tokens, backend ${backend}`);
+    if (o.reportOnly && reused < runnable.length) log('--report-only: points missing from the results file (not run yet, or run on another suite version or settings) are left out');
     const progress = new Progress(todo.reduce((sum, x) => sum + pointWeight(x.p, problems), 0), todo.length, o.progressOut ?? process.stderr);
     for (const x of todo) {
       const model = loaded.get(x.path) ?? loadModel(x.snap.dir);
@@ -128,7 +130,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
     const doc = buildDocument({
       label: o.label, command: o.command, modelName: o.modelPrefix,
       snapshots: [...snaps].map(([path, snap]) => ({ usedBy: usedBy(byPath.get(path)!), snap })),
-      missing, problems, mix: STANDARD_MIX, settings: s, backend, grid: o.grid,
+      missing, problems, suiteSha, mix: STANDARD_MIX, settings: s, backend, grid: o.grid,
       skippedPoints: grid.length - runnable.length, points,
       fullGridEstimateS: estimateSeconds(expandGrid(FULL_GRID), estimateProblems, points, problems),
     });

@@ -8,7 +8,7 @@ import { computeHeadline } from '../../bench/hyperscale/analysis.js';
 import { parseBenchArgs } from '../../bench/hyperscale/args.js';
 import { safetensorsComplete, snapshotCheckpoint } from '../../bench/hyperscale/checkpoints.js';
 import { estimateSeconds, pointWeight } from '../../bench/hyperscale/document.js';
-import { checkpointName, expandGrid, FULL_GRID, pointKey, type RunSettings } from '../../bench/hyperscale/grid.js';
+import { checkpointName, expandGrid, FULL_GRID, pointKey, type RunSettings, suiteHash } from '../../bench/hyperscale/grid.js';
 import { compareFrontiers, interpAt, paretoFrontier, stepAt } from '../../bench/hyperscale/pareto.js';
 import { formatDuration, Progress } from '../../bench/hyperscale/progress.js';
 import { PointStore, type PointResult } from '../../bench/hyperscale/store.js';
@@ -38,18 +38,23 @@ describe('grid', () => {
     for (let i = 1; i < g.length; i++) expect(g[i].W * g[i].L).toBeGreaterThanOrEqual(g[i - 1].W * g[i - 1].L);
   });
 
-  it('maps methods to checkpoints and keys points by config, settings and checkpoint', () => {
+  it('maps methods to checkpoints and keys points by config, settings, suite content and checkpoint', () => {
     expect(checkpointName('reasoner', 'tova', 4)).toBe('reasoner-base');
     expect(checkpointName('reasoner', 'dms', 8)).toBe('reasoner-dms-r8');
     expect(checkpointName('reasoner', 'dms-w0', 4)).toBe('reasoner-dms-r4-w0');
     const p = { method: 'tova', ratio: 4, W: 2, L: 128 };
-    const k = pointKey(p, settings, 'aaa');
-    expect(pointKey(p, settings, 'aaa')).toBe(k);
-    expect(pointKey(p, settings, 'bbb')).not.toBe(k);
-    expect(pointKey({ ...p, W: 4 }, settings, 'aaa')).not.toBe(k);
-    expect(pointKey(p, { ...settings, kvBudgetTokens: 1 }, 'aaa')).not.toBe(k);
-    expect(pointKey(p, { ...settings, numProblems: 12 }, 'aaa')).not.toBe(k);
-    expect(pointKey({ ...p, W: 1 }, settings, 'aaa')).toContain('|T0|'); // W = 1 decodes greedily
+    const k = pointKey(p, settings, 'aaa', 'suite1');
+    expect(pointKey(p, settings, 'aaa', 'suite1')).toBe(k);
+    expect(pointKey(p, settings, 'bbb', 'suite1')).not.toBe(k); // a new checkpoint
+    expect(pointKey(p, settings, 'aaa', 'suite2')).not.toBe(k); // the task generators changed
+    expect(pointKey({ ...p, W: 4 }, settings, 'aaa', 'suite1')).not.toBe(k);
+    expect(pointKey(p, { ...settings, kvBudgetTokens: 1 }, 'aaa', 'suite1')).not.toBe(k);
+    expect(pointKey(p, { ...settings, numProblems: 12 }, 'aaa', 'suite1')).not.toBe(k);
+    expect(pointKey({ ...p, W: 1 }, settings, 'aaa', 'suite1')).toContain('|T0|'); // W = 1 decodes greedily
+    const problems = problemSet(0, 20);
+    expect(suiteHash(problems)).toBe(suiteHash(problemSet(0, 20)));
+    expect(suiteHash(problems)).not.toBe(suiteHash(problemSet(1, 20)));
+    expect(suiteHash(problems)).not.toBe(suiteHash([{ ...problems[0], prompt: problems[0].prompt + ' ' }, ...problems.slice(1)]));
   });
 
   it('parses the sizing flags and rejects bad ones', () => {
