@@ -80,15 +80,20 @@ export function compareFrontiers(a: readonly CostAcc[], b: readonly CostAcc[], s
   if (a.length === 0 || b.length === 0) return null;
   const from = Math.max(a[0].cost, b[0].cost);
   const to = Math.max(a[a.length - 1].cost, b[b.length - 1].cost, from);
-  const budgets = Array.from({ length: samples }, (_, i) => (samples === 1 || from === to ? from : 10 ** (Math.log10(from) + (i / (samples - 1)) * (Math.log10(to) - Math.log10(from)))));
+  // Clamped into [from, to]: 10 ** log10(x) can land just below x, where a frontier reads as out of reach.
+  const budgets = Array.from({ length: samples }, (_, i) =>
+    samples === 1 || from === to ? from : Math.min(to, Math.max(from, 10 ** (Math.log10(from) + (i / (samples - 1)) * (Math.log10(to) - Math.log10(from))))),
+  );
   let sum = 0;
   let stepSum = 0;
   let max = { g: -Infinity, at: from };
   let min = { g: Infinity, at: from };
   let stepMax = { g: -Infinity, at: from };
   for (const c of budgets) {
-    const g = interpAt(a, c)! - interpAt(b, c)!;
-    const s = stepAt(a, c)! - stepAt(b, c)!;
+    const [ia, ib, sa, sb] = [interpAt(a, c), interpAt(b, c), stepAt(a, c), stepAt(b, c)];
+    if (ia === null || ib === null || sa === null || sb === null) throw new Error(`compareFrontiers: budget ${c} outside a frontier`);
+    const g = ia - ib;
+    const s = sa - sb;
     sum += g;
     stepSum += s;
     if (g > max.g) max = { g, at: c };

@@ -102,6 +102,13 @@ describe('pareto', () => {
     expect(g.minGain).toBeCloseTo(-0.1, 12); // at 1000: 0.7 vs 0.8
     expect(g.meanGain).toBeCloseTo(0.1, 12); // 0.3 -> -0.1 linearly in log cost
     expect(compareFrontiers(a, [])).toBeNull();
+    // Costs that are not powers of ten: the range ends must still read both frontiers exactly.
+    const none = [{ cost: 36682.1, accuracy: 0.59 }, { cost: 72858.3, accuracy: 0.655 }];
+    const weak = [{ cost: 13220.7, accuracy: 0.075 }, { cost: 30244.9, accuracy: 0.12 }];
+    const w = compareFrontiers(weak, none)!;
+    expect(w.from).toBe(36682.1);
+    expect(w.maxGain).toBeCloseTo(0.12 - 0.59, 12);
+    expect(w.minGain).toBeCloseTo(0.12 - 0.655, 12);
   });
 
   it('headline: DMS against none and the baselines, the ablation table, throughput at the heaviest W x L', () => {
