@@ -8,15 +8,18 @@ import { type CatalogModel, type ModelCatalog, TRAINING_FREE_METHODS } from '../
 export type CheckpointEntry = { folder: string; contextLength: number };
 
 const DMS_FOLDER = /^(.+)-dms-r(\d+(?:\.\d+)?)$/;
-/** Retrofit variants kept for evaluation (e.g. `-dms-r4-w0`, the immediate-eviction ablation): not served. */
-const VARIANT_FOLDER = /-dms-r\d+(?:\.\d+)?-/;
+/**
+ * Not served: retrofit variants kept for evaluation (e.g. `-dms-r4-w0`, the immediate-eviction
+ * ablation) and training state that trainers keep beside the checkpoints (`*-state`).
+ */
+const UNSERVED_FOLDER = /-dms-r\d+(?:\.\d+)?-|-state$/;
 const BASE_FOLDER = /^(.+)-base$/;
 
 /** Pure part: folder names and context lengths -> catalog. A model's context is its folders' minimum. */
 export function buildCatalog(entries: CheckpointEntry[], preferredDefault?: string): ModelCatalog {
   const byName = new Map<string, { base: boolean; ratios: Set<number>; contextLength: number }>();
   for (const { folder, contextLength } of entries) {
-    if (VARIANT_FOLDER.test(folder)) continue;
+    if (UNSERVED_FOLDER.test(folder)) continue;
     const dms = DMS_FOLDER.exec(folder);
     const name = dms ? dms[1] : (BASE_FOLDER.exec(folder)?.[1] ?? folder);
     const model = byName.get(name) ?? { base: false, ratios: new Set<number>(), contextLength };

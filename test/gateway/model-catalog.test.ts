@@ -49,12 +49,13 @@ describe('buildCatalog', () => {
     expect(catalog).toEqual({ defaultModel: 'x', models: [{ name: 'x', contextLength: 100, methods: ['dms'], dmsRatios: [4] }] });
   });
 
-  it('does not serve retrofit variants kept for evaluation (the w=0 ablation)', () => {
+  it('does not serve retrofit variants kept for evaluation (the w=0 ablation) or training state', () => {
     dir = mkdtempSync(join(tmpdir(), 'dms-models-'));
     const catalog = buildCatalog([
       { folder: 'x-base', contextLength: 100 },
       { folder: 'x-dms-r4', contextLength: 100 },
       { folder: 'x-dms-r4-w0', contextLength: 100 },
+      { folder: 'x-dms-state', contextLength: 100 },
     ]);
     expect(catalog.models).toEqual([{ name: 'x', contextLength: 100, methods: ['none', 'window', 'tova', 'h2o', 'quest', 'dms'], dmsRatios: [4] }]);
   });
