@@ -42,7 +42,7 @@ export function renderReport(doc: HyperscaleDoc, plotFiles: string[], notes = ''
   const L: string[] = [];
   const base = doc.model.checkpoints.find((c) => c.path.endsWith('-base'));
   L.push('# Hyper-scaling evaluation: accuracy against KV reads, peak KV memory and throughput', '');
-  L.push(`**Status: ${doc.status.toUpperCase()}.** ${doc.label}`, '');
+  L.push(`**Status: ${doc.status === 'complete' ? 'every point of the requested grid measured' : 'PARTIAL (points skipped, see below)'}.** ${doc.label}`, '');
   if (doc.command) L.push(`Produced by: \`${doc.command}\``, '');
   if (base) L.push(`Base checkpoint: \`${base.path}\` at training step **${base.step ?? 'unknown'}** (sha256 ${base.sha256.slice(0, 12)}, written ${base.written_at}).`, '');
   L.push('## Setup', '');
