@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluate, type ProblemOutcome, summarize } from '../../bench/eval-suite.js';
 import { initBackend, loadModel } from '../../engine/index.js';
-import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
-import { disposeParams, saveModel } from '../../engine/model/weights.js';
 import { problemSet } from '../../tasks/index.js';
-import { randomParams, tinyConfig } from '../engine/helpers.js';
+import { tinyConfig, writeRandomModel } from '../engine/helpers.js';
 
 const outcome = (correct: boolean, tokens: number, ratio: number): ProblemOutcome => ({
   seed: 0, family: 'chain', difficulty: 1, expected: '1', answer: correct ? '1' : '2', correct,
@@ -30,9 +28,7 @@ describe('eval suite', () => {
     await initBackend();
     const dir = mkdtempSync(join(tmpdir(), 'eval-'));
     try {
-      const params = randomParams(tinyConfig({ max_position_embeddings: 160 }), 5);
-      saveModel(dir, params, { tokenizerJson: buildByteLevelTokenizerJson(), tokenizerConfig: buildByteLevelTokenizerConfig() });
-      disposeParams(params);
+      writeRandomModel(dir, tinyConfig({ max_position_embeddings: 160 }), 5);
       const model = loadModel(dir);
       const problems = problemSet(0, 4);
       let progress = 0;

@@ -5,9 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, initBackend } from '../../engine/index.js';
-import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
-import { disposeParams, loadModel, saveModel, type LoadedModel } from '../../engine/model/weights.js';
-import { randomParams, tinyConfig } from './helpers.js';
+import { loadModel, type LoadedModel } from '../../engine/model/weights.js';
+import { tinyConfig, writeRandomModel } from './helpers.js';
 
 let dir: string;
 let model: LoadedModel;
@@ -15,9 +14,7 @@ let model: LoadedModel;
 beforeAll(async () => {
   await initBackend();
   dir = mkdtempSync(join(tmpdir(), 'gen-eos-'));
-  const params = randomParams(tinyConfig(), 31);
-  saveModel(dir, params, { tokenizerJson: buildByteLevelTokenizerJson(), tokenizerConfig: buildByteLevelTokenizerConfig() });
-  disposeParams(params);
+  writeRandomModel(dir, tinyConfig(), 31);
   model = loadModel(dir);
 });
 

@@ -1,7 +1,8 @@
 // Test helpers: tiny random configs and models written in the real format.
 import * as tf from '@tensorflow/tfjs';
 import { parseModelConfig, type ModelConfig } from '../../engine/model/config.js';
-import { initParams, mapParams, type LlamaParams } from '../../engine/model/weights.js';
+import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
+import { disposeParams, initParams, mapParams, saveModel, type LlamaParams } from '../../engine/model/weights.js';
 
 export function tinyConfig(extra: Record<string, unknown> = {}): ModelConfig {
   return parseModelConfig({
@@ -29,4 +30,11 @@ export function randomParams(cfg: ModelConfig, seed: number, dmsStd = 0.05): Lla
   });
   for (const t of [base.embed, base.finalNorm, ...(base.lmHead ? [base.lmHead] : []), ...base.layers.flatMap((l) => Object.values(l).filter((x): x is tf.Tensor => x instanceof tf.Tensor))]) t.dispose();
   return out;
+}
+
+/** Writes a random-weight checkpoint in the real format (config.json, model.safetensors, byte-level tokenizer) to dir. */
+export function writeRandomModel(dir: string, cfg: ModelConfig, seed: number, dmsStd = 0.05): void {
+  const params = randomParams(cfg, seed, dmsStd);
+  saveModel(dir, params, { tokenizerJson: buildByteLevelTokenizerJson(), tokenizerConfig: buildByteLevelTokenizerConfig() });
+  disposeParams(params);
 }

@@ -1,34 +1,22 @@
 // The engine executor end to end: a job submitted through the API runs on tiny random-weight
 // checkpoints written in the real format, with the policy each request asks for, and its accounting.
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../engine/backend.js';
-import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
-import { disposeParams, type LlamaParams, saveModel } from '../../engine/model/weights.js';
 import { loadModelCatalog } from '../../gateway/model-catalog.js';
 import { EngineExecutor } from '../../gpu-runner/engine-executor.js';
 import { LocalStoreSource } from '../../gpu-runner/local-store-source.js';
 import { ModelRegistry } from '../../gpu-runner/model-registry.js';
 import { RunnerLoop } from '../../gpu-runner/runner-loop.js';
-import { randomParams, tinyConfig } from '../engine/helpers.js';
 import { makeHarness } from '../gateway/harness.js';
+import { writeTinyModels } from '../runner-processes/tiny-models.js';
 
 let dir: string;
 const quiet = { log: () => {}, heartbeatMs: 50, pollMinMs: 5, pollMaxMs: 20 };
 
-function write(name: string, params: LlamaParams): void {
-  saveModel(join(dir, name), params, { tokenizerJson: buildByteLevelTokenizerJson(), tokenizerConfig: buildByteLevelTokenizerConfig() });
-  disposeParams(params);
-}
-
 beforeAll(async () => {
-  await initBackend();
-  dir = mkdtempSync(join(tmpdir(), 'exec-'));
-  write('tiny-base', randomParams(tinyConfig({ max_position_embeddings: 256 }), 3));
-  write('tiny-dms-r4', randomParams(tinyConfig({ max_position_embeddings: 256, dms: { mode: 'adapter', window: 2, offset: -2 } }), 4, 0.08));
+  dir = await writeTinyModels();
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
