@@ -46,8 +46,15 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'unknown job (or another tenant’s)',
   409: 'conflict (idempotency key reused, job already finished, or stale lease)',
   413: 'body or request count over the limit',
-  503: 'not ready',
+  429: 'rate limited (per API key); Retry-After says when to try again',
+  503: 'not ready, or storage unavailable (database locked or disk full); Retry-After says when to try again',
 };
+
+/** Every client route can be rate limited and can meet unavailable storage; every route can meet the latter. */
+function withCommonErrors(r: Route): number[] {
+  const extra = r.auth === 'client' ? [429, 503] : r.auth === 'runner' ? [503] : [];
+  return [...new Set([...r.errors, ...extra])].sort((a, b) => a - b);
+}
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 
@@ -58,7 +65,7 @@ function operation(r: Route): Record<string, unknown> {
       ...(r.ok.schema ? { content: { [r.ok.contentType ?? 'application/json']: { schema: ref(r.ok.schema) } } } : {}),
     },
   };
-  for (const status of r.errors) {
+  for (const status of withCommonErrors(r)) {
     responses[status] = { description: ERROR_TEXT[status], content: { 'application/json': { schema: ref('Error') } } };
   }
   return {

@@ -222,6 +222,7 @@ describe('health, models and OpenAPI', () => {
     expect(doc.components.schemas.Compression.properties.method.enum).toEqual(['none', 'dms', 'tova', 'h2o', 'quest', 'window']);
     expect(doc.components.schemas.SubmitJob.required).toEqual(['requests']);
     expect(Object.keys(doc.paths)).toContain('/v1/runner/jobs/{id}/heartbeat');
+    expect(Object.keys(doc.paths['/v1/jobs'].post.responses)).toEqual(expect.arrayContaining(['429', '503']));
     expect(doc.paths['/v1/batches'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/OpenAiCreateBatch');
   });
 
