@@ -5,9 +5,10 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { createJobStore, type JobStore } from '../db/job-store.js';
+import { createJobStore } from '../db/job-store.js';
 import { openNodeSqlite } from '../db/node-sqlite-db.js';
 import { createApp } from './app.js';
+import { ensureClientKey, envNumber, storeSettingsFromEnv } from './local-setup.js';
 import { createLogger, describeError } from './log.js';
 import { loadModelCatalog } from './model-catalog.js';
 
@@ -21,34 +22,17 @@ declare const Deno: {
   exit(code: number): never;
 };
 
-const LOCAL_TENANT = 'local';
 const MIGRATIONS_DIR = fileURLToPath(new URL('../db/migrations', import.meta.url));
 
 const env = process.env;
-const num = (name: string, fallback: number): number => {
-  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${env[name]}"`);
-  return value;
-};
-
-/** Makes sure a client key exists: DMS_API_KEY if set, else a new one printed once. */
-async function ensureClientKey(store: JobStore): Promise<void> {
-  await store.ensureTenant(LOCAL_TENANT, 'local');
-  if (env.DMS_API_KEY) return store.addApiKey(LOCAL_TENANT, env.DMS_API_KEY, 'DMS_API_KEY');
-  if ((await store.countApiKeys()) > 0) return;
-  console.log(`created API key (shown only now, only its hash is stored): ${await store.createApiKey(LOCAL_TENANT, 'created at first start')}`);
-}
+const num = (name: string, fallback: number): number => envNumber(env, name, fallback);
 
 async function main(): Promise<void> {
   const dataDir = resolve(env.DMS_DATA_DIR || './data');
   mkdirSync(dataDir, { recursive: true });
   const sqlDb = await openNodeSqlite(join(dataDir, 'dms.sqlite'), MIGRATIONS_DIR);
-  const store = createJobStore(sqlDb, {
-    pricePerRunnerHour: num('DMS_PRICE_PER_RUNNER_HOUR', 2.0),
-    maxAttempts: num('DMS_MAX_ATTEMPTS', 3),
-    leaseMs: num('DMS_LEASE_SECONDS', 60) * 1000,
-  });
-  await ensureClientKey(store);
+  const store = createJobStore(sqlDb, storeSettingsFromEnv(env));
+  await ensureClientKey(store, env);
   const runnerTokens = env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [];
   const models = await loadModelCatalog(resolve(env.DMS_MODELS_DIR || './models'), env.DMS_DEFAULT_MODEL);
   console.log(`models: ${models.models.map((m) => m.name).join(', ') || 'none found'}`);

@@ -5,37 +5,17 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeSqlite, openBetterSqlite, type SynchronousMode } from '../db/better-sqlite-db.js';
-import { createJobStore, type JobStore } from '../db/job-store.js';
+import { createJobStore } from '../db/job-store.js';
 import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
 import { LocalStoreSource } from '../gpu-runner/local-store-source.js';
 import { RunnerLoop } from '../gpu-runner/runner-loop.js';
 import { createApp } from './app.js';
+import { ensureClientKey, envNumber, storeSettingsFromEnv } from './local-setup.js';
 import { createLogger, describeError } from './log.js';
 import { loadModelCatalog } from './model-catalog.js';
 
-const LOCAL_TENANT = 'local';
-
 const env = process.env;
-const num = (name: string, fallback: number): number => {
-  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${env[name]}"`);
-  return value;
-};
-
-/** Makes sure a client key exists: DMS_API_KEY if set, else a new one printed once. */
-async function ensureClientKey(store: JobStore): Promise<void> {
-  await store.ensureTenant(LOCAL_TENANT, 'local');
-  if (env.DMS_API_KEY) {
-    await store.addApiKey(LOCAL_TENANT, env.DMS_API_KEY, 'DMS_API_KEY');
-    return;
-  }
-  if ((await store.countApiKeys()) > 0) {
-    console.log('API keys exist in this data dir (shown once when created); set DMS_API_KEY to add a known key');
-    return;
-  }
-  const key = await store.createApiKey(LOCAL_TENANT, 'created at first start');
-  console.log(`created API key (shown only now, only its hash is stored): ${key}`);
-}
+const num = (name: string, fallback: number): number => envNumber(env, name, fallback);
 
 async function main(): Promise<void> {
   const port = num('PORT', 8787);
@@ -48,12 +28,8 @@ async function main(): Promise<void> {
   });
   const sqliteInfo = describeSqlite(sqlDb.sqlite);
   console.log(`sqlite: journal_mode=${sqliteInfo.journalMode} synchronous=${sqliteInfo.synchronous} busy_timeout=${sqliteInfo.busyTimeoutMs}ms`);
-  const store = createJobStore(sqlDb, {
-    pricePerRunnerHour: num('DMS_PRICE_PER_RUNNER_HOUR', 2.0),
-    maxAttempts: num('DMS_MAX_ATTEMPTS', 3),
-    leaseMs: num('DMS_LEASE_SECONDS', 60) * 1000,
-  });
-  await ensureClientKey(store);
+  const store = createJobStore(sqlDb, storeSettingsFromEnv(env));
+  await ensureClientKey(store, env);
   const runnerTokens = env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [];
   if (runnerTokens.length === 0) console.log('remote runner API disabled: set DMS_RUNNER_TOKEN to enable /v1/runner');
 
