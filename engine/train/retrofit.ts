@@ -58,10 +58,13 @@ export interface RetrofitStepResult {
   layerFractions: number[];
 }
 
-/** One retrofit step; the teacher's log-probs are computed outside the tape. Leaves no tensors. */
+/**
+ * One retrofit step; the teacher's log-probs are computed outside the tape. Leaves no tensors.
+ * noiseSeed makes the logistic noise reproducible (tests); unset, every step draws fresh noise.
+ */
 export function retrofitStep(
   student: LlamaParams, vars: Record<string, tf.Variable>, adam: Adam, teacher: LlamaParams,
-  batch: Batch, ratio: number, lr: number, tau: number,
+  batch: Batch, ratio: number, lr: number, tau: number, noiseSeed?: number,
 ): RetrofitStepResult {
   const { batchSize: B, seqLen: T } = batch;
   const K = student.config.numKvHeads;
@@ -72,7 +75,7 @@ export function retrofitStep(
   const decMask = decisionMaskOf(lengths, T); // [B, T]
   const far = farMask(T, window); // [T, T]
   const teacherLogp = tf.tidy(() => tf.logSoftmax(forwardDense(teacher, ids).logits)); // [B, T, V]
-  const noise = student.layers.map((_, l) => logisticNoise([B, T, K])); // per layer [B, T, K]
+  const noise = student.layers.map((_, l) => logisticNoise([B, T, K], noiseSeed === undefined ? undefined : noiseSeed * 131 + l)); // per layer [B, T, K]
   const kept: tf.Tensor[] = [];
   const names = Object.keys(vars);
   const byVarName = new Map(names.map((n) => [vars[n].name, n]));
