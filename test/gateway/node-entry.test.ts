@@ -2,10 +2,10 @@
 // the printed-once API key, a job run by the in-process engine runner, and data surviving a restart.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/reliability/gateway-process.js';
 import { writeTinyModels } from '../runner-processes/tiny-models.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -17,16 +17,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts the gateway; resolves with its output once it listens. */
 function start(port: number): Promise<{ child: ChildProcess; output: () => string }> {

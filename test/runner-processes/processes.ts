@@ -2,8 +2,10 @@
 // that says it is ready, and always kill the whole group (wrangler's workerd, tsx's node) afterwards.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+
+/** A free loopback port: one helper for the benchmarks and the tests. */
+export { freePort } from '../../bench/reliability/gateway-process.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const BIN = (name: string) => join(ROOT, 'node_modules/.bin', name);
@@ -101,17 +103,6 @@ export function startService(command: string, args: string[], opts: { env?: Reco
     return code;
   };
   return { child, output: () => out, waitFor, stop, exited, closed };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs a command to completion (with a timeout); resolves with its exit code and output. */
