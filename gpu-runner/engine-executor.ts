@@ -85,7 +85,9 @@ export class EngineExecutor implements Executor {
     const groups = new Map<string, PendingRequest[]>();
     for (const r of requests) {
       const folder = checkpointFolder({ model: job.model, ...r.params.compression });
-      groups.set(folder, [...(groups.get(folder) ?? []), r]);
+      const group = groups.get(folder);
+      if (group) group.push(r);
+      else groups.set(folder, [r]);
     }
     for (const group of groups.values()) {
       if (ctx.signal.aborted) return;
