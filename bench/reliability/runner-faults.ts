@@ -20,6 +20,8 @@ export interface RunnerFaultConfig {
   /** Give up waiting for the queue to drain after this long. */
   deadlineMs: number;
   seed: number;
+  /** Each request asks for uniform(maxTokens / 4, maxTokens) tokens (default 64). */
+  maxTokens?: number;
 }
 
 export const DEFAULT_RUNNER_FAULT_CONFIG: RunnerFaultConfig = {
@@ -110,11 +112,12 @@ export async function runRunnerFaults(config: RunnerFaultConfig = DEFAULT_RUNNER
   try {
     await gateway.start();
     const jobIds: string[] = [];
+    const maxTokens = config.maxTokens ?? 64;
     for (let j = 0; j < config.numJobs; j++) {
       const requests = Array.from({ length: config.requestsPerJob }, (_, i) => ({
         custom_id: `j${j}r${i}`,
         prompt: `Q:${j}+${i}=`,
-        params: { max_tokens: 16 + Math.floor(random() * 48), temperature: 0, seed: j },
+        params: { max_tokens: Math.floor(maxTokens / 4) + Math.floor(random() * ((maxTokens * 3) / 4)), temperature: 0, seed: j },
       }));
       const res = await fetch(`${gateway.url}/v1/jobs`, { method: 'POST', headers: auth, body: JSON.stringify({ model: TINY_MODEL, requests }) });
       if (res.status !== 201) throw new Error(`submission answered ${res.status}: ${await res.text()}`);
@@ -140,13 +143,15 @@ export async function runRunnerFaults(config: RunnerFaultConfig = DEFAULT_RUNNER
       return open;
     };
     while (Date.now() - started < config.deadlineMs) {
-      await sleep(config.minGapMs + random() * (config.maxGapMs - config.minGapMs));
+      // Until the first kill, watch closely for a runner in the middle of a job: on a fast machine the
+      // whole queue can drain between two regular kill gaps, and a run without a kill proves nothing.
+      await sleep(kills === 0 ? 15 : config.minGapMs + random() * (config.maxGapMs - config.minGapMs));
       const open = await unfinished();
       if (open === 0) break;
       if (kills >= config.maxKills) continue;
       // Mostly a runner in the middle of a job; sometimes any runner (starting, idle or polling).
       const busy = runners.filter(isMidJob);
-      if (busy.length === 0 && random() < 0.85) continue;
+      if (busy.length === 0 && (kills === 0 || random() < 0.85)) continue;
       const pool = busy.length > 0 && random() < 0.85 ? busy : runners;
       const victim = pool[Math.floor(random() * pool.length)];
       const midJob = isMidJob(victim);

@@ -22,7 +22,7 @@ describe('process kills', () => {
 
   it('runner SIGKILLs: every request ends with exactly one result and usage is counted once', async () => {
     const report = await runRunnerFaults(
-      { numJobs: 10, requestsPerJob: 2, numRunners: 2, maxKills: 4, minGapMs: 300, maxGapMs: 900, deadlineMs: 90_000, seed: 3 },
+      { numJobs: 16, requestsPerJob: 2, numRunners: 2, maxKills: 4, minGapMs: 300, maxGapMs: 900, deadlineMs: 90_000, seed: 3, maxTokens: 256 },
       quiet,
     );
     expect(report.runner_kills).toBeGreaterThanOrEqual(1);
