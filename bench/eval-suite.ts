@@ -2,6 +2,7 @@
 // ratio, W threads, L max tokens) and scores it: accuracy by majority vote, KV reads, peak KV, speed.
 import { generate, type GenerateRequest, type GenerateResult, type GenerateStats, type LoadedModel } from '../engine/index.js';
 import { extractAnswer, type Problem } from '../tasks/index.js';
+import { windowBoundRatio } from './window-bound.js';
 
 export interface EvalConfig {
   /** KV policy: none, dms, dms-w0, window, tova, h2o, quest. */
@@ -35,6 +36,9 @@ export interface ProblemOutcome {
   kvTokenReads: number;
   peakKvTokens: number;
   achievedRatio: number;
+  promptTokens: number;
+  /** Generated tokens of each thread. */
+  threadTokens: number[];
 }
 
 export interface EvalSummary {
@@ -43,6 +47,11 @@ export interface EvalSummary {
   correct: number;
   /** Tokens seen / tokens retained, averaged over problems weighted by their generated tokens. */
   achieved_ratio: number;
+  /**
+   * DMS only: the achieved ratio a predictor flagging exactly 1 - 1/R of tokens would reach on these
+   * same sequences, given that the w + 1 most recent tokens are always held (bench/window-bound.ts).
+   */
+  window_bound_ratio?: number;
   /** Mean decode-time KV token reads per problem (all W threads, layers and KV heads). */
   kv_reads_per_problem: number;
   /** Mean over problems of the peak KV tokens held at once by its W threads (all layers and heads). */
@@ -73,12 +82,20 @@ function outcome(p: Problem, r: GenerateResult): ProblemOutcome {
     kvTokenReads: r.usage.kvTokenReads,
     peakKvTokens: r.usage.peakKvTokens,
     achievedRatio: r.usage.achievedRatio,
+    promptTokens: r.usage.promptTokens,
+    threadTokens: r.threads.map((t) => t.completionTokens),
   };
 }
 
 const NO_STATS: GenerateStats = { maxBatch: 0, meanBatch: 0, numPreemptions: 0 };
 
-export function summarize(outcomes: ProblemOutcome[], wallS: number, stats: GenerateStats = NO_STATS): EvalSummary {
+/** The learned eviction a DMS run uses: the checkpoint's target ratio and window (null for other methods). */
+export interface DmsTarget {
+  ratio: number;
+  window: number;
+}
+
+export function summarize(outcomes: ProblemOutcome[], wallS: number, stats: GenerateStats = NO_STATS, dms: DmsTarget | null = null): EvalSummary {
   const n = outcomes.length;
   const sum = (f: (o: ProblemOutcome) => number) => outcomes.reduce((s, o) => s + f(o), 0);
   const tokens = sum((o) => o.completionTokens);
@@ -88,6 +105,7 @@ export function summarize(outcomes: ProblemOutcome[], wallS: number, stats: Gene
     problems: n,
     correct,
     achieved_ratio: tokens ? sum((o) => o.achievedRatio * o.completionTokens) / tokens : 1,
+    ...(dms ? { window_bound_ratio: windowBoundRatio(outcomes.map((o) => ({ promptTokens: o.promptTokens, completionTokens: o.threadTokens })), dms.ratio, dms.window) } : {}),
     kv_reads_per_problem: n ? sum((o) => o.kvTokenReads) / n : 0,
     peak_kv_tokens_per_problem: n ? sum((o) => o.peakKvTokens) / n : 0,
     completion_tokens_per_problem: n ? tokens / n : 0,
@@ -116,6 +134,13 @@ export function toRequests(model: LoadedModel, problems: Problem[], cfg: EvalCon
   });
 }
 
+function dmsTarget(model: LoadedModel, cfg: EvalConfig): DmsTarget | null {
+  const dms = model.config.dms;
+  if (!dms || (cfg.method !== 'dms' && cfg.method !== 'dms-w0')) return null;
+  const window = cfg.method === 'dms-w0' ? 0 : (cfg.window ?? dms.window);
+  return { ratio: dms.ratio > 1 ? dms.ratio : cfg.ratio, window };
+}
+
 /** Evaluates problems under one configuration; onProgress(done, total) after each finished problem. */
 export async function evaluate(
   model: LoadedModel,
@@ -134,5 +159,5 @@ export async function evaluate(
   });
   const wallS = (performance.now() - t0) / 1000;
   const outcomes = results.map((r, i) => outcome(problems[i], r));
-  return { summary: summarize(outcomes, wallS, stats), outcomes };
+  return { summary: summarize(outcomes, wallS, stats, dmsTarget(model, cfg)), outcomes };
 }

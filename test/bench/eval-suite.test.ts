@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluate, type ProblemOutcome, summarize } from '../../bench/eval-suite.js';
+import { windowBoundRatio } from '../../bench/window-bound.js';
 import { initBackend, loadModel } from '../../engine/index.js';
 import { problemSet } from '../../tasks/index.js';
 import { tinyConfig, writeRandomModel } from '../engine/helpers.js';
@@ -12,6 +13,7 @@ import { tinyConfig, writeRandomModel } from '../engine/helpers.js';
 const outcome = (correct: boolean, tokens: number, ratio: number): ProblemOutcome => ({
   seed: 0, family: 'chain', difficulty: 1, expected: '1', answer: correct ? '1' : '2', correct,
   completionTokens: tokens, kvTokenReads: tokens * 10, peakKvTokens: tokens * 2, achievedRatio: ratio,
+  promptTokens: 20, threadTokens: [tokens],
 });
 
 describe('eval suite', () => {
@@ -22,6 +24,9 @@ describe('eval suite', () => {
     expect(s.kv_reads_per_problem).toBe(200);
     expect(s.peak_kv_tokens_per_problem).toBe(40);
     expect(s.tokens_per_s).toBe(20);
+    expect(s.window_bound_ratio).toBeUndefined();
+    const dms = summarize([outcome(true, 10, 2), outcome(false, 30, 4)], 2, undefined, { ratio: 4, window: 16 });
+    expect(dms.window_bound_ratio).toBeCloseTo(windowBoundRatio([{ promptTokens: 20, completionTokens: [10] }, { promptTokens: 20, completionTokens: [30] }], 4, 16), 12);
   });
 
   it('runs problems through a checkpoint with a training-free policy and majority vote', async () => {
