@@ -33,8 +33,8 @@ function verdict(c: Comparison): string {
   const what = `${label(c.a, c.ratio)} vs ${label(c.b, c.ratio)} at equal ${c.axis === 'reads' ? 'KV reads' : 'peak KV memory'}`;
   if (!c.gap) return `- ${what}: not measured (${c.missing}).`;
   const g = c.gap;
-  const shape = g.minGain >= 0 ? 'never below' : g.maxGain <= 0 ? 'never above' : 'crosses';
-  return `- ${what}: ${pts(g.meanGain)} points on average over ${compact(g.from)}..${compact(g.to)}, best ${pts(g.maxGain)} at ${compact(g.maxGainAt)}, worst ${pts(g.minGain)} at ${compact(g.minGainAt)} (the ${c.a} frontier is ${shape} the ${c.b} frontier there).`;
+  const shape = g.minGain >= 0 ? 'is never below' : g.maxGain <= 0 ? 'is never above' : 'crosses';
+  return `- ${what}: ${pts(g.meanGain)} points on average over ${compact(g.from)}..${compact(g.to)}, best ${pts(g.maxGain)} at ${compact(g.maxGainAt)}, worst ${pts(g.minGain)} at ${compact(g.minGainAt)} (the ${c.a} frontier ${shape} the ${c.b} frontier there).`;
 }
 
 /** notes: hand-written findings (markdown) kept across regenerations, placed after the headline. */
