@@ -18,7 +18,7 @@ export function idealKept(n: number, ratio: number, window: number): number {
 
 /**
  * Time-averaged seen / retained of an ideal predictor at `ratio` and `window` over the decode steps of
- * threads with `promptTokens` prompt tokens and the given generated lengths (1 when there are none).
+ * threads with `promptTokens` prompt tokens and the given generated lengths; 1 when they take no decode step.
  */
 export function windowBoundRatio(sequences: Array<{ promptTokens: number; completionTokens: number[] }>, ratio: number, window: number): number {
   let seen = 0;
