@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       'validation-count': { type: 'string', default: String(DEFAULT_RETROFIT.validationCount) },
       'seed-start': { type: 'string', default: String(DEFAULT_RETROFIT.seedStart) },
       resume: { type: 'boolean', default: false },
+      'kd-weighting': { type: 'string', default: DEFAULT_RETROFIT.kdWeighting },
     },
   });
   const mode = values.mode as string;
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   const train = values.train as string;
   if (train !== 'all' && train !== 'predictor') throw new Error(`--train must be all or predictor, got ${train}`);
   if (train === 'predictor' && mode === 'neuron') throw new Error('--train predictor needs --mode adapter (neuron mode has no new weights)');
+  const kdWeighting = values['kd-weighting'] as string;
+  if (kdWeighting !== 'token' && kdWeighting !== 'sequence') throw new Error(`--kd-weighting must be token or sequence, got ${kdWeighting}`);
   const ratio = Number(values.ratio);
   if (!(ratio >= 2)) throw new Error(`--ratio must be >= 2, got ${values.ratio}`);
   const window = Number(values.window);
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
     validationCount: Number(values['validation-count']),
     seedStart: Number(values['seed-start']),
     resume: values.resume as boolean,
+    kdWeighting: kdWeighting as 'token' | 'sequence',
   };
   const backend = await initBackend();
   installWasmTrainingSpeedups();

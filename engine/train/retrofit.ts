@@ -37,11 +37,29 @@ export interface RetrofitConfig {
   seedStart: number;
   /** Resume from the state folder written at each checkpoint. */
   resume: boolean;
+  /**
+   * How the KD loss averages positions: 'token' (dms.md: the mean over all real positions of the
+   * batch, so long sequences dominate) or 'sequence' (each sequence's mean, then the mean over the
+   * batch, so a short problem weighs as much as a long one). An experiment, not the method's default.
+   */
+  kdWeighting: KdWeighting;
+}
+
+export type KdWeighting = 'token' | 'sequence';
+
+/**
+ * KL per position [B, T] and real-position mask [B, T] -> the KD loss scalar under `weighting`.
+ * No tidy of its own: it runs inside the retrofit step's gradient scope, which owns the intermediates.
+ */
+export function kdLoss(klPerPos: tf.Tensor2D, real: tf.Tensor2D, weighting: KdWeighting): tf.Scalar {
+  const masked = tf.mul(klPerPos, real); // [B, T]
+  if (weighting === 'token') return tf.div(tf.sum(masked), tf.maximum(tf.sum(real), 1)) as tf.Scalar;
+  return tf.mean(tf.div(tf.sum(masked, 1), tf.maximum(tf.sum(real, 1), 1))) as tf.Scalar; // mean over B of [B]
 }
 
 export const DEFAULT_RETROFIT: Omit<RetrofitConfig, 'teacherDir' | 'outPrefix' | 'logDir' | 'name'> = {
   mode: 'adapter', window: 16, tau: 0.1, schedule: { finalRatio: 8, stepsPerRatio: 100, holdSteps: 0 }, lr: 5e-4,
-  tokenBudget: 2048, train: 'all', validationCount: 48, seedStart: 50_000_000, resume: false,
+  tokenBudget: 2048, train: 'all', validationCount: 48, seedStart: 50_000_000, resume: false, kdWeighting: 'token',
 };
 
 export function outputSuffix(cfg: Pick<RetrofitConfig, 'window' | 'mode'>): string {
@@ -64,7 +82,7 @@ export interface RetrofitStepResult {
  */
 export function retrofitStep(
   student: LlamaParams, vars: Record<string, tf.Variable>, adam: Adam, teacher: LlamaParams,
-  batch: Batch, ratio: number, lr: number, tau: number, noiseSeed?: number,
+  batch: Batch, ratio: number, lr: number, tau: number, noiseSeed?: number, kdWeighting: KdWeighting = 'token',
 ): RetrofitStepResult {
   const { batchSize: B, seqLen: T } = batch;
   const K = student.config.numKvHeads;
@@ -89,8 +107,8 @@ export function retrofitStep(
       },
     });
     const logp = tf.logSoftmax(logits); // [B, T, V]
-    const klPerPos = tf.sum(tf.mul(tf.exp(logp), tf.sub(logp, teacherLogp)), -1); // [B, T]
-    const kd = tf.div(tf.sum(tf.mul(klPerPos, real)), tf.maximum(tf.sum(real), 1));
+    const klPerPos = tf.sum(tf.mul(tf.exp(logp), tf.sub(logp, teacherLogp)), -1) as tf.Tensor2D; // [B, T]
+    const kd = kdLoss(klPerPos, real, kdWeighting);
     const { loss: cr, fraction } = compressionLoss(decisions, decMask, targetFraction(ratio));
     kept.push(tf.keep(kd), tf.keep(cr), tf.keep(tf.mean(fraction)));
     // Noiseless decisions (the inference rule) for the per-layer log.
@@ -173,7 +191,7 @@ export async function retrofit(cfg: RetrofitConfig): Promise<string[]> {
     const ratio = ratioAt(state.step, cfg.schedule);
     const batch = batcher.next(STANDARD_MIX);
     const t0 = performance.now();
-    const r = retrofitStep(student, vars, adam, teacher.params, batch, ratio, cfg.lr, cfg.tau);
+    const r = retrofitStep(student, vars, adam, teacher.params, batch, ratio, cfg.lr, cfg.tau, undefined, cfg.kdWeighting);
     const sec = (performance.now() - t0) / 1000;
     state.step += 1;
     state.tokensSeen += batch.numTokens;

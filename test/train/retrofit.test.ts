@@ -10,7 +10,7 @@ import { Adam } from '../../engine/train/adam.js';
 import { toVariables } from '../../engine/train/checkpoint.js';
 import { compressionLoss, decisionMaskOf, farMask, logisticNoise, nextDecisionLogits, softEvictionBias, straightThrough, targetFraction } from '../../engine/train/dms-relax.js';
 import { makeStudent } from '../../engine/train/dms-student.js';
-import { retrofitStep } from '../../engine/train/retrofit.js';
+import { kdLoss, retrofitStep } from '../../engine/train/retrofit.js';
 import { checkpointDue, ratioAt, scheduleSteps } from '../../engine/train/retrofit-schedule.js';
 import { reasonerConfig } from '../../engine/train/reasoner-config.js';
 import { collate, toExample } from '../../engine/train/suite-data.js';
@@ -113,6 +113,31 @@ describe('retrofit step', () => {
     for (let i = 0; i < 12; i++) last = retrofitStep(params, vars, adam, base, batch, 4, 1e-2, 0.1, 2 + i);
     expect(last.noisyFraction).toBeGreaterThan(first + 0.2);
     expect(last.layerFractions.every((f) => f > 0)).toBe(true);
+    adam.dispose();
+    tf.dispose(Object.values(vars));
+  });
+
+  it('averages the KD loss per token (dms.md) or per sequence (--kd-weighting sequence)', () => {
+    // Row 0: three real positions with KL 1 (and a pad); row 1: one real position with KL 4.
+    const kl = tf.tensor2d([[1, 1, 1, 9], [4, 9, 9, 9]]);
+    const real = tf.tensor2d([[1, 1, 1, 0], [1, 0, 0, 0]]);
+    const token = kdLoss(kl, real, 'token');
+    const sequence = kdLoss(kl, real, 'sequence');
+    expect(token.dataSync()[0]).toBeCloseTo((1 + 1 + 1 + 4) / 4, 6);
+    expect(sequence.dataSync()[0]).toBeCloseTo((1 + 4) / 2, 6);
+    tf.dispose([kl, real, token, sequence]);
+  });
+
+  it('trains through the sequence-weighted KD loss without leaking tensors', () => {
+    const base = initParams(tiny(), 7);
+    const { params, vars } = toVariables(makeStudent(base, { mode: 'adapter', window: 2, ratio: 1 }));
+    const adam = new Adam(vars);
+    const batch = collate([toExample(generateProblem('vars', 10_000_500, 2)), toExample(generateProblem('chain', 10_000_501, 6))]);
+    retrofitStep(params, vars, adam, base, batch, 2, 1e-2, 0.1, 1, 'sequence');
+    const before = tf.memory().numTensors;
+    const r = retrofitStep(params, vars, adam, base, batch, 2, 1e-2, 0.1, 2, 'sequence');
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Number.isFinite(r.kd) && r.kd > 0).toBe(true); // the student moved away from its teacher
     adam.dispose();
     tf.dispose(Object.values(vars));
   });
