@@ -76,13 +76,18 @@ export interface RetrofitStepResult {
   layerFractions: number[];
 }
 
-/**
- * One retrofit step; the teacher's log-probs are computed outside the tape. Leaves no tensors.
- * noiseSeed makes the logistic noise reproducible (tests); unset, every step draws fresh noise.
- */
+/** Optional knobs of one retrofit step. */
+export interface RetrofitStepOptions {
+  /** Makes the logistic noise reproducible (tests); unset, every step draws fresh noise. */
+  noiseSeed?: number;
+  /** KD averaging (default 'token', as dms.md). */
+  kdWeighting?: KdWeighting;
+}
+
+/** One retrofit step; the teacher's log-probs are computed outside the tape. Leaves no tensors. */
 export function retrofitStep(
   student: LlamaParams, vars: Record<string, tf.Variable>, adam: Adam, teacher: LlamaParams,
-  batch: Batch, ratio: number, lr: number, tau: number, noiseSeed?: number, kdWeighting: KdWeighting = 'token',
+  batch: Batch, ratio: number, lr: number, tau: number, { noiseSeed, kdWeighting = 'token' }: RetrofitStepOptions = {},
 ): RetrofitStepResult {
   const { batchSize: B, seqLen: T } = batch;
   const K = student.config.numKvHeads;
@@ -191,7 +196,7 @@ export async function retrofit(cfg: RetrofitConfig): Promise<string[]> {
     const ratio = ratioAt(state.step, cfg.schedule);
     const batch = batcher.next(STANDARD_MIX);
     const t0 = performance.now();
-    const r = retrofitStep(student, vars, adam, teacher.params, batch, ratio, cfg.lr, cfg.tau, undefined, cfg.kdWeighting);
+    const r = retrofitStep(student, vars, adam, teacher.params, batch, ratio, cfg.lr, cfg.tau, { kdWeighting: cfg.kdWeighting });
     const sec = (performance.now() - t0) / 1000;
     state.step += 1;
     state.tokensSeen += batch.numTokens;

@@ -108,9 +108,9 @@ describe('retrofit step', () => {
     const adam = new Adam(vars);
     const batch = collate([0, 1, 2].map((i) => toExample(generateProblem('vars', 10_000_400 + i, 4))));
     // Seeded noise: the outcome of these 13 steps is fixed, not a draw.
-    let last = retrofitStep(params, vars, adam, base, batch, 4, 1e-2, 0.1, 1);
+    let last = retrofitStep(params, vars, adam, base, batch, 4, 1e-2, 0.1, { noiseSeed: 1 });
     const first = last.noisyFraction;
-    for (let i = 0; i < 12; i++) last = retrofitStep(params, vars, adam, base, batch, 4, 1e-2, 0.1, 2 + i);
+    for (let i = 0; i < 12; i++) last = retrofitStep(params, vars, adam, base, batch, 4, 1e-2, 0.1, { noiseSeed: 2 + i });
     expect(last.noisyFraction).toBeGreaterThan(first + 0.2);
     expect(last.layerFractions.every((f) => f > 0)).toBe(true);
     adam.dispose();
@@ -133,9 +133,9 @@ describe('retrofit step', () => {
     const { params, vars } = toVariables(makeStudent(base, { mode: 'adapter', window: 2, ratio: 1 }));
     const adam = new Adam(vars);
     const batch = collate([toExample(generateProblem('vars', 10_000_500, 2)), toExample(generateProblem('chain', 10_000_501, 6))]);
-    retrofitStep(params, vars, adam, base, batch, 2, 1e-2, 0.1, 1, 'sequence');
+    retrofitStep(params, vars, adam, base, batch, 2, 1e-2, 0.1, { noiseSeed: 1, kdWeighting: 'sequence' });
     const before = tf.memory().numTensors;
-    const r = retrofitStep(params, vars, adam, base, batch, 2, 1e-2, 0.1, 2, 'sequence');
+    const r = retrofitStep(params, vars, adam, base, batch, 2, 1e-2, 0.1, { noiseSeed: 2, kdWeighting: 'sequence' });
     expect(tf.memory().numTensors).toBe(before);
     expect(Number.isFinite(r.kd) && r.kd > 0).toBe(true); // the student moved away from its teacher
     adam.dispose();
