@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend.js';
 import { installWasmTrainingSpeedups } from './wasm-speedups.js';
-import { DEFAULT_RETROFIT, outputSuffix, retrofit } from './retrofit.js';
+import { DEFAULT_RETROFIT, outputSuffix, retrofit, type KdWeighting } from './retrofit.js';
 import { scheduleSteps } from './retrofit-schedule.js';
 
 async function main(): Promise<void> {
@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   if (train !== 'all' && train !== 'predictor') throw new Error(`--train must be all or predictor, got ${train}`);
   if (train === 'predictor' && mode === 'neuron') throw new Error('--train predictor needs --mode adapter (neuron mode has no new weights)');
   const kdWeighting = values['kd-weighting'] as string;
-  if (kdWeighting !== 'token' && kdWeighting !== 'sequence') throw new Error(`--kd-weighting must be token or sequence, got ${kdWeighting}`);
+  if (kdWeighting !== 'token' && kdWeighting !== 'sequence' && kdWeighting !== 'mixed') {
+    throw new Error(`--kd-weighting must be token, sequence or mixed, got ${kdWeighting}`);
+  }
   const ratio = Number(values.ratio);
   if (!(ratio >= 2)) throw new Error(`--ratio must be >= 2, got ${values.ratio}`);
   const window = Number(values.window);
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
     validationCount: Number(values['validation-count']),
     seedStart: Number(values['seed-start']),
     resume: values.resume as boolean,
-    kdWeighting: kdWeighting as 'token' | 'sequence',
+    kdWeighting: kdWeighting as KdWeighting,
   };
   const backend = await initBackend();
   installWasmTrainingSpeedups();

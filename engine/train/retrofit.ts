@@ -40,12 +40,13 @@ export interface RetrofitConfig {
   /**
    * How the KD loss averages positions: 'token' (dms.md: the mean over all real positions of the
    * batch, so long sequences dominate) or 'sequence' (each sequence's mean, then the mean over the
-   * batch, so a short problem weighs as much as a long one). An experiment, not the method's default.
+   * batch, so a short problem weighs as much as a long one) or 'mixed' (the mean of the two). The
+   * last two are experiments, not the method's default.
    */
   kdWeighting: KdWeighting;
 }
 
-export type KdWeighting = 'token' | 'sequence';
+export type KdWeighting = 'token' | 'sequence' | 'mixed';
 
 /**
  * KL per position [B, T] and real-position mask [B, T] -> the KD loss scalar under `weighting`.
@@ -53,8 +54,11 @@ export type KdWeighting = 'token' | 'sequence';
  */
 export function kdLoss(klPerPos: tf.Tensor2D, real: tf.Tensor2D, weighting: KdWeighting): tf.Scalar {
   const masked = tf.mul(klPerPos, real); // [B, T]
-  if (weighting === 'token') return tf.div(tf.sum(masked), tf.maximum(tf.sum(real), 1)) as tf.Scalar;
-  return tf.mean(tf.div(tf.sum(masked, 1), tf.maximum(tf.sum(real, 1), 1))) as tf.Scalar; // mean over B of [B]
+  const perToken = (): tf.Scalar => tf.div(tf.sum(masked), tf.maximum(tf.sum(real), 1)) as tf.Scalar;
+  const perSequence = (): tf.Scalar => tf.mean(tf.div(tf.sum(masked, 1), tf.maximum(tf.sum(real, 1), 1))) as tf.Scalar; // mean over B of [B]
+  if (weighting === 'token') return perToken();
+  if (weighting === 'sequence') return perSequence();
+  return tf.mul(0.5, tf.add(perToken(), perSequence())) as tf.Scalar;
 }
 
 export const DEFAULT_RETROFIT: Omit<RetrofitConfig, 'teacherDir' | 'outPrefix' | 'logDir' | 'name'> = {

@@ -117,15 +117,17 @@ describe('retrofit step', () => {
     tf.dispose(Object.values(vars));
   });
 
-  it('averages the KD loss per token (dms.md) or per sequence (--kd-weighting sequence)', () => {
+  it('averages the KD loss per token (dms.md), per sequence, or the mean of both (--kd-weighting)', () => {
     // Row 0: three real positions with KL 1 (and a pad); row 1: one real position with KL 4.
     const kl = tf.tensor2d([[1, 1, 1, 9], [4, 9, 9, 9]]);
     const real = tf.tensor2d([[1, 1, 1, 0], [1, 0, 0, 0]]);
     const token = kdLoss(kl, real, 'token');
     const sequence = kdLoss(kl, real, 'sequence');
+    const mixed = kdLoss(kl, real, 'mixed');
     expect(token.dataSync()[0]).toBeCloseTo((1 + 1 + 1 + 4) / 4, 6);
     expect(sequence.dataSync()[0]).toBeCloseTo((1 + 4) / 2, 6);
-    tf.dispose([kl, real, token, sequence]);
+    expect(mixed.dataSync()[0]).toBeCloseTo(((1 + 1 + 1 + 4) / 4 + (1 + 4) / 2) / 2, 6);
+    tf.dispose([kl, real, token, sequence, mixed]);
   });
 
   it('trains through the sequence-weighted KD loss without leaking tensors', () => {
