@@ -66,6 +66,8 @@ export class Tokenizer {
   readonly padId: number | null;
   /** Ids that decode() skips by default. */
   readonly specialIds: Set<number>;
+  /** The texts of the special tokens (e.g. `<|eos|>`), which encode() treats as ordinary text. */
+  private readonly specialTexts: string[];
 
   constructor(readonly json: Record<string, unknown>, readonly config: Record<string, unknown> = {}) {
     this.hf = new HfTokenizer(json, { clean_up_tokenization_spaces: false, ...config });
@@ -78,6 +80,9 @@ export class Tokenizer {
     this.padId = lookup('pad_token', BYTE_SPECIALS.pad);
     const added = Array.isArray(json.added_tokens) ? (json.added_tokens as { id: number; special?: boolean }[]) : [];
     this.specialIds = new Set(added.filter((t) => t.special).map((t) => t.id));
+    this.specialTexts = (added as { special?: boolean; content?: unknown }[])
+      .filter((t) => t.special && typeof t.content === 'string' && t.content.length > 1)
+      .map((t) => t.content as string);
   }
 
   /** Loads tokenizer.json (+ tokenizer_config.json when present) from a model folder. */
@@ -100,9 +105,31 @@ export class Tokenizer {
     return this.hf.get_vocab(true).size;
   }
 
-  /** Text -> ids, no specials added. */
+  /**
+   * Text -> ids, no specials added. Text is never a control token: a special token's text inside it
+   * (a prompt quoting `<|eos|>`) is encoded as ordinary characters, as its first character and the rest
+   * separately, so the library's added-token matching cannot see it.
+   */
   encode(text: string): number[] {
-    return this.hf.encode(text, { add_special_tokens: false }).ids;
+    const ids: number[] = [];
+    let rest = text;
+    while (rest.length > 0) {
+      let at = -1;
+      let found = '';
+      for (const special of this.specialTexts) {
+        const i = rest.indexOf(special);
+        if (i >= 0 && (at < 0 || i < at)) [at, found] = [i, special];
+      }
+      if (at < 0) break;
+      ids.push(...this.encodePlain(rest.slice(0, at)), ...this.encodePlain(found.slice(0, 1)), ...this.encodePlain(found.slice(1)));
+      rest = rest.slice(at + found.length);
+    }
+    ids.push(...this.encodePlain(rest));
+    return ids;
+  }
+
+  private encodePlain(text: string): number[] {
+    return text.length === 0 ? [] : this.hf.encode(text, { add_special_tokens: false }).ids;
   }
 
   /** Prompt ids as the engine (and training) feed them: [bos, ...encode(text)] when a bos exists. */

@@ -66,6 +66,16 @@ describe('tokenizer', () => {
     expect([t.bosId, t.eosId, t.padId, t.vocabSize]).toEqual([256, 257, 258, 259]);
     expect(t.encodePrompt('hi')).toEqual([256, 104, 105]);
   });
+
+  it('encodes the text of a special token in a prompt as ordinary characters, never as the control token', () => {
+    const t = Tokenizer.byteLevel();
+    const text = 'a<|eos|>b<|bos|><|pad|>';
+    const ids = t.encode(text);
+    expect(ids).toEqual([...text].map((c) => c.charCodeAt(0)));
+    expect(ids.some((id) => t.specialIds.has(id))).toBe(false);
+    expect(t.decode(ids)).toBe(text);
+    expect(t.encodePrompt('<|eos|>')).toEqual([256, ...[...'<|eos|>'].map((c) => c.charCodeAt(0))]);
+  });
   it('loads from a folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tok-'));
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(buildByteLevelTokenizerJson()));
