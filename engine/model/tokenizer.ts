@@ -78,11 +78,10 @@ export class Tokenizer {
     this.bosId = lookup('bos_token', BYTE_SPECIALS.bos);
     this.eosId = lookup('eos_token', BYTE_SPECIALS.eos);
     this.padId = lookup('pad_token', BYTE_SPECIALS.pad);
-    const added = Array.isArray(json.added_tokens) ? (json.added_tokens as { id: number; special?: boolean }[]) : [];
-    this.specialIds = new Set(added.filter((t) => t.special).map((t) => t.id));
-    this.specialTexts = (added as { special?: boolean; content?: unknown }[])
-      .filter((t) => t.special && typeof t.content === 'string' && t.content.length > 1)
-      .map((t) => t.content as string);
+    const added = Array.isArray(json.added_tokens) ? (json.added_tokens as { id: number; content?: unknown; special?: boolean }[]) : [];
+    const specials = added.filter((t) => t.special);
+    this.specialIds = new Set(specials.map((t) => t.id));
+    this.specialTexts = specials.map((t) => t.content).filter((c): c is string => typeof c === 'string' && c.length > 1);
   }
 
   /** Loads tokenizer.json (+ tokenizer_config.json when present) from a model folder. */

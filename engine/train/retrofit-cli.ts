@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend.js';
 import { installWasmTrainingSpeedups } from './wasm-speedups.js';
-import { DEFAULT_RETROFIT, outputSuffix, retrofit, type KdWeighting } from './retrofit.js';
+import { DEFAULT_RETROFIT, KD_WEIGHTINGS, outputSuffix, retrofit, type KdWeighting } from './retrofit.js';
 import { scheduleSteps } from './retrofit-schedule.js';
 
 async function main(): Promise<void> {
@@ -33,10 +33,8 @@ async function main(): Promise<void> {
   const train = values.train as string;
   if (train !== 'all' && train !== 'predictor') throw new Error(`--train must be all or predictor, got ${train}`);
   if (train === 'predictor' && mode === 'neuron') throw new Error('--train predictor needs --mode adapter (neuron mode has no new weights)');
-  const kdWeighting = values['kd-weighting'] as string;
-  if (kdWeighting !== 'token' && kdWeighting !== 'sequence' && kdWeighting !== 'mixed') {
-    throw new Error(`--kd-weighting must be token, sequence or mixed, got ${kdWeighting}`);
-  }
+  const kdWeighting = values['kd-weighting'] as KdWeighting;
+  if (!KD_WEIGHTINGS.includes(kdWeighting)) throw new Error(`--kd-weighting must be one of ${KD_WEIGHTINGS.join(', ')}, got ${kdWeighting}`);
   const ratio = Number(values.ratio);
   if (!(ratio >= 2)) throw new Error(`--ratio must be >= 2, got ${values.ratio}`);
   const window = Number(values.window);
@@ -57,7 +55,7 @@ async function main(): Promise<void> {
     validationCount: Number(values['validation-count']),
     seedStart: Number(values['seed-start']),
     resume: values.resume as boolean,
-    kdWeighting: kdWeighting as KdWeighting,
+    kdWeighting,
   };
   const backend = await initBackend();
   installWasmTrainingSpeedups();

@@ -46,7 +46,9 @@ export interface RetrofitConfig {
   kdWeighting: KdWeighting;
 }
 
-export type KdWeighting = 'token' | 'sequence' | 'mixed';
+/** The KD averagings `--kd-weighting` accepts (see RetrofitConfig.kdWeighting). */
+export const KD_WEIGHTINGS = ['token', 'sequence', 'mixed'] as const;
+export type KdWeighting = (typeof KD_WEIGHTINGS)[number];
 
 /**
  * KL per position [B, T] and real-position mask [B, T] -> the KD loss scalar under `weighting`.
