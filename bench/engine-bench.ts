@@ -37,18 +37,32 @@ const batches = [1, 32];
 /** A random-weight 4-layer d=128 model whose DMS adapter evicts a 1 - 1/RATIO share of tokens. */
 function benchModel(): LoadedModel {
   const cfg = parseModelConfig({
-    model_type: 'llama', vocab_size: 259, hidden_size: 128, intermediate_size: 512, num_hidden_layers: 4,
-    num_attention_heads: 4, num_key_value_heads: 2, partial_rotary_factor: 0.5, max_position_embeddings: 8192,
-    tie_word_embeddings: true, bos_token_id: 256, eos_token_id: 257, pad_token_id: 258,
+    model_type: 'llama',
+    vocab_size: 259,
+    hidden_size: 128,
+    intermediate_size: 512,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    partial_rotary_factor: 0.5,
+    max_position_embeddings: 8192,
+    tie_word_embeddings: true,
+    bos_token_id: 256,
+    eos_token_id: 257,
+    pad_token_id: 258,
     dms: { mode: 'adapter', window: WINDOW, scale: 100, offset: 0, ratio: RATIO },
   });
   let n = 0;
   const base = initParams(cfg, 1);
   const params = mapParams(base, (t, name) => (name.endsWith('dms_proj.weight') ? tf.randomNormal(t.shape, 0, 0.05, 'float32', 99 + n++) : tf.clone(t)));
-  for (const t of [base.embed, base.finalNorm, ...base.layers.flatMap((l) => Object.values(l).filter((x): x is tf.Tensor => x instanceof tf.Tensor))]) t.dispose();
+  for (const t of [base.embed, base.finalNorm, ...base.layers.flatMap((l) => Object.values(l).filter((x): x is tf.Tensor => x instanceof tf.Tensor))])
+    t.dispose();
   // Force the target ratio: the offset is the 1/RATIO quantile of the raw logits on random text.
   const ids = Array.from({ length: 512 }, (_, i) => (i === 0 ? 256 : 97 + ((i * 7919) % 26)));
-  const raw = tf.tidy(() => forwardDense(params, tf.tensor2d([ids], [1, 512], 'int32')).dmsLogits.map((l) => Array.from(l.dataSync())).flat());
+  const raw = tf.tidy(() =>
+    forwardDense(params, tf.tensor2d([ids], [1, 512], 'int32'))
+      .dmsLogits.flatMap((l) => Array.from(l.dataSync())),
+  );
   raw.sort((a, b) => a - b);
   cfg.dms!.offset = raw[Math.floor(raw.length / RATIO)];
   return modelFromParams(params, Tokenizer.byteLevel());
@@ -61,11 +75,22 @@ function randomPrompt(tokens: number, seed: number): string {
 
 async function run(model: LoadedModel, policy: 'vanilla' | 'dms', batch: number, context: number) {
   const L = model.config.numLayers * model.config.numKvHeads;
-  const [r] = await generate(model, [{
-    id: `${policy}-${batch}-${context}`, prompt: randomPrompt(context, context + batch), maxTokens: DECODE_STEPS + 1,
-    temperature: 1, seed: 1, n: batch, ignoreEos: true,
-    compression: policy === 'dms' ? { method: 'dms', ratio: RATIO } : { method: 'none', ratio: 1 },
-  }], { kvBudgetTokens: batch * L * (context + DECODE_STEPS + 64) + 4096, maxBatch: 64 });
+  const [r] = await generate(
+    model,
+    [
+      {
+        id: `${policy}-${batch}-${context}`,
+        prompt: randomPrompt(context, context + batch),
+        maxTokens: DECODE_STEPS + 1,
+        temperature: 1,
+        seed: 1,
+        n: batch,
+        ignoreEos: true,
+        compression: policy === 'dms' ? { method: 'dms', ratio: RATIO } : { method: 'none', ratio: 1 },
+      },
+    ],
+    { kvBudgetTokens: batch * L * (context + DECODE_STEPS + 64) + 4096, maxBatch: 64 },
+  );
   return r;
 }
 
@@ -77,7 +102,10 @@ async function measure(model: LoadedModel, policy: 'vanilla' | 'dms', batch: num
   // Every decode step feeds one token per thread; the first token of each thread comes from the prefill.
   const decodeTokens = batch * DECODE_STEPS;
   return {
-    policy, ratio: policy === 'dms' ? RATIO : 1, batch, context,
+    policy,
+    ratio: policy === 'dms' ? RATIO : 1,
+    batch,
+    context,
     tokens_per_s: Math.round(decodeTokens / (r.timings.decodeMs / 1000)),
     kv_reads_per_token: Math.round(r.usage.kvTokenReads / decodeTokens),
     kv_reads_per_token_per_head: Math.round(r.usage.kvTokenReadsPerHead / decodeTokens),
@@ -90,19 +118,27 @@ async function measure(model: LoadedModel, policy: 'vanilla' | 'dms', batch: num
 
 function markdown(backend: string, modelDesc: string, points: Point[]): string {
   const lines = [
-    '# Engine benchmark', '',
-    `Backend: \`${backend}\`. Model: ${modelDesc}. Decode throughput through \`generate()\`, the better wall-clock rate of two runs (sampling at temperature 1, ${DECODE_STEPS} decode steps after a prompt of \`context\` tokens, prefilled once and forked into \`batch\` threads). KV reads are summed over layers and KV heads (per head: divided by 8).`, '',
+    '# Engine benchmark',
+    '',
+    `Backend: \`${backend}\`. Model: ${modelDesc}. Decode throughput through \`generate()\`, the better wall-clock rate of two runs (sampling at temperature 1, ${DECODE_STEPS} decode steps after a prompt of \`context\` tokens, prefilled once and forked into \`batch\` threads). KV reads are summed over layers and KV heads (per head: divided by 8).`,
+    '',
     '| policy | ratio | batch | context | tokens/s | KV reads / token | per head | peak KV tokens | achieved ratio |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...points.map((p) => `| ${p.policy} | ${p.ratio} | ${p.batch} | ${p.context} | ${p.tokens_per_s} | ${p.kv_reads_per_token} | ${p.kv_reads_per_token_per_head} | ${p.peak_kv_tokens} | ${p.achieved_ratio} |`),
+    ...points.map(
+      (p) =>
+        `| ${p.policy} | ${p.ratio} | ${p.batch} | ${p.context} | ${p.tokens_per_s} | ${p.kv_reads_per_token} | ${p.kv_reads_per_token_per_head} | ${p.peak_kv_tokens} | ${p.achieved_ratio} |`,
+    ),
     '',
   ];
   for (const batch of batches) {
     const v = points.find((p) => p.policy === 'vanilla' && p.batch === batch && p.context === contexts[contexts.length - 1]);
     const d = points.find((p) => p.policy === 'dms' && p.batch === batch && p.context === contexts[contexts.length - 1]);
-    if (v && d) lines.push(`At context ${v.context}, batch ${batch}: DMS r${RATIO} reads ${(v.kv_reads_per_token / d.kv_reads_per_token).toFixed(1)}x fewer KV tokens and decodes ${(d.tokens_per_s / v.tokens_per_s).toFixed(1)}x faster than vanilla.`);
+    if (v && d)
+      lines.push(
+        `At context ${v.context}, batch ${batch}: DMS r${RATIO} reads ${(v.kv_reads_per_token / d.kv_reads_per_token).toFixed(1)}x fewer KV tokens and decodes ${(d.tokens_per_s / v.tokens_per_s).toFixed(1)}x faster than vanilla.`,
+      );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 async function main(): Promise<void> {
@@ -131,8 +167,14 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   // The machine is shared: the 1-minute load average says how contended the run was (2 cores).
   const load = { before: Number(loadBefore.toFixed(2)), after: Number(loadavg()[0].toFixed(2)) };
-  writeFileSync(join(out, 'engine.json'), JSON.stringify({ backend, model: modelDesc, decode_steps: DECODE_STEPS, load_average: load, points }, null, 2) + '\n');
-  writeFileSync(join(out, 'engine.md'), markdown(backend, modelDesc, points) + `\nMeasured on the shared 2-core machine; 1-minute load average ${load.before} at start, ${load.after} at end.\n`);
+  writeFileSync(
+    join(out, 'engine.json'),
+    `${JSON.stringify({ backend, model: modelDesc, decode_steps: DECODE_STEPS, load_average: load, points }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(out, 'engine.md'),
+    `${markdown(backend, modelDesc, points)}\nMeasured on the shared 2-core machine; 1-minute load average ${load.before} at start, ${load.after} at end.\n`,
+  );
   console.log(`wrote ${join(out, 'engine.json')} and engine.md`);
 }
 

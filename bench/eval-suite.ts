@@ -105,7 +105,15 @@ export function summarize(outcomes: ProblemOutcome[], wallS: number, stats: Gene
     problems: n,
     correct,
     achieved_ratio: tokens ? sum((o) => o.achievedRatio * o.completionTokens) / tokens : 1,
-    ...(dms ? { window_bound_ratio: windowBoundRatio(outcomes.map((o) => ({ promptTokens: o.promptTokens, completionTokens: o.threadTokens })), dms.ratio, dms.window) } : {}),
+    ...(dms
+      ? {
+          window_bound_ratio: windowBoundRatio(
+            outcomes.map((o) => ({ promptTokens: o.promptTokens, completionTokens: o.threadTokens })),
+            dms.ratio,
+            dms.window,
+          ),
+        }
+      : {}),
     kv_reads_per_problem: n ? sum((o) => o.kvTokenReads) / n : 0,
     peak_kv_tokens_per_problem: n ? sum((o) => o.peakKvTokens) / n : 0,
     completion_tokens_per_problem: n ? tokens / n : 0,

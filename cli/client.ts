@@ -35,7 +35,10 @@ export class GatewayClient {
     let message = text.slice(0, 2000) || res.statusText;
     try {
       const parsed = JSON.parse(text) as ErrorBody;
-      const issues = parsed.error.issues.slice(1, 20).map((i) => `\n  ${i.field}: ${i.reason}`).join('');
+      const issues = parsed.error.issues
+        .slice(1, 20)
+        .map((i) => `\n  ${i.field}: ${i.reason}`)
+        .join('');
       const more = parsed.error.issues.length > 20 ? `\n  ... ${parsed.error.issues.length - 20} more` : '';
       message = `${parsed.error.message}${issues}${more}`;
     } catch {

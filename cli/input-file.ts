@@ -12,7 +12,10 @@ export type JobFlags = { model?: string; defaults: RequestParams; metadata?: Rec
 const MAX_LISTED = 20;
 
 function fail(file: string, problems: string[]): never {
-  const listed = problems.slice(0, MAX_LISTED).map((p) => `\n  ${p}`).join('');
+  const listed = problems
+    .slice(0, MAX_LISTED)
+    .map((p) => `\n  ${p}`)
+    .join('');
   const more = problems.length > MAX_LISTED ? `\n  ... ${problems.length - MAX_LISTED} more` : '';
   throw usageError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}${listed}${more}`);
 }
@@ -46,7 +49,8 @@ export function readBatchFile(file: string, flags: JobFlags): SubmitJob {
       }
       if (!flags.model) {
         // One model per job, as in OpenAI batches; --model overrides what the lines name.
-        if (model !== undefined && out.value.model !== model) problems.push(`line ${line}: model "${out.value.model}" differs from "${model}" (one model per job)`);
+        if (model !== undefined && out.value.model !== model)
+          problems.push(`line ${line}: model "${out.value.model}" differs from "${model}" (one model per job)`);
         model ??= out.value.model;
       }
       requests.push(out.value.request);
@@ -58,9 +62,18 @@ export function readBatchFile(file: string, flags: JobFlags): SubmitJob {
   }
   if (problems.length > 0) fail(file, problems);
   const defaults = RequestParamsSchema.safeParse(flags.defaults);
-  if (!defaults.success) fail(file, zodIssues(defaults.error).map((i) => `flag ${i.field}: ${i.reason}`));
+  if (!defaults.success)
+    fail(
+      file,
+      zodIssues(defaults.error).map((i) => `flag ${i.field}: ${i.reason}`),
+    );
   const hasDefaults = Object.keys(defaults.data).length > 0;
-  return { ...(model ? { model } : {}), requests, ...(hasDefaults ? { defaults: defaults.data } : {}), ...(flags.metadata ? { metadata: flags.metadata } : {}) };
+  return {
+    ...(model ? { model } : {}),
+    requests,
+    ...(hasDefaults ? { defaults: defaults.data } : {}),
+    ...(flags.metadata ? { metadata: flags.metadata } : {}),
+  };
 }
 
 /** `--compression dms:4` or `--compression none` as params. */

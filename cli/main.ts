@@ -99,7 +99,14 @@ const jobOptions: Options = {
   metadata: { type: 'string', multiple: true },
 };
 const OPTIONS: Record<string, Options> = {
-  submit: { ...common, ...jobOptions, wait: { type: 'boolean' }, interval: { type: 'string' }, 'idempotency-key': { type: 'string' }, json: { type: 'boolean' } },
+  submit: {
+    ...common,
+    ...jobOptions,
+    wait: { type: 'boolean' },
+    interval: { type: 'string' },
+    'idempotency-key': { type: 'string' },
+    json: { type: 'boolean' },
+  },
   status: { ...common, json: { type: 'boolean' } },
   watch: { ...common, interval: { type: 'string' } },
   results: { ...common, output: { type: 'string', short: 'o' } },
@@ -166,7 +173,9 @@ function summary(job: Job): string {
         `peak ${u.peak_kv_tokens} KV tokens (${u.peak_kv_bytes} bytes), achieved ratio ${u.achieved_ratio.toFixed(2)}, ${u.runner_seconds.toFixed(2)} runner-s, $${u.cost.toFixed(6)}`,
     );
   }
-  const times = (['created_at', 'started_at', 'cancel_requested_at', 'completed_at', 'failed_at', 'canceled_at'] as const).filter((k) => job[k]).map((k) => `${k.replace('_at', '')} ${job[k]}`);
+  const times = (['created_at', 'started_at', 'cancel_requested_at', 'completed_at', 'failed_at', 'canceled_at'] as const)
+    .filter((k) => job[k])
+    .map((k) => `${k.replace('_at', '')} ${job[k]}`);
   lines.push(times.join('  '));
   if (job.error) lines.push(`error: ${job.error.code}: ${job.error.message}`);
   return lines.join('\n');
@@ -176,10 +185,13 @@ function summary(job: Job): string {
 function outputOf(values: Values): { stream: Writable; close: () => Promise<void> } {
   if (typeof values.output !== 'string') return { stream: process.stdout, close: async () => {} };
   const stream = createWriteStream(values.output);
-  return { stream, close: async () => {
-    stream.end();
-    await finished(stream);
-  } };
+  return {
+    stream,
+    close: async () => {
+      stream.end();
+      await finished(stream);
+    },
+  };
 }
 
 function oneArg(command: string, positionals: string[], what: string): string {
@@ -211,7 +223,10 @@ async function run(argv: string[]): Promise<ExitCode> {
 
   switch (command) {
     case 'submit': {
-      const job = await client(values).submit(readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values)), values['idempotency-key'] as string | undefined);
+      const job = await client(values).submit(
+        readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values)),
+        values['idempotency-key'] as string | undefined,
+      );
       process.stdout.write(values.json ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
       if (!values.wait) return EXIT.ok;
       return exitCodeOf(await watchJob(client(values), job.id, { intervalMs, out: process.stderr, signal: interruptSignal() }));

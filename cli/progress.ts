@@ -75,11 +75,15 @@ export async function watchJob(client: GatewayClient, id: string, opts: WatchOpt
     await new Promise<void>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(interrupted());
       const timer = setTimeout(resolve, opts.intervalMs);
-      opts.signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        if (tty) opts.out.write('\n');
-        reject(interrupted());
-      }, { once: true });
+      opts.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          if (tty) opts.out.write('\n');
+          reject(interrupted());
+        },
+        { once: true },
+      );
     });
     job = await client.getJob(id);
   }

@@ -24,17 +24,39 @@ export type RunLocalOptions = {
 /** The stored form of a runner's write: cost from runner_seconds, as the gateway computes it. */
 function asResult(write: RequestResultWrite, pricePerHour: number): RequestResult {
   const usage = write.usage ? { ...write.usage, cost: (write.usage.runner_seconds * pricePerHour) / 3600 } : null;
-  return { custom_id: write.custom_id, status: write.status, answer: write.answer, threads: write.threads, usage, timings: write.timings, backend: write.backend ?? null, error: write.error };
+  return {
+    custom_id: write.custom_id,
+    status: write.status,
+    answer: write.answer,
+    threads: write.threads,
+    usage,
+    timings: write.timings,
+    backend: write.backend ?? null,
+    error: write.error,
+  };
 }
 
 export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Promise<ExitCode> {
   const catalog = await loadModelCatalog(resolve(opts.modelsDir), opts.defaultModel);
-  if (catalog.models.length === 0) throw usageError(`no checkpoints in ${resolve(opts.modelsDir)}: set DMS_MODELS_DIR to a folder of <name>-base / <name>-dms-r<R> checkpoints`);
+  if (catalog.models.length === 0)
+    throw usageError(`no checkpoints in ${resolve(opts.modelsDir)}: set DMS_MODELS_DIR to a folder of <name>-base / <name>-dms-r<R> checkpoints`);
   const checked = validateJob(submission, catalog, resolveLimits());
-  if (!checked.ok) throw usageError(`invalid batch:\n${checked.issues.slice(0, 20).map((i) => `  ${i.field}: ${i.reason}`).join('\n')}`);
+  if (!checked.ok)
+    throw usageError(
+      `invalid batch:\n${checked.issues
+        .slice(0, 20)
+        .map((i) => `  ${i.field}: ${i.reason}`)
+        .join('\n')}`,
+    );
 
   const executor = await createDefaultExecutor({ ...process.env, DMS_MODELS_DIR: opts.modelsDir });
-  const job: ClaimedJob = { id: 'local', model: checked.job.model, num_requests: checked.job.requests.length, defaults: checked.job.defaults, metadata: checked.job.metadata };
+  const job: ClaimedJob = {
+    id: 'local',
+    model: checked.job.model,
+    num_requests: checked.job.requests.length,
+    defaults: checked.job.defaults,
+    metadata: checked.job.metadata,
+  };
   const requests: PendingRequest[] = checked.job.requests.map((r) => ({ custom_id: r.customId, prompt: r.prompt, params: r.params }));
   const counts: RequestCounts = { total: requests.length, queued: 0, running: requests.length, succeeded: 0, failed: 0, canceled: 0 };
   const done = new Set<string>();
@@ -67,7 +89,16 @@ export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Pr
   }
   for (const r of requests.filter((q) => !done.has(q.custom_id))) {
     const message = failure ? `the run failed: ${(failure as Error).message}` : 'the executor returned without a result for this request';
-    write({ custom_id: r.custom_id, status: 'failed', answer: null, threads: [], usage: null, timings: null, backend: executor.backend ?? null, error: { code: failure ? 'runner_failed' : 'not_executed', message } });
+    write({
+      custom_id: r.custom_id,
+      status: 'failed',
+      answer: null,
+      threads: [],
+      usage: null,
+      timings: null,
+      backend: executor.backend ?? null,
+      error: { code: failure ? 'runner_failed' : 'not_executed', message },
+    });
   }
   draw('completed');
   return counts.succeeded === counts.total ? EXIT.ok : EXIT.incomplete;

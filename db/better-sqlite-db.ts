@@ -55,9 +55,7 @@ export function openBetterSqlite(path: string, options: BetterSqliteOptions = {}
   if (opts.statementCacheSize > 0) cacheStatements(sqlite, opts.statementCacheSize);
   const db = drizzle(sqlite, { schema });
   if (opts.migrate) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-  const runAll = sqlite.transaction((statements: unknown[]) =>
-    statements.map((s) => (s as SyncPrepared)._prepare().execute().sync()),
-  );
+  const runAll = sqlite.transaction((statements: unknown[]) => statements.map((s) => (s as SyncPrepared)._prepare().execute().sync()));
   return {
     db: db as unknown as SqliteDatabase,
     sqlite,

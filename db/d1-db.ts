@@ -13,7 +13,6 @@ export function openD1(binding: D1Binding): SqlDb {
   return {
     db: db as unknown as SqliteDatabase,
     maxBoundParams: 100,
-    batch: async (statements) =>
-      statements.length === 0 ? [] : db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]),
+    batch: async (statements) => (statements.length === 0 ? [] : db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])),
   };
 }

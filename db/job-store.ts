@@ -1,14 +1,6 @@
 // The job store: every read and write the gateway and runners make, as one async interface over
 // an SqlDb (better-sqlite3 or D1). Lease-fenced writes return a tagged outcome instead of throwing.
-import type {
-  ClaimResponse,
-  HeartbeatResponse,
-  Job,
-  RequestParams,
-  RequestResult,
-  RequestResultWrite,
-  ResolvedParams,
-} from '../protocol/index.js';
+import type { ClaimResponse, HeartbeatResponse, Job, RequestParams, RequestResult, RequestResultWrite, ResolvedParams } from '../protocol/index.js';
 import { createKeyStore, type KeyStore } from './store-keys.js';
 import { createLeaseOps } from './store-lease.js';
 import { createFinishOps } from './store-finish.js';
@@ -28,10 +20,7 @@ export type NewJob = {
   requests: Array<{ customId: string; prompt: string; params: ResolvedParams }>;
 };
 
-export type SubmitOutcome =
-  | { kind: 'created'; job: Job }
-  | { kind: 'replayed'; job: Job }
-  | { kind: 'conflict'; jobId: string };
+export type SubmitOutcome = { kind: 'created'; job: Job } | { kind: 'replayed'; job: Job } | { kind: 'conflict'; jobId: string };
 
 export type CancelOutcome = { kind: 'not_found' } | { kind: 'terminal'; job: Job } | { kind: 'ok'; job: Job };
 

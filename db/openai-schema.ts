@@ -11,7 +11,9 @@ export const files = sqliteTable(
   {
     seq: integer('seq').primaryKey({ autoIncrement: true }), // list order
     id: text('id').notNull().unique(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     purpose: text('purpose', { enum: ['batch', 'batch_output'] }).notNull(),
     filename: text('filename').notNull(),
     bytes: integer('bytes').notNull(), // UTF-8 size of the content
@@ -27,7 +29,9 @@ export const files = sqliteTable(
 export const fileChunks = sqliteTable(
   'file_chunks',
   {
-    fileId: text('file_id').notNull().references(() => files.id),
+    fileId: text('file_id')
+      .notNull()
+      .references(() => files.id),
     idx: integer('idx').notNull(),
     data: text('data').notNull(),
   },
@@ -40,9 +44,13 @@ export const batches = sqliteTable(
   {
     seq: integer('seq').primaryKey({ autoIncrement: true }),
     id: text('id').notNull().unique(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     endpoint: text('endpoint').notNull(),
-    inputFileId: text('input_file_id').notNull().references(() => files.id),
+    inputFileId: text('input_file_id')
+      .notNull()
+      .references(() => files.id),
     completionWindow: text('completion_window').notNull(),
     status: text('status', { enum: BATCH_STATUSES }).notNull(),
     jobId: text('job_id').references(() => jobs.id), // null until validated, and for failed batches

@@ -12,7 +12,9 @@ export const tenants = sqliteTable('tenants', {
 /** Client API keys; only the SHA-256 of a key is stored. */
 export const apiKeys = sqliteTable('api_keys', {
   id: text('id').primaryKey(),
-  tenantId: text('tenant_id').notNull().references(() => tenants.id),
+  tenantId: text('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
   keyHash: text('key_hash').notNull().unique(),
   label: text('label'),
   createdAt: integer('created_at').notNull(),
@@ -24,7 +26,9 @@ export const jobs = sqliteTable(
   {
     seq: integer('seq').primaryKey({ autoIncrement: true }), // insertion order: claim order and list cursor
     id: text('id').notNull().unique(),
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     model: text('model').notNull(),
     status: text('status', { enum: ['queued', 'running', 'completed', 'failed', 'canceling', 'canceled'] }).notNull(),
     defaultsJson: text('defaults_json'), // the defaults as submitted, for display; requests hold resolved params
@@ -61,7 +65,9 @@ export const jobs = sqliteTable(
 export const requests = sqliteTable(
   'requests',
   {
-    jobId: text('job_id').notNull().references(() => jobs.id),
+    jobId: text('job_id')
+      .notNull()
+      .references(() => jobs.id),
     idx: integer('idx').notNull(), // position in the submitted batch; results stream in this order
     customId: text('custom_id').notNull(),
     prompt: text('prompt').notNull(),

@@ -16,7 +16,12 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
   const { db } = sqlDb;
   const pricePerSecond = cfg.pricePerRunnerHour / 3600;
   const held = (jobId: string, token: string, now: number, extra?: SQL) =>
-    exists(db.select({ one: sql`1` }).from(jobs).where(and(leaseHeld(jobId, token, now), extra)));
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(jobs)
+        .where(and(leaseHeld(jobId, token, now), extra)),
+    );
 
   /** Requests still pending become canceled (cancel requested) or `ifNotCanceled`, under the fence. */
   function finishPending(jobId: string, token: string, now: number, ifNotCanceled: PendingOutcome): BatchItem<'sqlite'>[] {
@@ -37,7 +42,11 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
   async function finish(jobId: string, token: string, now: number, pending: PendingOutcome, jobSet: Record<string, unknown>): Promise<Fenced<FinishStatus>> {
     const results = await sqlDb.batch([
       ...finishPending(jobId, token, now, pending),
-      db.update(jobs).set({ ...jobSet, ...NO_LEASE, updatedAt: now }).where(leaseHeld(jobId, token, now)).returning({ status: jobs.status }),
+      db
+        .update(jobs)
+        .set({ ...jobSet, ...NO_LEASE, updatedAt: now })
+        .where(leaseHeld(jobId, token, now))
+        .returning({ status: jobs.status }),
     ]);
     const [row] = results[results.length - 1] as Array<{ status: FinishStatus }>;
     return row ? { ok: true, value: row.status } : { ok: false, reason: 'stale_lease' };
@@ -46,7 +55,11 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
   const ifCanceled = (then: unknown, otherwise: unknown) => sql`case when ${jobs.cancelRequested} then ${then} else ${otherwise} end`;
 
   async function isHeld(jobId: string, token: string, now: number): Promise<boolean> {
-    const rows = await db.select({ id: jobs.id }).from(jobs).where(leaseHeld(jobId, token, now)).limit(1);
+    const rows = await db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(leaseHeld(jobId, token, now))
+      .limit(1);
     return rows.length > 0;
   }
 
@@ -104,45 +117,59 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
 
     async complete(jobId: string, token: string): Promise<Fenced<FinishStatus>> {
       const now = cfg.clock();
-      return finish(jobId, token, now, { status: 'failed', code: 'not_executed', message: 'the runner completed the job without a result for this request' }, {
-        status: ifCanceled('canceled', 'completed'),
-        completedAt: ifCanceled(null, now),
-        canceledAt: ifCanceled(now, null),
-      });
+      return finish(
+        jobId,
+        token,
+        now,
+        { status: 'failed', code: 'not_executed', message: 'the runner completed the job without a result for this request' },
+        {
+          status: ifCanceled('canceled', 'completed'),
+          completedAt: ifCanceled(null, now),
+          canceledAt: ifCanceled(now, null),
+        },
+      );
     },
 
     async fail(jobId: string, token: string, reason: string): Promise<Fenced<FinishStatus>> {
       const now = cfg.clock();
-      return finish(jobId, token, now, { status: 'failed', code: 'runner_failed', message: reason }, {
-        status: ifCanceled('canceled', 'failed'),
-        failedAt: ifCanceled(null, now),
-        canceledAt: ifCanceled(now, null),
-        errorCode: ifCanceled(null, 'runner_failed'),
-        errorMessage: ifCanceled(null, reason),
-      });
+      return finish(
+        jobId,
+        token,
+        now,
+        { status: 'failed', code: 'runner_failed', message: reason },
+        {
+          status: ifCanceled('canceled', 'failed'),
+          failedAt: ifCanceled(null, now),
+          canceledAt: ifCanceled(now, null),
+          errorCode: ifCanceled(null, 'runner_failed'),
+          errorMessage: ifCanceled(null, reason),
+        },
+      );
     },
 
     async release(jobId: string, token: string): Promise<Fenced<FinishStatus>> {
       const now = cfg.clock();
       // A released job goes back to the queue at once and the attempt is not counted against it.
-      const [row] = (await sqlDb.batch([
-        db
-          .update(requests)
-          .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
-          .where(and(eq(requests.jobId, jobId), eq(requests.status, 'pending'), held(jobId, token, now, eq(jobs.cancelRequested, true)))),
-        db
-          .update(jobs)
-          .set({
-            status: ifCanceled('canceled', 'queued'),
-            canceledAt: ifCanceled(now, null),
-            attempt: ifCanceled(jobs.attempt, sql`max(${jobs.attempt} - 1, 0)`),
-            notBefore: now,
-            updatedAt: now,
-            ...NO_LEASE,
-          })
-          .where(leaseHeld(jobId, token, now))
-          .returning({ status: jobs.status }),
-      ]).then((r) => r[1])) as Array<{ status: FinishStatus }>;
+      const [row] = (await sqlDb
+        .batch([
+          db
+            .update(requests)
+            .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
+            .where(and(eq(requests.jobId, jobId), eq(requests.status, 'pending'), held(jobId, token, now, eq(jobs.cancelRequested, true)))),
+          db
+            .update(jobs)
+            .set({
+              status: ifCanceled('canceled', 'queued'),
+              canceledAt: ifCanceled(now, null),
+              attempt: ifCanceled(jobs.attempt, sql`max(${jobs.attempt} - 1, 0)`),
+              notBefore: now,
+              updatedAt: now,
+              ...NO_LEASE,
+            })
+            .where(leaseHeld(jobId, token, now))
+            .returning({ status: jobs.status }),
+        ])
+        .then((r) => r[1])) as Array<{ status: FinishStatus }>;
       return row ? { ok: true, value: row.status } : { ok: false, reason: 'stale_lease' };
     },
 
@@ -152,7 +179,12 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       if (before.status === 'completed' || before.status === 'failed') return { kind: 'terminal', job: before };
       const now = cfg.clock();
       const mine = and(eq(jobs.id, jobId), eq(jobs.tenantId, tenantId));
-      const queuedJob = exists(db.select({ one: sql`1` }).from(jobs).where(and(mine, eq(jobs.status, 'queued'))));
+      const queuedJob = exists(
+        db
+          .select({ one: sql`1` })
+          .from(jobs)
+          .where(and(mine, eq(jobs.status, 'queued'))),
+      );
       const isQueued = (then: unknown, otherwise: unknown) => sql`case when ${jobs.status} = 'queued' then ${then} else ${otherwise} end`;
       await sqlDb.batch([
         db

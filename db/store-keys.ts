@@ -28,7 +28,10 @@ export function createKeyStore({ db }: SqlDb, cfg: StoreConfig): KeyStore {
 
   return {
     async ensureTenant(tenantId, name) {
-      await db.insert(tenants).values({ id: tenantId, name: name ?? tenantId, createdAt: cfg.clock() }).onConflictDoNothing();
+      await db
+        .insert(tenants)
+        .values({ id: tenantId, name: name ?? tenantId, createdAt: cfg.clock() })
+        .onConflictDoNothing();
     },
     addApiKey: insertKey,
     async createApiKey(tenantId, label) {

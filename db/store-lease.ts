@@ -10,12 +10,7 @@ import type { StoreConfig } from './store-config.js';
 
 /** The fence: the job is held under this token, the lease has not expired, and it is not finished. */
 export function leaseHeld(jobId: string, leaseToken: string, now: number): SQL {
-  return and(
-    eq(jobs.id, jobId),
-    eq(jobs.leaseToken, leaseToken),
-    gt(jobs.leaseExpiresAt, now),
-    inArray(jobs.status, ['running', 'canceling']),
-  ) as SQL;
+  return and(eq(jobs.id, jobId), eq(jobs.leaseToken, leaseToken), gt(jobs.leaseExpiresAt, now), inArray(jobs.status, ['running', 'canceling'])) as SQL;
 }
 
 /** Columns that drop a lease. */
@@ -78,11 +73,7 @@ export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
       await sweep();
       const now = cfg.clock();
       await recordRunner(input.runnerId, input.backend, now);
-      const claimable = and(
-        eq(jobs.status, 'queued'),
-        lte(jobs.notBefore, now),
-        input.models ? inArray(jobs.model, input.models) : undefined,
-      );
+      const claimable = and(eq(jobs.status, 'queued'), lte(jobs.notBefore, now), input.models ? inArray(jobs.model, input.models) : undefined);
       const oldest = db.select({ id: jobs.id }).from(jobs).where(claimable).orderBy(asc(jobs.seq)).limit(1);
       const leaseToken = randomId('lease', 16);
       const [row] = await db

@@ -54,7 +54,11 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
     const mine = and(eq(table.tenantId, tenantId), extra);
     let cursor: SQL | undefined;
     if (opts.after) {
-      const [row] = await db.select({ seq: table.seq }).from(table).where(and(mine, eq(table.id, opts.after))).limit(1);
+      const [row] = await db
+        .select({ seq: table.seq })
+        .from(table)
+        .where(and(mine, eq(table.id, opts.after)))
+        .limit(1);
       if (!row) return { rows: [], hasMore: false };
       cursor = opts.order === 'asc' ? gt(table.seq, row.seq) : lt(table.seq, row.seq);
     }
@@ -73,7 +77,11 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
   }
 
   async function getFile(tenantId: string, fileId: string): Promise<FileRow | null> {
-    const [row] = await db.select().from(files).where(and(eq(files.id, fileId), eq(files.tenantId, tenantId))).limit(1);
+    const [row] = await db
+      .select()
+      .from(files)
+      .where(and(eq(files.id, fileId), eq(files.tenantId, tenantId)))
+      .limit(1);
     return row ?? null;
   }
 
@@ -82,15 +90,24 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
       const chunks: string[] = [];
       for (let i = 0; i < content.length; i += FILE_CHUNK_CHARS) chunks.push(content.slice(i, i + FILE_CHUNK_CHARS));
       const now = cfg.clock();
-      const row = { id, tenantId, purpose: 'batch' as const, filename, bytes: utf8Bytes(content), numChunks: chunks.length, sourceJobId: null, sourceKind: null, createdAt: now };
+      const row = {
+        id,
+        tenantId,
+        purpose: 'batch' as const,
+        filename,
+        bytes: utf8Bytes(content),
+        numChunks: chunks.length,
+        sourceJobId: null,
+        sourceKind: null,
+        createdAt: now,
+      };
       await sqlDb.batch([db.insert(files).values(row), ...chunks.map((data, idx) => db.insert(fileChunks).values({ fileId: id, idx, data }))]);
       return (await getFile(tenantId, id)) as FileRow;
     },
 
     getFile,
 
-    listFiles: (tenantId, opts) =>
-      page<FileRow>(files, tenantId, opts, opts.purpose ? eq(files.purpose, opts.purpose as FileRow['purpose']) : undefined),
+    listFiles: (tenantId, opts) => page<FileRow>(files, tenantId, opts, opts.purpose ? eq(files.purpose, opts.purpose as FileRow['purpose']) : undefined),
 
     async readFileContent(fileId) {
       const rows = await db.select({ data: fileChunks.data }).from(fileChunks).where(eq(fileChunks.fileId, fileId)).orderBy(asc(fileChunks.idx));
@@ -103,7 +120,11 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
     },
 
     async getBatch(tenantId, batchId) {
-      const [row] = await db.select().from(batches).where(and(eq(batches.id, batchId), eq(batches.tenantId, tenantId))).limit(1);
+      const [row] = await db
+        .select()
+        .from(batches)
+        .where(and(eq(batches.id, batchId), eq(batches.tenantId, tenantId)))
+        .limit(1);
       return row ?? null;
     },
 

@@ -12,7 +12,11 @@ export type ReadOps = ReturnType<typeof createReadOps>;
 
 export function createReadOps({ db, maxBoundParams }: SqlDb, cfg: StoreConfig) {
   async function views(rows: JobRow[]): Promise<Job[]> {
-    const aggs = await aggregateJobs(db, rows.map((r) => r.id), maxBoundParams);
+    const aggs = await aggregateJobs(
+      db,
+      rows.map((r) => r.id),
+      maxBoundParams,
+    );
     return rows.map((r) => jobView(r, aggs.get(r.id)));
   }
 
@@ -40,7 +44,12 @@ export function createReadOps({ db, maxBoundParams }: SqlDb, cfg: StoreConfig) {
         beforeSeq = cursor.seq;
       }
       const where = beforeSeq === undefined ? eq(jobs.tenantId, tenantId) : and(eq(jobs.tenantId, tenantId), lt(jobs.seq, beforeSeq));
-      const rows = await db.select().from(jobs).where(where).orderBy(desc(jobs.seq)).limit(opts.limit + 1);
+      const rows = await db
+        .select()
+        .from(jobs)
+        .where(where)
+        .orderBy(desc(jobs.seq))
+        .limit(opts.limit + 1);
       return { jobs: await views(rows.slice(0, opts.limit)), hasMore: rows.length > opts.limit };
     },
 

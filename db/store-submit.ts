@@ -37,21 +37,24 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       const now = cfg.clock();
       const id = randomId('job');
       const statements: BatchItem<'sqlite'>[] = [
-        db.insert(jobs).values({
-          id,
-          tenantId: job.tenantId,
-          model: job.model,
-          status: 'queued',
-          defaultsJson: job.defaults ? JSON.stringify(job.defaults) : null,
-          metadataJson: job.metadata ? JSON.stringify(job.metadata) : null,
-          idempotencyKey: job.idempotencyKey,
-          bodyHash: job.bodyHash,
-          numRequests: job.requests.length,
-          maxAttempts: cfg.maxAttempts,
-          notBefore: now,
-          createdAt: now,
-          updatedAt: now,
-        }).returning(),
+        db
+          .insert(jobs)
+          .values({
+            id,
+            tenantId: job.tenantId,
+            model: job.model,
+            status: 'queued',
+            defaultsJson: job.defaults ? JSON.stringify(job.defaults) : null,
+            metadataJson: job.metadata ? JSON.stringify(job.metadata) : null,
+            idempotencyKey: job.idempotencyKey,
+            bodyHash: job.bodyHash,
+            numRequests: job.requests.length,
+            maxAttempts: cfg.maxAttempts,
+            notBefore: now,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning(),
       ];
       const rows = job.requests.map((r, idx) => ({
         jobId: id,

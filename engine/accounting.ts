@@ -53,7 +53,11 @@ export class RequestAccounting {
   finishedAt: number | null = null;
 
   /** rowsPerSequence: layers x KV heads; bytesPerToken: bytes per cached token slot. */
-  constructor(readonly arrivedAt: number, readonly rowsPerSequence: number, readonly bytesPerToken: number) {}
+  constructor(
+    readonly arrivedAt: number,
+    readonly rowsPerSequence: number,
+    readonly bytesPerToken: number,
+  ) {}
 
   /** Records the cache held by all live sequences of the request right now. */
   observeHeld(tokensHeld: number): void {

@@ -110,8 +110,17 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
     return new RequestState(req, i, promptIds, policy, acct);
   });
   const pageSize = options.pageSize ?? 16;
-  const pool = new PagePool({ pageSize, headDim: cfg.headDim, budgetTokens: options.kvBudgetTokens, budgetBytes: options.kvBudgetTokens === undefined ? (options.kvBudgetBytes ?? DEFAULT_BUDGET_BYTES) : undefined });
-  const cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, states.some((s) => s.policy.needsKeyBounds));
+  const pool = new PagePool({
+    pageSize,
+    headDim: cfg.headDim,
+    budgetTokens: options.kvBudgetTokens,
+    budgetBytes: options.kvBudgetTokens === undefined ? (options.kvBudgetBytes ?? DEFAULT_BUDGET_BYTES) : undefined,
+  });
+  const cache = new PagedCache(
+    pool,
+    { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads },
+    states.some((s) => s.policy.needsKeyBounds),
+  );
   const runner = new ModelRunner(model.params, cache);
   const scheduler = new Scheduler(runner, model.tokenizer, { maxBatch: options.maxBatch ?? 64 });
   for (const s of states) scheduler.enqueue(s);

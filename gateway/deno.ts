@@ -43,9 +43,16 @@ async function main(): Promise<void> {
     () => void store.sweep().catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
     num('DMS_SWEEP_SECONDS', 15) * 1000,
   );
-  const server = Deno.serve({ port: num('PORT', 8787), hostname: env.HOST || '0.0.0.0', onListen: ({ hostname, port }) => {
-    console.log(`dms-batch gateway (Deno) listening on http://${hostname}:${port} (data: ${dataDir})`);
-  } }, app.fetch);
+  const server = Deno.serve(
+    {
+      port: num('PORT', 8787),
+      hostname: env.HOST || '0.0.0.0',
+      onListen: ({ hostname, port }) => {
+        console.log(`dms-batch gateway (Deno) listening on http://${hostname}:${port} (data: ${dataDir})`);
+      },
+    },
+    app.fetch,
+  );
 
   let closing = false;
   const shutdown = async () => {

@@ -37,8 +37,7 @@ export function buildCatalog(entries: CheckpointEntry[], preferredDefault?: stri
       dmsRatios: [...m.ratios].sort((a, b) => a - b),
     }));
   const names = models.map((m) => m.name);
-  const defaultModel =
-    preferredDefault && names.includes(preferredDefault) ? preferredDefault : names.includes('reasoner') ? 'reasoner' : (names[0] ?? '');
+  const defaultModel = preferredDefault && names.includes(preferredDefault) ? preferredDefault : names.includes('reasoner') ? 'reasoner' : (names[0] ?? '');
   return { defaultModel, models };
 }
 

@@ -68,19 +68,32 @@ function fieldOf(i: number, params: RequestParams | undefined, defaults: Request
   };
 }
 
-function checkParams(p: ResolvedParams, ratioGiven: boolean, prompt: string, model: CatalogModel, limits: Limits, field: ReturnType<typeof fieldOf>): ApiIssue[] {
+function checkParams(
+  p: ResolvedParams,
+  ratioGiven: boolean,
+  prompt: string,
+  model: CatalogModel,
+  limits: Limits,
+  field: ReturnType<typeof fieldOf>,
+): ApiIssue[] {
   const issues: ApiIssue[] = [];
   if (p.n > limits.maxThreads) issues.push({ field: field('n'), reason: `n must be at most ${limits.maxThreads}` });
 
   const { method, ratio } = p.compression;
   if (!model.methods.includes(method)) {
-    issues.push({ field: field('compression', 'method'), reason: `model "${model.name}" does not serve method "${method}"; available: ${model.methods.join(', ')}` });
+    issues.push({
+      field: field('compression', 'method'),
+      reason: `model "${model.name}" does not serve method "${method}"; available: ${model.methods.join(', ')}`,
+    });
   } else if (method === 'none' && ratio !== 1) {
     issues.push({ field: field('compression', 'ratio'), reason: 'ratio must be 1 (or absent) for method none' });
   } else if (method !== 'none' && !ratioGiven) {
     issues.push({ field: field('compression', 'ratio'), reason: `ratio is required for method ${method}` });
   } else if (method === 'dms' && !model.dmsRatios.includes(ratio)) {
-    issues.push({ field: field('compression', 'ratio'), reason: `no DMS checkpoint of "${model.name}" for ratio ${ratio}; available ratios: ${model.dmsRatios.join(', ')}` });
+    issues.push({
+      field: field('compression', 'ratio'),
+      reason: `no DMS checkpoint of "${model.name}" for ratio ${ratio}; available ratios: ${model.dmsRatios.join(', ')}`,
+    });
   }
 
   const promptTokens = estimatePromptTokens(prompt);

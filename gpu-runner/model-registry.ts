@@ -24,7 +24,10 @@ export class ModelRegistry {
   private readonly loaded = new Map<string, LoadedModel>();
 
   /** modelsDir: where checkpoint folders live; maxLoaded: models kept in memory (least recently used goes). */
-  constructor(readonly modelsDir: string = resolve(process.env.DMS_MODELS_DIR || './models'), readonly maxLoaded = 3) {}
+  constructor(
+    readonly modelsDir: string = resolve(process.env.DMS_MODELS_DIR || './models'),
+    readonly maxLoaded = 3,
+  ) {}
 
   /** Loads (or reuses) the checkpoint for a key; throws UnknownCheckpointError naming the folder when absent. */
   get(key: CheckpointKey): LoadedModel {
@@ -37,7 +40,9 @@ export class ModelRegistry {
     }
     const dir = join(this.modelsDir, folder);
     if (!existsSync(join(dir, 'config.json'))) {
-      throw new UnknownCheckpointError(`no checkpoint for model '${key.model}' with method ${key.method}${key.method === 'dms' ? ` ratio ${key.ratio}` : ''}: ${dir} not found`);
+      throw new UnknownCheckpointError(
+        `no checkpoint for model '${key.model}' with method ${key.method}${key.method === 'dms' ? ` ratio ${key.ratio}` : ''}: ${dir} not found`,
+      );
     }
     const model = loadModel(dir);
     this.loaded.set(folder, model);

@@ -14,10 +14,7 @@ export const CatalogModelSchema = named(
 );
 export type CatalogModel = z.infer<typeof CatalogModelSchema>;
 
-export const ModelCatalogSchema = named(
-  z.object({ defaultModel: z.string(), models: z.array(CatalogModelSchema) }),
-  'ModelCatalog',
-);
+export const ModelCatalogSchema = named(z.object({ defaultModel: z.string(), models: z.array(CatalogModelSchema) }), 'ModelCatalog');
 export type ModelCatalog = z.infer<typeof ModelCatalogSchema>;
 
 /** Rough prompt length in tokens: the shipped tokenizer is byte-level, plus one BOS token. */

@@ -68,12 +68,28 @@ export function convertBatchLine(json: unknown, line: number, endpoint: OpenAiBa
   if (endpoint === '/v1/chat/completions') {
     const messages = MessagesSchema.safeParse(body.messages);
     if (messages.success) prompt = messagesToPrompt(messages.data);
-    else errors.push(issue(line, body.messages === undefined ? 'missing_required_parameter' : 'invalid_request', `body.messages: ${messages.error.issues[0].message}`, 'body.messages'));
+    else
+      errors.push(
+        issue(
+          line,
+          body.messages === undefined ? 'missing_required_parameter' : 'invalid_request',
+          `body.messages: ${messages.error.issues[0].message}`,
+          'body.messages',
+        ),
+      );
   } else {
     const p = body.prompt;
     if (typeof p === 'string') prompt = p;
     else if (Array.isArray(p) && p.length === 1 && typeof p[0] === 'string') prompt = p[0];
-    else errors.push(issue(line, p === undefined ? 'missing_required_parameter' : 'invalid_request', 'body.prompt must be a string (or an array of one string)', 'body.prompt'));
+    else
+      errors.push(
+        issue(
+          line,
+          p === undefined ? 'missing_required_parameter' : 'invalid_request',
+          'body.prompt must be a string (or an array of one string)',
+          'body.prompt',
+        ),
+      );
   }
 
   const params: Record<string, unknown> = {};
@@ -81,7 +97,8 @@ export function convertBatchLine(json: unknown, line: number, endpoint: OpenAiBa
   for (const [key, value] of Object.entries(body)) {
     if (key === 'model' || key === promptField || IGNORED_FIELDS.has(key)) continue;
     if (key === 'max_completion_tokens') {
-      if (body.max_tokens !== undefined && body.max_tokens !== value) errors.push(issue(line, 'invalid_request', 'max_tokens and max_completion_tokens differ', 'body.max_completion_tokens'));
+      if (body.max_tokens !== undefined && body.max_tokens !== value)
+        errors.push(issue(line, 'invalid_request', 'max_tokens and max_completion_tokens differ', 'body.max_completion_tokens'));
       params.max_tokens = value;
     } else if ((PARAM_FIELDS as readonly string[]).includes(key)) {
       if (value !== null) params[key] = value;

@@ -25,16 +25,16 @@ export const RequestParamsSchema = named(
     temperature: z.number().min(0).max(2).optional(),
     top_p: z.number().gt(0).max(1).optional(),
     top_k: z.number().int().min(0).optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
     stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(8)]).optional(),
     n: z.number().int().min(1).optional(),
     compression: CompressionSchema.optional(),
-    answer_pattern: z
-      .string()
-      .min(1)
-      .max(512)
-      .refine(isValidRegex, 'answer_pattern is not a valid regular expression')
-      .optional(),
+    answer_pattern: z.string().min(1).max(512).refine(isValidRegex, 'answer_pattern is not a valid regular expression').optional(),
   }),
   'RequestParams',
   'Sampling, threads (n, majority vote), compression and answer extraction; every field optional',

@@ -49,10 +49,7 @@ export const ThreadSchema = named(
 );
 export type Thread = z.infer<typeof ThreadSchema>;
 
-export const ResultErrorSchema = named(
-  z.object({ code: z.string().min(1).max(64), message: z.string().max(4096) }),
-  'ResultError',
-);
+export const ResultErrorSchema = named(z.object({ code: z.string().min(1).max(64), message: z.string().max(4096) }), 'ResultError');
 export type ResultError = z.infer<typeof ResultErrorSchema>;
 
 export const REQUEST_RESULT_STATUSES = ['succeeded', 'failed', 'canceled'] as const;

@@ -44,18 +44,12 @@ export const PendingRequestSchema = named(
 );
 export type PendingRequest = z.infer<typeof PendingRequestSchema>;
 
-export const ClaimResponseSchema = named(
-  z.object({ job: ClaimedJobSchema, lease: LeaseSchema, requests: z.array(PendingRequestSchema) }),
-  'ClaimResponse',
-);
+export const ClaimResponseSchema = named(z.object({ job: ClaimedJobSchema, lease: LeaseSchema, requests: z.array(PendingRequestSchema) }), 'ClaimResponse');
 export type ClaimResponse = z.infer<typeof ClaimResponseSchema>;
 
 export const LeaseBodySchema = named(z.strictObject({ lease_token: z.string().min(1) }), 'LeaseBody');
 
-export const HeartbeatResponseSchema = named(
-  z.object({ expires_at: z.string(), cancel_requested: z.boolean() }),
-  'HeartbeatResponse',
-);
+export const HeartbeatResponseSchema = named(z.object({ expires_at: z.string(), cancel_requested: z.boolean() }), 'HeartbeatResponse');
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 
 export const WriteResultsBodySchema = named(
@@ -72,10 +66,7 @@ export const WriteResultsResponseSchema = named(
 );
 export type WriteResultsResponse = z.infer<typeof WriteResultsResponseSchema>;
 
-export const FailBodySchema = named(
-  z.strictObject({ lease_token: z.string().min(1), reason: z.string().min(1).max(4096) }),
-  'FailBody',
-);
+export const FailBodySchema = named(z.strictObject({ lease_token: z.string().min(1), reason: z.string().min(1).max(4096) }), 'FailBody');
 
 export const FinishResponseSchema = named(
   z.object({ status: z.enum(['completed', 'failed', 'canceled', 'queued']) }),

@@ -15,7 +15,16 @@ const SALT = 0xc4a1;
 
 /** (number of labels K, rounds R) per difficulty 1..10; K is jittered by +-1 per problem. */
 const SHAPES: ReadonlyArray<readonly [number, number]> = [
-  [3, 1], [5, 1], [8, 1], [6, 2], [10, 2], [10, 3], [14, 3], [15, 4], [21, 4], [24, 4],
+  [3, 1],
+  [5, 1],
+  [8, 1],
+  [6, 2],
+  [10, 2],
+  [10, 3],
+  [14, 3],
+  [15, 4],
+  [21, 4],
+  [24, 4],
 ];
 
 /** Number of labels and rounds of a problem at this difficulty for this seed. */

@@ -41,5 +41,5 @@ export function toJobLine(p: Problem, params: Partial<JobParams> = {}): JobLine 
 
 /** JSONL text, one job per line, newline-terminated. */
 export function toJsonl(problems: readonly Problem[], params: Partial<JobParams> = {}): string {
-  return problems.map((p) => JSON.stringify(toJobLine(p, params)) + '\n').join('');
+  return problems.map((p) => `${JSON.stringify(toJobLine(p, params))}\n`).join('');
 }

@@ -39,8 +39,6 @@ export interface Family {
 
 export function checkDifficulty(family: Family, difficulty: number): void {
   if (!Number.isInteger(difficulty) || difficulty < family.minDifficulty || difficulty > family.maxDifficulty) {
-    throw new Error(
-      `${family.name}: difficulty must be an integer in ${family.minDifficulty}..${family.maxDifficulty}, got ${difficulty}`,
-    );
+    throw new Error(`${family.name}: difficulty must be an integer in ${family.minDifficulty}..${family.maxDifficulty}, got ${difficulty}`);
   }
 }

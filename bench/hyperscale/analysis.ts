@@ -22,8 +22,16 @@ export interface FrontierPoint extends CostAcc {
 export type Frontiers = Record<CostAxis, Record<string, FrontierPoint[]>>;
 
 export function frontierOf(points: readonly PointResult[], axis: CostAxis): FrontierPoint[] {
-  return paretoFrontier(points, (p) => p[AXIS_FIELD[axis]], (p) => p.accuracy).map((p) => ({
-    ratio: p.ratio, W: p.W, L: p.L, cost: p[AXIS_FIELD[axis]], accuracy: p.accuracy,
+  return paretoFrontier(
+    points,
+    (p) => p[AXIS_FIELD[axis]],
+    (p) => p.accuracy,
+  ).map((p) => ({
+    ratio: p.ratio,
+    W: p.W,
+    L: p.L,
+    cost: p[AXIS_FIELD[axis]],
+    accuracy: p.accuracy,
   }));
 }
 
@@ -34,7 +42,11 @@ export function methodsOf(points: readonly PointResult[]): string[] {
 export function computeFrontiers(points: readonly PointResult[]): Frontiers {
   const out = { reads: {}, peak: {} } as Frontiers;
   for (const axis of COST_AXES) {
-    for (const m of methodsOf(points)) out[axis][m] = frontierOf(points.filter((p) => p.method === m), axis);
+    for (const m of methodsOf(points))
+      out[axis][m] = frontierOf(
+        points.filter((p) => p.method === m),
+        axis,
+      );
   }
   return out;
 }
@@ -55,7 +67,10 @@ function compare(points: readonly PointResult[], a: string, b: string, axis: Cos
   const pick = (m: string) => points.filter((p) => p.method === m && (ratio === null || p.ratio === ratio || m === 'none'));
   const pa = pick(a);
   const pb = pick(b);
-  const missing = [pa.length === 0 ? `${a}${ratio === null ? '' : ` r${ratio}`}` : null, pb.length === 0 ? `${b}${ratio === null || b === 'none' ? '' : ` r${ratio}`}` : null].filter(Boolean);
+  const missing = [
+    pa.length === 0 ? `${a}${ratio === null ? '' : ` r${ratio}`}` : null,
+    pb.length === 0 ? `${b}${ratio === null || b === 'none' ? '' : ` r${ratio}`}` : null,
+  ].filter(Boolean);
   if (missing.length > 0) return { a, b, axis, ratio, gap: null, missing: `no points for ${missing.join(' and ')}` };
   return { a, b, axis, ratio, gap: compareFrontiers(frontierOf(pa, axis), frontierOf(pb, axis)) };
 }
@@ -112,8 +127,14 @@ export function computeHeadline(points: readonly PointResult[], baselineRatios: 
     .filter((p) => p.W === W && p.L === L)
     .sort((a, b) => order.indexOf(a.method) - order.indexOf(b.method) || a.ratio - b.ratio)
     .map((p) => ({
-      method: p.method, ratio: p.ratio, problems_per_s: p.problems_per_s, tokens_per_s: p.tokens_per_s,
-      max_batch: p.max_batch, mean_batch: p.mean_batch, preemptions: p.preemptions, achieved_ratio: p.achieved_ratio,
+      method: p.method,
+      ratio: p.ratio,
+      problems_per_s: p.problems_per_s,
+      tokens_per_s: p.tokens_per_s,
+      max_batch: p.max_batch,
+      mean_batch: p.mean_batch,
+      preemptions: p.preemptions,
+      achieved_ratio: p.achieved_ratio,
       completion_tokens_per_problem: p.completion_tokens_per_problem,
     }));
   const throughput = { W, L, rows };

@@ -69,7 +69,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     ratios: v.ratios !== undefined ? parseIntList(v.ratios, 'ratios') : [...base.ratios],
     threads: v.W !== undefined ? parseIntList(v.W, 'W') : [...base.threads],
     lengths: v.L !== undefined ? parseIntList(v.L, 'L') : [...base.lengths],
-    ablationRatios: v['ablation-ratios'] !== undefined ? (v['ablation-ratios'].trim() === '' ? [] : parseIntList(v['ablation-ratios'], 'ablation-ratios')) : [...base.ablationRatios],
+    ablationRatios:
+      v['ablation-ratios'] !== undefined
+        ? v['ablation-ratios'].trim() === ''
+          ? []
+          : parseIntList(v['ablation-ratios'], 'ablation-ratios')
+        : [...base.ablationRatios],
   };
   const settings: RunSettings = {
     numProblems: num(v.problems, 'problems', v.quick ? 12 : 200, posInt, 'a positive integer'),
@@ -88,7 +93,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     modelPrefix: v['model-prefix'] ?? 'reasoner',
     outDir,
     pointsFile: v.points ?? join(outDir, 'hyperscale-points.jsonl'),
-    label: v.label ?? (v.quick ? 'Quick smoke grid (--quick): checks the pipeline, not the method.' : 'Run of `npm run bench:hyperscale` with the settings below.'),
+    label:
+      v.label ?? (v.quick ? 'Quick smoke grid (--quick): checks the pipeline, not the method.' : 'Run of `npm run bench:hyperscale` with the settings below.'),
     notesFile: v.notes,
     reportOnly: v['report-only'],
   };

@@ -70,7 +70,8 @@ export async function snapshotCheckpoint(source: string, into: string, timeoutMs
   for (let attempt = 0; ; attempt++) {
     if (attempt > 0) {
       // Some grace past the deadline so that a lagging state alone falls back instead of throwing.
-      if (Date.now() > deadline + Math.min(5000, timeoutMs)) throw new Error(`checkpoint ${source}: no consistent snapshot within ${timeoutMs / 1000}s (still being written?)`);
+      if (Date.now() > deadline + Math.min(5000, timeoutMs))
+        throw new Error(`checkpoint ${source}: no consistent snapshot within ${timeoutMs / 1000}s (still being written?)`);
       await sleep(250);
     }
     const before = stamp(model);

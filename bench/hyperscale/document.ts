@@ -53,7 +53,10 @@ export function pointWeight(p: PointSpec, problems: readonly Problem[]): number 
  * over all measured points. Null when nothing was measured.
  */
 export function estimateSeconds(
-  todo: readonly PointSpec[], todoProblems: readonly Problem[], measured: readonly PointResult[], measuredProblems: readonly Problem[],
+  todo: readonly PointSpec[],
+  todoProblems: readonly Problem[],
+  measured: readonly PointResult[],
+  measuredProblems: readonly Problem[],
 ): number | null {
   if (measured.length === 0) return null;
   const rate = new Map<string, { s: number; w: number }>();
@@ -104,7 +107,13 @@ export function buildDocument(d: DocInput): HyperscaleDoc {
     command: d.command ?? null,
     model: {
       name: d.modelName,
-      checkpoints: d.snapshots.map(({ usedBy, snap }) => ({ used_by: usedBy, path: snap.source, sha256: snap.sha256, step: snap.step, written_at: snap.writtenAt })),
+      checkpoints: d.snapshots.map(({ usedBy, snap }) => ({
+        used_by: usedBy,
+        path: snap.source,
+        sha256: snap.sha256,
+        step: snap.step,
+        written_at: snap.writtenAt,
+      })),
       missing: d.missing.map((m) => ({ used_by: m.usedBy, path: m.path })),
     },
     suite: {
@@ -124,7 +133,11 @@ export function buildDocument(d: DocInput): HyperscaleDoc {
     skipped_points: d.skippedPoints,
     points: d.points,
     frontiers: computeFrontiers(d.points),
-    headline: computeHeadline(d.points, d.grid.ratios.filter((r) => r === 4 || r === 8), d.grid.ablationRatios),
+    headline: computeHeadline(
+      d.points,
+      d.grid.ratios.filter((r) => r === 4 || r === 8),
+      d.grid.ablationRatios,
+    ),
     full_grid_estimate_s: d.fullGridEstimateS,
   };
 }

@@ -99,8 +99,16 @@ export function temperatureOf(W: number, s: RunSettings): number {
  */
 export function pointKey(p: PointSpec, s: RunSettings, checkpointSha: string, suiteSha: string): string {
   return [
-    `${p.method}`, `r${p.ratio}`, `W${p.W}`, `L${p.L}`, `T${temperatureOf(p.W, s)}`, `seed${s.seed}`,
-    `problems${s.seedStart}+${s.numProblems}:standard:${suiteSha}`, `kv${s.kvBudgetTokens}`, `cap${s.maxBatchCap}`, `ckpt:${checkpointSha}`,
+    `${p.method}`,
+    `r${p.ratio}`,
+    `W${p.W}`,
+    `L${p.L}`,
+    `T${temperatureOf(p.W, s)}`,
+    `seed${s.seed}`,
+    `problems${s.seedStart}+${s.numProblems}:standard:${suiteSha}`,
+    `kv${s.kvBudgetTokens}`,
+    `cap${s.maxBatchCap}`,
+    `ckpt:${checkpointSha}`,
   ].join('|');
 }
 
@@ -118,15 +126,22 @@ export function pointLabel(p: PointSpec): string {
 
 /** Parses a comma list of positive integers (CLI flags). */
 export function parseIntList(v: string, flag: string): number[] {
-  const out = v.split(',').filter((x) => x.trim() !== '').map((x) => Number(x));
+  const out = v
+    .split(',')
+    .filter((x) => x.trim() !== '')
+    .map((x) => Number(x));
   if (out.length === 0 || out.some((x) => !(Number.isInteger(x) && x >= 1))) throw new Error(`--${flag} must be a comma list of positive integers, got '${v}'`);
   return out;
 }
 
 /** Parses --methods: names from GRID_METHODS. */
 export function parseMethods(v: string): string[] {
-  const out = v.split(',').map((x) => x.trim()).filter(Boolean);
-  for (const m of out) if (!(GRID_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${GRID_METHODS.join(', ')})`);
+  const out = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const m of out)
+    if (!(GRID_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${GRID_METHODS.join(', ')})`);
   if (out.length === 0) throw new Error('--methods is empty');
   return out;
 }

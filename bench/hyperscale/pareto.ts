@@ -101,8 +101,15 @@ export function compareFrontiers(a: readonly CostAcc[], b: readonly CostAcc[], s
     if (s > stepMax.g) stepMax = { g: s, at: c };
   }
   return {
-    from, to,
-    meanGain: sum / budgets.length, maxGain: max.g, maxGainAt: max.at, minGain: min.g, minGainAt: min.at,
-    stepMeanGain: stepSum / budgets.length, stepMaxGain: stepMax.g, stepMaxGainAt: stepMax.at,
+    from,
+    to,
+    meanGain: sum / budgets.length,
+    maxGain: max.g,
+    maxGainAt: max.at,
+    minGain: min.g,
+    minGainAt: min.at,
+    stepMeanGain: stepSum / budgets.length,
+    stepMaxGain: stepMax.g,
+    stepMaxGainAt: stepMax.at,
   };
 }

@@ -10,7 +10,13 @@ import type { PointResult } from './store.js';
 
 /** Fixed colours per method so every plot reads the same. */
 const METHOD_COLORS: Record<string, string> = {
-  none: '#222222', dms: '#d62728', 'dms-w0': '#ff9896', tova: '#1f77b4', h2o: '#2ca02c', quest: '#9467bd', window: '#8c564b',
+  none: '#222222',
+  dms: '#d62728',
+  'dms-w0': '#ff9896',
+  tova: '#1f77b4',
+  h2o: '#2ca02c',
+  quest: '#9467bd',
+  window: '#8c564b',
 };
 
 const AXIS_TITLE: Record<CostAxis, string> = {
@@ -35,10 +41,15 @@ export function plotSpec(points: readonly PointResult[], o: PlotSpecOptions): To
     .filter((p) => methods.includes(p.method))
     .map((p) => ({ method: p.method, ratio: `r${p.ratio}`, W: p.W, L: p.L, cost: p[field], accuracy: p.accuracy }));
   const lines = methods.flatMap((m) =>
-    frontierOf(points.filter((p) => p.method === m), o.axis).map((f, i) => ({ method: m, order: i, cost: f.cost, accuracy: f.accuracy })),
+    frontierOf(
+      points.filter((p) => p.method === m),
+      o.axis,
+    ).map((f, i) => ({ method: m, order: i, cost: f.cost, accuracy: f.accuracy })),
   );
   const color = {
-    field: 'method', type: 'nominal', title: 'method',
+    field: 'method',
+    type: 'nominal',
+    title: 'method',
     scale: { domain: methods, range: methods.map((m) => METHOD_COLORS[m] ?? '#7f7f7f') },
   } as const;
   // Log axis padded by 15% on each side so that no dot sits on the frame.
@@ -47,7 +58,13 @@ export function plotSpec(points: readonly PointResult[], o: PlotSpecOptions): To
   const x = { field: 'cost', type: 'quantitative', title: AXIS_TITLE[o.axis], axis: { format: '~s' }, scale: { type: 'log', domain } } as const;
   // Accuracy from 0 up to the next tenth above the best point (the whole range once anything nears 100%).
   const top = Math.min(1, Math.ceil((Math.max(0, ...dots.map((d) => d.accuracy)) + 0.05) * 10) / 10);
-  const y = { field: 'accuracy', type: 'quantitative', title: 'Accuracy (majority vote over W threads)', axis: { format: '%' }, scale: { domain: [0, top] as number[] } } as const;
+  const y = {
+    field: 'accuracy',
+    type: 'quantitative',
+    title: 'Accuracy (majority vote over W threads)',
+    axis: { format: '%' },
+    scale: { domain: [0, top] as number[] },
+  } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: o.title, subtitle: o.subtitle, anchor: 'start' },
@@ -65,7 +82,9 @@ export function plotSpec(points: readonly PointResult[], o: PlotSpecOptions): To
         data: { values: dots },
         mark: { type: 'point', filled: true, opacity: 0.75 },
         encoding: {
-          x, y, color,
+          x,
+          y,
+          color,
           shape: { field: 'ratio', type: 'nominal', title: 'ratio' },
           size: { field: 'W', type: 'ordinal', title: 'W threads', scale: { range: [20, 50, 90, 140] } },
         },

@@ -57,7 +57,9 @@ export class Progress {
     const label = this.current.label;
     this.current = null;
     if (this.out.isTTY) this.out.write('\r\x1b[K');
-    this.out.write(`[${this.pointsDone}/${this.numPoints}] ${label}: ${note}  (elapsed ${formatDuration(this.elapsedS())}, ETA ${formatDuration(this.etaS())})\n`);
+    this.out.write(
+      `[${this.pointsDone}/${this.numPoints}] ${label}: ${note}  (elapsed ${formatDuration(this.elapsedS())}, ETA ${formatDuration(this.etaS())})\n`,
+    );
   }
 
   /** Clears the bar line (TTY) before other output. */

@@ -8,7 +8,18 @@ import { problemSet, STANDARD_MIX } from '../../tasks/index.js';
 import { evaluate } from '../eval-suite.js';
 import { checkpointExists, snapshotCheckpoint, type CheckpointSnapshot } from './checkpoints.js';
 import { buildDocument, estimateSeconds, pointWeight, type HyperscaleDoc } from './document.js';
-import { checkpointName, expandGrid, FULL_GRID, type GridSpec, pointKey, pointLabel, type PointSpec, type RunSettings, suiteHash, temperatureOf } from './grid.js';
+import {
+  checkpointName,
+  expandGrid,
+  FULL_GRID,
+  type GridSpec,
+  pointKey,
+  pointLabel,
+  type PointSpec,
+  type RunSettings,
+  suiteHash,
+  temperatureOf,
+} from './grid.js';
 import { plotSpec, writePlot } from './plots.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { renderReport, compact } from './report.js';
@@ -50,7 +61,7 @@ function usedBy(points: PointSpec[]): string {
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchRun> {
-  const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const backend = await initBackend();
   const s = o.settings;
   const problems = problemSet(s.seedStart, s.numProblems, STANDARD_MIX);
@@ -90,22 +101,43 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
     });
     const todo = o.reportOnly ? [] : runnable.filter((x) => !store.has(x.key));
     const reused = runnable.length - runnable.filter((x) => !store.has(x.key)).length;
-    log(`hyperscale: ${grid.length} grid points, ${runnable.length} runnable, ${reused} already finished, ${todo.length} to run; ${problems.length} problems (suite ${suiteSha}), KV budget ${s.kvBudgetTokens} tokens, backend ${backend}`);
-    if (o.reportOnly && reused < runnable.length) log('--report-only: points missing from the results file (not run yet, or run on another suite version or settings) are left out');
-    const progress = new Progress(todo.reduce((sum, x) => sum + pointWeight(x.p, problems), 0), todo.length, o.progressOut ?? process.stderr);
+    log(
+      `hyperscale: ${grid.length} grid points, ${runnable.length} runnable, ${reused} already finished, ${todo.length} to run; ${problems.length} problems (suite ${suiteSha}), KV budget ${s.kvBudgetTokens} tokens, backend ${backend}`,
+    );
+    if (o.reportOnly && reused < runnable.length)
+      log('--report-only: points missing from the results file (not run yet, or run on another suite version or settings) are left out');
+    const progress = new Progress(
+      todo.reduce((sum, x) => sum + pointWeight(x.p, problems), 0),
+      todo.length,
+      o.progressOut ?? process.stderr,
+    );
     for (const x of todo) {
       const model = loaded.get(x.path) ?? loadModel(x.snap.dir);
       loaded.set(x.path, model);
       progress.start(pointLabel(x.p), pointWeight(x.p, problems), problems.length);
       const temperature = temperatureOf(x.p.W, s);
       const { summary } = await evaluate(
-        model, problems,
-        { method: x.p.method, ratio: x.p.ratio, n: x.p.W, maxTokens: x.p.L, temperature, seed: s.seed, kvBudgetTokens: s.kvBudgetTokens, maxBatch: s.maxBatchCap },
+        model,
+        problems,
+        {
+          method: x.p.method,
+          ratio: x.p.ratio,
+          n: x.p.W,
+          maxTokens: x.p.L,
+          temperature,
+          seed: s.seed,
+          kvBudgetTokens: s.kvBudgetTokens,
+          maxBatch: s.maxBatchCap,
+        },
         (done) => progress.tick(done),
       );
       const window = x.p.method === 'dms' ? (model.config.dms?.window ?? null) : x.p.method === 'dms-w0' ? 0 : null;
       const result: PointResult = {
-        method: x.p.method, ratio: x.p.ratio, window, W: x.p.W, L: x.p.L,
+        method: x.p.method,
+        ratio: x.p.ratio,
+        window,
+        W: x.p.W,
+        L: x.p.L,
         accuracy: summary.accuracy,
         kv_reads_per_problem: summary.kv_reads_per_problem,
         peak_kv_tokens_per_problem: summary.peak_kv_tokens_per_problem,
@@ -121,17 +153,28 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
         checkpoint: { path: x.path, sha256: x.snap.sha256, step: x.snap.step, written_at: x.snap.writtenAt },
       };
       store.append({ key: x.key, finished_at: new Date().toISOString(), backend, result });
-      progress.finish(`accuracy ${(100 * summary.accuracy).toFixed(1)}%, reads ${compact(summary.kv_reads_per_problem)}, peak ${compact(summary.peak_kv_tokens_per_problem)}, ${summary.problems_per_s.toFixed(2)} problems/s, batch max ${summary.max_batch} mean ${summary.mean_batch.toFixed(1)}, ${summary.wall_s.toFixed(1)}s`);
+      progress.finish(
+        `accuracy ${(100 * summary.accuracy).toFixed(1)}%, reads ${compact(summary.kv_reads_per_problem)}, peak ${compact(summary.peak_kv_tokens_per_problem)}, ${summary.problems_per_s.toFixed(2)} problems/s, batch max ${summary.max_batch} mean ${summary.mean_batch.toFixed(1)}, ${summary.wall_s.toFixed(1)}s`,
+      );
     }
     progress.close();
     const points = runnable.flatMap((x) => (store.has(x.key) ? [store.get(x.key)!.result] : []));
     // The issue grid at >= 200 problems, at the seconds per expected token measured so far.
     const estimateProblems = problemSet(s.seedStart, Math.max(200, s.numProblems), STANDARD_MIX);
     const doc = buildDocument({
-      label: o.label, command: o.command, modelName: o.modelPrefix,
+      label: o.label,
+      command: o.command,
+      modelName: o.modelPrefix,
       snapshots: [...snaps].map(([path, snap]) => ({ usedBy: usedBy(byPath.get(path)!), snap })),
-      missing, problems, suiteSha, mix: STANDARD_MIX, settings: s, backend, grid: o.grid,
-      skippedPoints: grid.length - runnable.length, points,
+      missing,
+      problems,
+      suiteSha,
+      mix: STANDARD_MIX,
+      settings: s,
+      backend,
+      grid: o.grid,
+      skippedPoints: grid.length - runnable.length,
+      points,
       fullGridEstimateS: estimateSeconds(expandGrid(FULL_GRID), estimateProblems, points, problems),
     });
     const files = await writeOutputs(o, doc);
@@ -146,20 +189,25 @@ async function writeOutputs(o: BenchOptions, doc: HyperscaleDoc): Promise<string
   mkdirSync(o.outDir, { recursive: true });
   const files: string[] = [];
   const jsonPath = join(o.outDir, 'hyperscale.json');
-  writeFileSync(jsonPath, JSON.stringify(doc, null, 2) + '\n');
+  writeFileSync(jsonPath, `${JSON.stringify(doc, null, 2)}\n`);
   files.push(jsonPath);
   const base = doc.model.checkpoints.find((c) => c.path.endsWith('-base'));
   const subtitle = [`${doc.problems} problems, KV budget ${doc.kv_budget_tokens} tokens, ${doc.status} run${base ? `, base step ${base.step ?? '?'}` : ''}`];
   if (doc.model.missing.length) subtitle.push(`missing checkpoints: ${doc.model.missing.map((m) => m.used_by).join(', ')}`);
   const plotNames: string[] = [];
   if (doc.points.length > 0) {
-    const axes = [['reads', 'Accuracy vs KV token reads per problem'], ['peak', 'Accuracy vs peak KV tokens per problem']] as const;
+    const axes = [
+      ['reads', 'Accuracy vs KV token reads per problem'],
+      ['peak', 'Accuracy vs peak KV tokens per problem'],
+    ] as const;
     for (const [axis, title] of axes) {
       const spec = plotSpec(doc.points, { axis, title, subtitle, methods: ['none', 'dms', 'tova', 'h2o', 'quest', 'window'] });
       files.push(...(await writePlot(o.outDir, `hyperscale-${axis}`, spec)));
       plotNames.push(`hyperscale-${axis}.svg`, `hyperscale-${axis}.png`);
     }
-    const ablation = doc.points.filter((p) => p.method === 'none' || ((p.method === 'dms' || p.method === 'dms-w0') && doc.grid.ablationRatios.includes(p.ratio)));
+    const ablation = doc.points.filter(
+      (p) => p.method === 'none' || ((p.method === 'dms' || p.method === 'dms-w0') && doc.grid.ablationRatios.includes(p.ratio)),
+    );
     if (ablation.some((p) => p.method === 'dms-w0')) {
       const spec = plotSpec(ablation, { axis: 'reads', title: 'Delayed (dms) vs immediate (dms-w0) eviction', subtitle });
       files.push(...(await writePlot(o.outDir, 'hyperscale-ablation', spec)));

@@ -87,7 +87,7 @@ export class PointStore {
     mkdirSync(dirname(this.path), { recursive: true });
     // A newline first when the file does not end in one (a torn last line stays on its own line).
     const text = readTail(this.path);
-    appendFileSync(this.path, (text !== '' && !text.endsWith('\n') ? '\n' : '') + JSON.stringify(rec) + '\n');
+    appendFileSync(this.path, `${(text !== '' && !text.endsWith('\n') ? '\n' : '') + JSON.stringify(rec)}\n`);
     this.byKey.set(rec.key, rec);
   }
 }

@@ -20,20 +20,29 @@ export interface FuzzRequest {
 
 /** Percent-encodes any string (lone surrogates become U+FFFD's bytes, as a browser would send). */
 function urlPart(s: string): string {
-  return Array.from(new TextEncoder().encode(s), (b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`)).join('');
+  return Array.from(new TextEncoder().encode(s), (b) =>
+    /[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`,
+  ).join('');
 }
 
 /** Header-safe text (a ByteString without control characters). */
 const headerText = (maxLength: number) =>
-  fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength });
+  fc.string({
+    unit: fc
+      .integer({ min: 0x20, max: 0xff })
+      .filter((c) => c !== 0x7f)
+      .map((c) => String.fromCharCode(c)),
+    maxLength,
+  });
 
 const loneSurrogates = fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 4 });
-const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), loneSurrogates, fc.constantFrom('', ' ', '\u0000', '\\', '"', '%', '../..', 'null'));
-const number = fc.oneof(
-  fc.integer(),
-  fc.double(),
-  fc.constantFrom(0, -1, 1, 2 ** 31, 2 ** 53 + 1, 1e308, -1e308, 5e-324, 0.5, 65, 64, 10_001),
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  loneSurrogates,
+  fc.constantFrom('', ' ', '\u0000', '\\', '"', '%', '../..', 'null'),
 );
+const number = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -1, 1, 2 ** 31, 2 ** 53 + 1, 1e308, -1e308, 5e-324, 0.5, 65, 64, 10_001));
 const anyValue = fc.oneof(text, number, fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 3 }));
 
 /** Usually absent (undefined is dropped by JSON.stringify), sometimes an unknown field's value. */
@@ -52,7 +61,13 @@ const params = fc.record(
     n: mostly(fc.integer({ min: 1, max: 70 }), fc.oneof(number, anyValue)),
     stop: mostly(fc.oneof(text, fc.array(text, { maxLength: 12 })), anyValue),
     compression: mostly(
-      fc.record({ method: fc.oneof(fc.constantFrom('none', 'dms', 'tova', 'h2o', 'quest', 'window', 'dms-w0'), text), ratio: mostly(fc.constantFrom(1, 2, 3, 4, 8), fc.oneof(number, anyValue)) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          method: fc.oneof(fc.constantFrom('none', 'dms', 'tova', 'h2o', 'quest', 'window', 'dms-w0'), text),
+          ratio: mostly(fc.constantFrom(1, 2, 3, 4, 8), fc.oneof(number, anyValue)),
+        },
+        { requiredKeys: [] },
+      ),
       anyValue,
     ),
     answer_pattern: fc.oneof(fc.constantFrom('A:(\\d+)', '(', '(a+)+$', '[', '\\'), text),
@@ -97,8 +112,14 @@ function runnerBody(world: FuzzWorld) {
       custom_id: fc.oneof(fc.constantFrom('a', 'b', 'zz'), text),
       status: fc.oneof(fc.constantFrom('succeeded', 'failed', 'canceled', 'pending'), text),
       answer: fc.oneof(text, fc.constant(null)),
-      threads: fc.oneof(fc.array(fc.record({ text, answer: text, finish_reason: fc.constantFrom('stop', 'length', 'x'), completion_tokens: number }), { maxLength: 3 }), anyValue),
-      usage: fc.oneof(fc.dictionary(fc.constantFrom('prompt_tokens', 'completion_tokens', 'runner_seconds', 'kv_token_reads', 'achieved_ratio', 'cost'), number), anyValue),
+      threads: fc.oneof(
+        fc.array(fc.record({ text, answer: text, finish_reason: fc.constantFrom('stop', 'length', 'x'), completion_tokens: number }), { maxLength: 3 }),
+        anyValue,
+      ),
+      usage: fc.oneof(
+        fc.dictionary(fc.constantFrom('prompt_tokens', 'completion_tokens', 'runner_seconds', 'kv_token_reads', 'achieved_ratio', 'cost'), number),
+        anyValue,
+      ),
       timings: anyValue,
       backend: anyValue,
       error: anyValue,
@@ -116,10 +137,12 @@ function hostileBody(maxBodyBytes: number) {
   const depth = fc.integer({ min: 100, max: 200_000 });
   return fc.oneof(
     depth.map((d) => '['.repeat(d) + ']'.repeat(d)),
-    depth.map((d) => '{"requests":'.repeat(d) + '1' + '}'.repeat(d)),
+    depth.map((d) => `${'{"requests":'.repeat(d)}1${'}'.repeat(d)}`),
     depth.map((d) => '['.repeat(d)),
     fc.integer({ min: 1, max: 20_000 }).map((n) => JSON.stringify({ requests: Array.from({ length: n }, (_, i) => ({ custom_id: `${i}`, prompt: 'x' })) })),
-    fc.constantFrom(maxBodyBytes - 1, maxBodyBytes, maxBodyBytes + 1, maxBodyBytes * 4).map((n) => `{"requests":[{"custom_id":"a","prompt":"${'x'.repeat(Math.max(0, n - 40))}"}]}`),
+    fc
+      .constantFrom(maxBodyBytes - 1, maxBodyBytes, maxBodyBytes + 1, maxBodyBytes * 4)
+      .map((n) => `{"requests":[{"custom_id":"a","prompt":"${'x'.repeat(Math.max(0, n - 40))}"}]}`),
     fc.uint8Array({ maxLength: 512 }),
     fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 16 }), fc.nat(30)).map(([bad, at]) => {
       // Valid JSON text with invalid UTF-8 bytes (lone continuation, truncated or overlong) in a string.
@@ -132,7 +155,15 @@ function hostileBody(maxBodyBytes: number) {
       bytes.set(post, pre.length + bad.length + 3);
       return bytes;
     }),
-    fc.constantFrom('"\\ud800"', '{"requests":[{"custom_id":"\\udfff","prompt":"\\ud83d"}]}', '1e999999', '-', '{"__proto__":{"x":1},"requests":[]}', '{"constructor":{"prototype":{}}}', ''),
+    fc.constantFrom(
+      '"\\ud800"',
+      '{"requests":[{"custom_id":"\\udfff","prompt":"\\ud83d"}]}',
+      '1e999999',
+      '-',
+      '{"__proto__":{"x":1},"requests":[]}',
+      '{"constructor":{"prototype":{}}}',
+      '',
+    ),
     fc.json({ maxDepth: 4 }),
   );
 }
@@ -154,12 +185,21 @@ function idFor(world: FuzzWorld) {
 }
 
 /** Multipart uploads for /v1/files: random JSONL-ish text or raw bytes, any purpose. */
-const formBody = fc.tuple(fc.oneof(fc.string(), fc.jsonValue().map((v) => `${JSON.stringify(v)}\n`), fc.uint8Array({ maxLength: 256 })), fc.oneof(fc.constant('batch'), text)).map(([content, purpose]) => {
-  const form = new FormData();
-  form.set('purpose', purpose);
-  form.set('file', new Blob([content as BlobPart]), 'input.jsonl');
-  return form;
-});
+const formBody = fc
+  .tuple(
+    fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((v) => `${JSON.stringify(v)}\n`),
+      fc.uint8Array({ maxLength: 256 }),
+    ),
+    fc.oneof(fc.constant('batch'), text),
+  )
+  .map(([content, purpose]) => {
+    const form = new FormData();
+    form.set('purpose', purpose);
+    form.set('file', new Blob([content as BlobPart]), 'input.jsonl');
+    return form;
+  });
 
 /** One adversarial request against any endpoint, with a credential of the right, wrong or no kind. */
 export function adversarialRequest(world: FuzzWorld, maxBodyBytes: number): fc.Arbitrary<FuzzRequest> {
@@ -169,22 +209,92 @@ export function adversarialRequest(world: FuzzWorld, maxBodyBytes: number): fc.A
     { weight: 1, arbitrary: fc.constant(world.runnerToken) },
     { weight: 1, arbitrary: headerText(600) },
   );
-  const runner = fc.oneof({ weight: 12, arbitrary: fc.constant(world.runnerToken) }, { weight: 1, arbitrary: fc.constantFrom(...world.keys) }, { weight: 1, arbitrary: headerText(80) });
+  const runner = fc.oneof(
+    { weight: 12, arbitrary: fc.constant(world.runnerToken) },
+    { weight: 1, arbitrary: fc.constantFrom(...world.keys) },
+    { weight: 1, arbitrary: headerText(80) },
+  );
   const query = fc.dictionary(fc.constantFrom('limit', 'after', 'x', 'order'), text.map(urlPart), { maxKeys: 3 }).map((q) =>
-    Object.entries(q).map(([k, v]) => `${k}=${v}`).join('&'),
+    Object.entries(q)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&'),
   );
   type Route = [method: string, path: string, body: FuzzRequest['body'], token: string];
   const routes: fc.Arbitrary<Route> = fc.oneof(
     fc.tuple(fc.constant('POST'), fc.constant('/v1/jobs'), bodyFor(jobBody(world), maxBodyBytes), client),
-    fc.tuple(fc.constant('POST'), fc.constant('/v1/jobs'), validJobBody().map((b) => JSON.stringify(b)), client),
-    fc.tuple(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'), fc.oneof(id.map((i) => `/v1/jobs/${i}`), id.map((i) => `/v1/jobs/${i}/results`), id.map((i) => `/v1/jobs/${i}/cancel`), query.map((q) => `/v1/jobs?${q}`)), fc.constant(undefined), client),
+    fc.tuple(
+      fc.constant('POST'),
+      fc.constant('/v1/jobs'),
+      validJobBody().map((b) => JSON.stringify(b)),
+      client,
+    ),
+    fc.tuple(
+      fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
+      fc.oneof(
+        id.map((i) => `/v1/jobs/${i}`),
+        id.map((i) => `/v1/jobs/${i}/results`),
+        id.map((i) => `/v1/jobs/${i}/cancel`),
+        query.map((q) => `/v1/jobs?${q}`),
+      ),
+      fc.constant(undefined),
+      client,
+    ),
     fc.tuple(fc.constant('POST'), fc.constant('/v1/files'), fc.oneof(formBody, hostileBody(maxBodyBytes)), client),
-    fc.tuple(fc.constantFrom('GET', 'POST'), fc.oneof(id.map((i) => `/v1/files/${i}`), id.map((i) => `/v1/files/${i}/content`), id.map((i) => `/v1/batches/${i}`), id.map((i) => `/v1/batches/${i}/cancel`), query.map((q) => `/v1/batches?${q}`), query.map((q) => `/v1/files?${q}`), fc.constant('/v1/models')), fc.constant(undefined), client),
-    fc.tuple(fc.constant('POST'), fc.constant('/v1/batches'), bodyFor(fc.record({ input_file_id: text, endpoint: fc.oneof(fc.constant('/v1/chat/completions'), text), completion_window: fc.oneof(fc.constant('24h'), text), metadata: anyValue }, { requiredKeys: [] }), maxBodyBytes), client),
-    fc.tuple(fc.constant('POST'), fc.oneof(fc.constant('/v1/runner/claim'), fc.tuple(id, fc.constantFrom('heartbeat', 'results', 'complete', 'fail', 'release')).map(([i, verb]) => `/v1/runner/jobs/${i}/${verb}`)), bodyFor(runnerBody(world), maxBodyBytes), runner),
-    fc.tuple(fc.constantFrom('GET', 'POST', 'OPTIONS'), fc.oneof(fc.constantFrom('/healthz', '/openapi.json', '/', '/v2', '/v1/runner'), text.map((s) => `/${urlPart(s)}`)), fc.constant(undefined), client),
+    fc.tuple(
+      fc.constantFrom('GET', 'POST'),
+      fc.oneof(
+        id.map((i) => `/v1/files/${i}`),
+        id.map((i) => `/v1/files/${i}/content`),
+        id.map((i) => `/v1/batches/${i}`),
+        id.map((i) => `/v1/batches/${i}/cancel`),
+        query.map((q) => `/v1/batches?${q}`),
+        query.map((q) => `/v1/files?${q}`),
+        fc.constant('/v1/models'),
+      ),
+      fc.constant(undefined),
+      client,
+    ),
+    fc.tuple(
+      fc.constant('POST'),
+      fc.constant('/v1/batches'),
+      bodyFor(
+        fc.record(
+          {
+            input_file_id: text,
+            endpoint: fc.oneof(fc.constant('/v1/chat/completions'), text),
+            completion_window: fc.oneof(fc.constant('24h'), text),
+            metadata: anyValue,
+          },
+          { requiredKeys: [] },
+        ),
+        maxBodyBytes,
+      ),
+      client,
+    ),
+    fc.tuple(
+      fc.constant('POST'),
+      fc.oneof(
+        fc.constant('/v1/runner/claim'),
+        fc.tuple(id, fc.constantFrom('heartbeat', 'results', 'complete', 'fail', 'release')).map(([i, verb]) => `/v1/runner/jobs/${i}/${verb}`),
+      ),
+      bodyFor(runnerBody(world), maxBodyBytes),
+      runner,
+    ),
+    fc.tuple(
+      fc.constantFrom('GET', 'POST', 'OPTIONS'),
+      fc.oneof(
+        fc.constantFrom('/healthz', '/openapi.json', '/', '/v2', '/v1/runner'),
+        text.map((s) => `/${urlPart(s)}`),
+      ),
+      fc.constant(undefined),
+      client,
+    ),
   );
-  const contentType = fc.oneof(fc.constant('application/json'), fc.constantFrom('text/plain', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'multipart/form-data', ''), headerText(60));
+  const contentType = fc.oneof(
+    fc.constant('application/json'),
+    fc.constantFrom('text/plain', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'multipart/form-data', ''),
+    headerText(60),
+  );
   const extraHeaders = fc.record({ 'idempotency-key': headerText(300), 'x-request-id': headerText(40) }, { requiredKeys: [] });
   const scheme = fc.oneof({ weight: 20, arbitrary: fc.constant('Bearer ') }, { weight: 1, arbitrary: fc.constantFrom('bearer  ', 'Basic ', '', 'Bearer') });
   return fc.tuple(routes, contentType, extraHeaders, scheme, fc.nat(19)).map(([[method, path, body, token], type, extra, prefix, dice]) => {

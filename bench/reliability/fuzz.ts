@@ -62,7 +62,13 @@ async function makeWorld(config: FuzzConfig) {
     const res = await app.request('/v1/jobs', {
       method: 'POST',
       headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ requests: [{ custom_id: 'a', prompt: 'Q:1+1=' }, { custom_id: 'b', prompt: 'Q:2+2=' }], defaults: { max_tokens: 32 } }),
+      body: JSON.stringify({
+        requests: [
+          { custom_id: 'a', prompt: 'Q:1+1=' },
+          { custom_id: 'b', prompt: 'Q:2+2=' },
+        ],
+        defaults: { max_tokens: 32 },
+      }),
     });
     return { status: res.status, id: ((await res.json()) as { id?: string }).id ?? '' };
   };

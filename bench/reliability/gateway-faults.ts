@@ -67,11 +67,20 @@ function submitter(url: string, apiKey: string, maxRequests: number, accepted: M
   };
 }
 
-export async function runGatewayFaults(config: GatewayFaultConfig = DEFAULT_GATEWAY_FAULT_CONFIG, log: (m: string) => void = console.log): Promise<GatewayFaultReport> {
+export async function runGatewayFaults(
+  config: GatewayFaultConfig = DEFAULT_GATEWAY_FAULT_CONFIG,
+  log: (m: string) => void = console.log,
+): Promise<GatewayFaultReport> {
   const dir = mkdtempSync(join(tmpdir(), 'dms-gateway-faults-'));
   const apiKey = `dms_gwfaults_${crypto.randomUUID()}`;
   writeCatalogModels(join(dir, 'models'));
-  const gateway = new GatewayProcess({ dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), port: await freePort(), apiKey, env: { DMS_RATE_LIMIT_RPS: '0' } });
+  const gateway = new GatewayProcess({
+    dataDir: join(dir, 'data'),
+    modelsDir: join(dir, 'models'),
+    port: await freePort(),
+    apiKey,
+    env: { DMS_RATE_LIMIT_RPS: '0' },
+  });
   const accepted = new Map<string, number>();
   let cutOff = 0;
   try {
@@ -102,7 +111,9 @@ export async function runGatewayFaults(config: GatewayFaultConfig = DEFAULT_GATE
     const db = new Database(join(dir, 'data/dms.sqlite'));
     const integrity = integrityCheck(db);
     // Requests without their job (or a job without its requests) would also be a torn write.
-    const orphans = db.prepare('SELECT count(*) AS n FROM jobs j WHERE num_requests != (SELECT count(*) FROM requests r WHERE r.job_id = j.id)').get() as { n: number };
+    const orphans = db.prepare('SELECT count(*) AS n FROM jobs j WHERE num_requests != (SELECT count(*) FROM requests r WHERE r.job_id = j.id)').get() as {
+      n: number;
+    };
     db.close();
     const report: GatewayFaultReport = {
       gateway_kills: config.rounds,
@@ -113,7 +124,9 @@ export async function runGatewayFaults(config: GatewayFaultConfig = DEFAULT_GATE
       integrity_ok: integrity.ok,
       synchronous,
     };
-    log(`gateway faults: ${config.rounds} kills, ${accepted.size} accepted, ${lost} lost, ${report.partial_jobs} partial, integrity ${integrity.ok ? 'ok' : integrity.problems.join('; ')}`);
+    log(
+      `gateway faults: ${config.rounds} kills, ${accepted.size} accepted, ${lost} lost, ${report.partial_jobs} partial, integrity ${integrity.ok ? 'ok' : integrity.problems.join('; ')}`,
+    );
     return report;
   } finally {
     await gateway.stop();

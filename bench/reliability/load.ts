@@ -152,7 +152,15 @@ export async function runLoad(config: LoadConfig = DEFAULT_LOAD_CONFIG, log: (m:
       stored_without_201: storedWithout201,
       accepted: accepted.size - config.warmupJobs,
       duration_s: s.duration,
-      submit: { connections: config.submitConnections, responses: submitted, status, errors: s.errors, timeouts: s.timeouts, p90_ms: s.latency.p90, max_ms: s.latency.max },
+      submit: {
+        connections: config.submitConnections,
+        responses: submitted,
+        status,
+        errors: s.errors,
+        timeouts: s.timeouts,
+        p90_ms: s.latency.p90,
+        max_ms: s.latency.max,
+      },
       reads: {
         connections: config.readConnections,
         requests_per_s: Math.round((numResponses(r) / r.duration) * 10) / 10,

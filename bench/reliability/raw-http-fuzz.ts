@@ -26,17 +26,21 @@ function rawRequest(key: string): fc.Arbitrary<Buffer> {
   return fc.oneof(
     bytes(600),
     // A request line or path with invalid UTF-8 and percent-escapes.
-    fc.tuple(bytes(40), fc.constantFrom('GET', 'POST', 'PATCH', 'G\u00ffT')).map(([b, m]) =>
-      Buffer.concat([enc(`${m} /v1/jobs/`), b.filter((x) => x > 0x20 && x !== 0x7f), enc(` HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n\r\n`)]),
-    ),
+    fc
+      .tuple(bytes(40), fc.constantFrom('GET', 'POST', 'PATCH', 'G\u00ffT'))
+      .map(([b, m]) =>
+        Buffer.concat([enc(`${m} /v1/jobs/`), b.filter((x) => x > 0x20 && x !== 0x7f), enc(` HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n\r\n`)]),
+      ),
     // Header values with raw high bytes (invalid UTF-8) and a valid JSON body.
-    fc.tuple(bytes(60)).map(([b]) =>
-      Buffer.concat([
-        enc(`POST /v1/jobs HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\nidempotency-key: `),
-        Buffer.from(b.filter((x) => x >= 0x20 && x !== 0x7f)),
-        enc(`\r\ncontent-length: ${json.length}\r\n\r\n${json}`),
-      ]),
-    ),
+    fc
+      .tuple(bytes(60))
+      .map(([b]) =>
+        Buffer.concat([
+          enc(`POST /v1/jobs HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\nidempotency-key: `),
+          Buffer.from(b.filter((x) => x >= 0x20 && x !== 0x7f)),
+          enc(`\r\ncontent-length: ${json.length}\r\n\r\n${json}`),
+        ]),
+      ),
     // A body with invalid UTF-8 inside a JSON string.
     fc.tuple(bytes(30)).map(([b]) => {
       const body = Buffer.concat([enc('{"requests":[{"custom_id":"a","prompt":"'), b.filter((x) => x !== 0x22 && x !== 0x5c), enc('"}]}')]);
@@ -46,7 +50,10 @@ function rawRequest(key: string): fc.Arbitrary<Buffer> {
     fc.constantFrom(
       Buffer.concat([head(['POST /v1/jobs HTTP/1.1', 'host: x', `authorization: Bearer ${key}`, 'transfer-encoding: chunked']), enc('zz\r\nabc\r\n0\r\n\r\n')]),
       Buffer.concat([head(['POST /v1/jobs HTTP/1.1', 'host: x', `authorization: Bearer ${key}`, 'content-length: 5000']), enc(json)]),
-      Buffer.concat([head(['POST /v1/jobs HTTP/1.1', 'host: x', `authorization: Bearer ${key}`, 'content-length: 10', 'transfer-encoding: chunked']), enc('5\r\nhello\r\n0\r\n\r\n')]),
+      Buffer.concat([
+        head(['POST /v1/jobs HTTP/1.1', 'host: x', `authorization: Bearer ${key}`, 'content-length: 10', 'transfer-encoding: chunked']),
+        enc('5\r\nhello\r\n0\r\n\r\n'),
+      ]),
       Buffer.concat([head(['POST /v1/jobs HTTP/1.1', 'host: x', `authorization: Bearer ${key}`, 'content-length: -1']), enc(json)]),
       head(['GET /v1/jobs HTTP/1.1', 'host: x', `authorization: Bearer ${key}`, `x-big: ${'a'.repeat(70_000)}`]),
       head(['GET /v1/jobs HTTP/9.9', 'host: x']),
@@ -81,7 +88,13 @@ export async function runRawHttpFuzz(numRuns = 300, seed = 7, log: (m: string) =
   const dir = mkdtempSync(join(tmpdir(), 'dms-rawfuzz-'));
   const apiKey = `dms_raw_${crypto.randomUUID()}`;
   writeCatalogModels(join(dir, 'models'));
-  const gateway = new GatewayProcess({ dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), port: await freePort(), apiKey, env: { DMS_RATE_LIMIT_RPS: '0' } });
+  const gateway = new GatewayProcess({
+    dataDir: join(dir, 'data'),
+    modelsDir: join(dir, 'models'),
+    port: await freePort(),
+    apiKey,
+    env: { DMS_RATE_LIMIT_RPS: '0' },
+  });
   const statuses: Record<string, number> = {};
   let serverErrors = 0;
   let requests = 0;
@@ -96,7 +109,9 @@ export async function runRawHttpFuzz(numRuns = 300, seed = 7, log: (m: string) =
       for (const code of codes.length ? codes : ['closed']) statuses[code] = (statuses[code] ?? 0) + 1;
       serverErrors += codes.filter((c) => c.startsWith('5')).length;
     }
-    const health = await fetch(`${gateway.url}/healthz`).then((r) => r.status).catch(() => 0);
+    const health = await fetch(`${gateway.url}/healthz`)
+      .then((r) => r.status)
+      .catch(() => 0);
     const report: RawFuzzReport = { requests, server_errors: serverErrors, statuses, alive_after: gateway.alive && health === 200 };
     log(`raw HTTP fuzz: ${requests} requests, ${serverErrors} 5xx, statuses ${JSON.stringify(statuses)}, alive after: ${report.alive_after}`);
     return report;

@@ -31,7 +31,12 @@ function busiestProcesses(): string[] {
     return execSync('ps -eo pcpu,args --sort=-pcpu', { encoding: 'utf8' })
       .split('\n')
       .slice(1, 5)
-      .map((l) => l.trim().replace(/\S*node --require \S+ --import \S+ /, 'node (tsx) ').slice(0, 120))
+      .map((l) =>
+        l
+          .trim()
+          .replace(/\S*node --require \S+ --import \S+ /, 'node (tsx) ')
+          .slice(0, 120),
+      )
       .filter(Boolean);
   } catch {
     return [];

@@ -78,7 +78,10 @@ function isMidJob(runner: Runner): boolean {
   return !new RegExp(`${id} (completed|failed|canceled)|lost the lease on ${id}|released ${id}`).test(runner.log.slice(at));
 }
 
-export async function runRunnerFaults(config: RunnerFaultConfig = DEFAULT_RUNNER_FAULT_CONFIG, log: (m: string) => void = console.log): Promise<RunnerFaultReport> {
+export async function runRunnerFaults(
+  config: RunnerFaultConfig = DEFAULT_RUNNER_FAULT_CONFIG,
+  log: (m: string) => void = console.log,
+): Promise<RunnerFaultReport> {
   const started = Date.now();
   const random = rng(config.seed);
   const dir = mkdtempSync(join(tmpdir(), 'dms-runner-faults-'));
@@ -184,7 +187,10 @@ export async function runRunnerFaults(config: RunnerFaultConfig = DEFAULT_RUNNER
       else notFinished++;
       if (job.attempt > 1) reclaimed++;
       const text = await (await fetch(`${gateway.url}/v1/jobs/${id}/results`, { headers: auth })).text();
-      const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { custom_id: string; usage: { runner_seconds: number; completion_tokens: number } | null });
+      const lines = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { custom_id: string; usage: { runner_seconds: number; completion_tokens: number } | null });
       const perId = new Map<string, number>();
       for (const line of lines) perId.set(line.custom_id, (perId.get(line.custom_id) ?? 0) + 1);
       for (let i = 0; i < config.requestsPerJob; i++) if (perId.get(`j${j}r${i}`) !== 1) withoutOne++;

@@ -52,7 +52,9 @@ async function call(url: string, apiKey: string, method: string, path: string, b
 }
 
 /** A job of ten 4 KiB prompts: about 40 KiB per submission, so a 1 MiB file system fills fast. */
-const bigJob = (n: number) => ({ requests: Array.from({ length: 10 }, (_, i) => ({ custom_id: `r${i}`, prompt: `${n}:${i}:`.padEnd(4096, 'x'), params: { max_tokens: 8 } })) });
+const bigJob = (n: number) => ({
+  requests: Array.from({ length: 10 }, (_, i) => ({ custom_id: `r${i}`, prompt: `${n}:${i}:`.padEnd(4096, 'x'), params: { max_tokens: 8 } })),
+});
 
 export async function runDiskFull(log: (m: string) => void = console.log): Promise<DiskFullReport> {
   const dir = mkdtempSync(join(tmpdir(), 'dms-disk-full-'));

@@ -86,9 +86,10 @@ export function kernelsFor(D: number, G: number): Kernels {
   let k = cache.get(key);
   if (!k) {
     const block = G * D <= MAX_LOCALS ? G : 1;
-    k = D * block <= MAX_UNROLL
-      ? { score: unrolledScore(D, block), value: unrolledValue(D, block), groupBlock: block }
-      : { score: genericScore(D, block), value: genericValue(D, block), groupBlock: block };
+    k =
+      D * block <= MAX_UNROLL
+        ? { score: unrolledScore(D, block), value: unrolledValue(D, block), groupBlock: block }
+        : { score: genericScore(D, block), value: genericValue(D, block), groupBlock: block };
     cache.set(key, k);
   }
   return k;

@@ -38,7 +38,11 @@ export function attendRow(
     const numPages = pages.length;
     const base = pool.scratch(2 * G * D + 2 * numPages + G * n);
     const heap = pool.heap;
-    const qB = base, oB = base + G * D, kT = oB + G * D, vT = kT + numPages, sB = vT + numPages;
+    const qB = base,
+      oB = base + G * D,
+      kT = oB + G * D,
+      vT = kT + numPages,
+      sB = vT + numPages;
     heap.set(q.subarray(qOff, qOff + G * D), qB);
     pool.heapI32.set(row.keyAddrs.subarray(0, numPages), kT);
     pool.heapI32.set(row.valueAddrs.subarray(0, numPages), vT);

@@ -50,7 +50,8 @@ export class PagePool {
     this.bytesPerToken = 2 * opts.headDim * 4;
     this.pageFloats = opts.pageSize * opts.headDim;
     const tokens = opts.budgetTokens ?? (opts.budgetBytes !== undefined ? Math.floor(opts.budgetBytes / this.bytesPerToken) : undefined);
-    if (tokens === undefined || !(tokens >= opts.pageSize)) throw new Error(`page pool: the budget must hold at least one page (${opts.pageSize} tokens), got ${tokens}`);
+    if (tokens === undefined || !(tokens >= opts.pageSize))
+      throw new Error(`page pool: the budget must hold at least one page (${opts.pageSize} tokens), got ${tokens}`);
     this.numPages = Math.floor(tokens / opts.pageSize);
     this.owner = new Int32Array(this.numPages).fill(-1);
     this.useSimd = opts.simd ?? true;
@@ -77,7 +78,7 @@ export class PagePool {
     if (page === undefined) {
       if (this.numCreated >= this.numPages) throw new Error(`page pool exhausted (${this.numPages} pages of ${this.pageSize} tokens)`);
       page = this.numCreated++;
-      if ((page / PAGES_PER_CHUNK | 0) >= this.chunkBase.length) this.chunkBase.push(this.claim(2 * PAGES_PER_CHUNK * this.pageFloats));
+      if (((page / PAGES_PER_CHUNK) | 0) >= this.chunkBase.length) this.chunkBase.push(this.claim(2 * PAGES_PER_CHUNK * this.pageFloats));
     }
     this.owner[page] = rowId;
     return page;
@@ -107,11 +108,11 @@ export class PagePool {
 
   /** Float offset in `heap` of a page's first key / value (the hot loops use these). */
   keyOffset(page: number): number {
-    return this.chunkBase[page / PAGES_PER_CHUNK | 0] + (page % PAGES_PER_CHUNK) * this.pageFloats;
+    return this.chunkBase[(page / PAGES_PER_CHUNK) | 0] + (page % PAGES_PER_CHUNK) * this.pageFloats;
   }
 
   valueOffset(page: number): number {
-    return this.chunkBase[page / PAGES_PER_CHUNK | 0] + (PAGES_PER_CHUNK + (page % PAGES_PER_CHUNK)) * this.pageFloats;
+    return this.chunkBase[(page / PAGES_PER_CHUNK) | 0] + (PAGES_PER_CHUNK + (page % PAGES_PER_CHUNK)) * this.pageFloats;
   }
 
   /** A float offset with at least n free floats for kernel operands (valid until the next call). */
@@ -158,7 +159,8 @@ export class PagePool {
     }
     let used = 0;
     for (let p = 0; p < this.numCreated; p++) if (this.owner[p] !== -1) used++;
-    if (used + this.freeList.length !== this.numCreated) throw new Error(`page pool: used ${used} + free ${this.freeList.length} != created ${this.numCreated}`);
+    if (used + this.freeList.length !== this.numCreated)
+      throw new Error(`page pool: used ${used} + free ${this.freeList.length} != created ${this.numCreated}`);
     if (this.numUsed + this.numFree !== this.numPages) throw new Error('page pool: used + free != total');
   }
 }

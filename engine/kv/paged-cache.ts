@@ -18,7 +18,10 @@ export class CacheRow {
   /** State owned by the eviction policy (ring buffer, scores...). */
   policyState: unknown = null;
 
-  constructor(readonly cache: PagedCache, readonly id: number) {
+  constructor(
+    readonly cache: PagedCache,
+    readonly id: number,
+  ) {
     if (cache.trackKeyBounds) this.keyBounds = new Float32Array(0);
   }
 
@@ -77,7 +80,11 @@ export class CacheRow {
     const pool = this.cache.pool;
     const i = this.pages.length;
     if (i >= this.keyAddrs.length) {
-      const grow = (a: Int32Array) => { const b = new Int32Array(a.length * 2); b.set(a); return b; };
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
       this.keyAddrs = grow(this.keyAddrs);
       this.valueAddrs = grow(this.valueAddrs);
     }
@@ -153,7 +160,11 @@ export class PagedCache {
   private nextSeq = 0;
   private nextRow = 0;
 
-  constructor(readonly pool: PagePool, readonly shape: CacheShape, readonly trackKeyBounds = false) {}
+  constructor(
+    readonly pool: PagePool,
+    readonly shape: CacheShape,
+    readonly trackKeyBounds = false,
+  ) {}
 
   /** Rows per sequence: layers x KV heads. */
   get rowsPerSequence(): number {
@@ -163,7 +174,10 @@ export class PagedCache {
   /** Creates a sequence with empty rows; returns its id. */
   addSequence(): number {
     const id = this.nextSeq++;
-    this.seqs.set(id, Array.from({ length: this.rowsPerSequence }, () => new CacheRow(this, this.nextRow++)));
+    this.seqs.set(
+      id,
+      Array.from({ length: this.rowsPerSequence }, () => new CacheRow(this, this.nextRow++)),
+    );
     return id;
   }
 

@@ -15,10 +15,24 @@ export interface SimdKernels {
 
 // Opcodes (WebAssembly core + SIMD proposal as standardised).
 const OP = {
-  block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Load: 0x28, f32Load: 0x2a, f32Store: 0x38, i32Const: 0x41, select: 0x1b,
-  i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32Mul: 0x6c, f32Add: 0x92, f32Mul: 0x94,
+  block: 0x02,
+  loop: 0x03,
+  end: 0x0b,
+  brIf: 0x0d,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Load: 0x28,
+  f32Load: 0x2a,
+  f32Store: 0x38,
+  i32Const: 0x41,
+  select: 0x1b,
+  i32Eqz: 0x45,
+  i32LtU: 0x49,
+  i32Add: 0x6a,
+  i32Mul: 0x6c,
+  f32Add: 0x92,
+  f32Mul: 0x94,
   simd: 0xfd,
 } as const;
 const SIMD = { load: 0x00, store: 0x0b, const: 0x0c, f32x4Splat: 0x13, f32x4Extract: 0x1f, f32x4Add: 0xe4, f32x4Mul: 0xe6 } as const;
@@ -52,16 +66,39 @@ const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 /** Tiny instruction builder with named helpers for the few ops the kernels need. */
 class Code {
   readonly b: number[] = [];
-  get(i: number) { this.b.push(OP.localGet, ...uleb(i)); return this; }
-  set(i: number) { this.b.push(OP.localSet, ...uleb(i)); return this; }
-  i32(n: number) { this.b.push(OP.i32Const, ...sleb(n)); return this; }
-  op(...ops: number[]) { this.b.push(...ops); return this; }
-  simd(op: number, ...imm: number[]) { this.b.push(OP.simd, ...uleb(op), ...imm); return this; }
-  vload(offset: number) { return this.simd(SIMD.load, 4, ...uleb(offset)); }
-  vstore(offset: number) { return this.simd(SIMD.store, 4, ...uleb(offset)); }
-  vzero() { return this.simd(SIMD.const, ...new Array(16).fill(0)); }
+  get(i: number) {
+    this.b.push(OP.localGet, ...uleb(i));
+    return this;
+  }
+  set(i: number) {
+    this.b.push(OP.localSet, ...uleb(i));
+    return this;
+  }
+  i32(n: number) {
+    this.b.push(OP.i32Const, ...sleb(n));
+    return this;
+  }
+  op(...ops: number[]) {
+    this.b.push(...ops);
+    return this;
+  }
+  simd(op: number, ...imm: number[]) {
+    this.b.push(OP.simd, ...uleb(op), ...imm);
+    return this;
+  }
+  vload(offset: number) {
+    return this.simd(SIMD.load, 4, ...uleb(offset));
+  }
+  vstore(offset: number) {
+    return this.simd(SIMD.store, 4, ...uleb(offset));
+  }
+  vzero() {
+    return this.simd(SIMD.const, ...new Array(16).fill(0));
+  }
   /** local += step (i32). */
-  inc(i: number, step: number) { return this.get(i).i32(step).op(OP.i32Add).set(i); }
+  inc(i: number, step: number) {
+    return this.get(i).i32(step).op(OP.i32Add).set(i);
+  }
   /**
    * Walks the n slots of a paged row: for each page, `ptr` = its address (read from the table at
    * `tp`), then body() runs once per slot with `ptr` advanced by D*4 bytes and `i` by 1 after each.
@@ -73,7 +110,11 @@ class Code {
     this.get(i).get(P).op(OP.i32Add).get(n).get(i).get(P).op(OP.i32Add).get(n).op(OP.i32LtU, OP.select).set(end);
     this.op(OP.loop, T.void);
     body();
-    this.inc(ptr, D * 4).inc(i, 1).get(i).get(end).op(OP.i32LtU, OP.brIf, 0, OP.end);
+    this.inc(ptr, D * 4)
+      .inc(i, 1)
+      .get(i)
+      .get(end)
+      .op(OP.i32LtU, OP.brIf, 0, OP.end);
     this.get(i).get(n).op(OP.i32LtU, OP.brIf, 0, OP.end, OP.end);
     return this;
   }
@@ -85,7 +126,11 @@ function scoreBody(D: number, G: number): number[] {
   c.pagedSlots(1, 2, 3, 7, 8, 9, D, () => {
     for (let g = 0; g < G; g++) {
       for (let d = 0; d < D; d += 4) {
-        c.get(0).vload((g * D + d) * 4).get(8).vload(d * 4).simd(SIMD.f32x4Mul);
+        c.get(0)
+          .vload((g * D + d) * 4)
+          .get(8)
+          .vload(d * 4)
+          .simd(SIMD.f32x4Mul);
         if (d > 0) c.get(10).simd(SIMD.f32x4Add);
         c.set(10);
       }
@@ -96,7 +141,14 @@ function scoreBody(D: number, G: number): number[] {
       c.get(6).op(OP.f32Mul, OP.f32Store, 2, 0);
     }
   });
-  return [...vec([[3, T.i32], [1, T.v128]]), ...c.b, OP.end];
+  return [
+    ...vec([
+      [3, T.i32],
+      [1, T.v128],
+    ]),
+    ...c.b,
+    OP.end,
+  ];
 }
 
 function valueBody(D: number, G: number): number[] {
@@ -110,7 +162,14 @@ function valueBody(D: number, G: number): number[] {
   c.pagedSlots(0, 1, 2, 6, 7, 8, D, () => {
     for (let g = 0; g < G; g++) {
       c.get(9).get(4).i32(g).op(OP.i32Mul, OP.i32Add).op(OP.f32Load, 2, 0).simd(SIMD.f32x4Splat).set(10);
-      for (let j = 0; j < V; j++) c.get(acc(g, j)).get(10).get(7).vload(j * 16).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(acc(g, j));
+      for (let j = 0; j < V; j++)
+        c.get(acc(g, j))
+          .get(10)
+          .get(7)
+          .vload(j * 16)
+          .simd(SIMD.f32x4Mul)
+          .simd(SIMD.f32x4Add)
+          .set(acc(g, j));
     }
     c.inc(9, 4);
   });
@@ -120,7 +179,14 @@ function valueBody(D: number, G: number): number[] {
       c.get(5).get(5).vload(off).get(acc(g, j)).simd(SIMD.f32x4Add).vstore(off);
     }
   }
-  return [...vec([[4, T.i32], [1 + G * V, T.v128]]), ...c.b, OP.end];
+  return [
+    ...vec([
+      [4, T.i32],
+      [1 + G * V, T.v128],
+    ]),
+    ...c.b,
+    OP.end,
+  ];
 }
 
 /** The module bytes for (D, G): imports env.memory, exports score and value. */
@@ -131,11 +197,24 @@ export function simdModuleBytes(D: number, G: number): Uint8Array<ArrayBuffer> {
   ]);
   const imports = vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(1)]]);
   const funcs = vec([[0], [1]]);
-  const exports = vec([[...str('score'), 0x00, 0], [...str('value'), 0x00, 1]]);
+  const exports = vec([
+    [...str('score'), 0x00, 0],
+    [...str('value'), 0x00, 1],
+  ]);
   const bodies = [scoreBody(D, G), valueBody(D, G)].map((b) => [...uleb(b.length), ...b]);
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, types), ...section(2, imports), ...section(3, funcs), ...section(7, exports),
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, types),
+    ...section(2, imports),
+    ...section(3, funcs),
+    ...section(7, exports),
     ...section(10, vec(bodies)),
   ]);
 }

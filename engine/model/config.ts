@@ -107,12 +107,18 @@ function detectArchitecture(json: Json): Architecture {
   const type = typeof json.model_type === 'string' ? json.model_type : '';
   const archs = Array.isArray(json.architectures) ? (json.architectures as unknown[]).map(String) : [];
   const known: Record<string, Architecture> = {
-    llama: 'llama', LlamaForCausalLM: 'llama',
-    qwen2: 'qwen2', Qwen2ForCausalLM: 'qwen2',
-    qwen3: 'qwen3', Qwen3ForCausalLM: 'qwen3',
+    llama: 'llama',
+    LlamaForCausalLM: 'llama',
+    qwen2: 'qwen2',
+    Qwen2ForCausalLM: 'qwen2',
+    qwen3: 'qwen3',
+    Qwen3ForCausalLM: 'qwen3',
   };
   const hit = known[type] ?? archs.map((a) => known[a]).find((a) => a !== undefined);
-  if (!hit) fail(`unknown architecture (model_type ${JSON.stringify(json.model_type)}, architectures ${JSON.stringify(json.architectures)}); supported: llama, qwen2, qwen3`);
+  if (!hit)
+    fail(
+      `unknown architecture (model_type ${JSON.stringify(json.model_type)}, architectures ${JSON.stringify(json.architectures)}); supported: llama, qwen2, qwen3`,
+    );
   return hit;
 }
 
@@ -154,7 +160,8 @@ export function parseModelConfig(json: unknown): ModelConfig {
   const numHeads = posInt(j, 'num_attention_heads');
   const numKvHeads = posInt(j, 'num_key_value_heads', numHeads);
   if (numHeads % numKvHeads !== 0) fail(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
-  if (j.head_dim === undefined && hiddenSize % numHeads !== 0) fail(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads}) and head_dim is not given`);
+  if (j.head_dim === undefined && hiddenSize % numHeads !== 0)
+    fail(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads}) and head_dim is not given`);
   const headDim = posInt(j, 'head_dim', Math.floor(hiddenSize / numHeads));
   const partialRotaryFactor = num(j, 'partial_rotary_factor', 1);
   if (!(partialRotaryFactor > 0 && partialRotaryFactor <= 1)) fail(`partial_rotary_factor must be in (0, 1], got ${partialRotaryFactor}`);
@@ -163,7 +170,11 @@ export function parseModelConfig(json: unknown): ModelConfig {
   if (j.use_sliding_window === true) fail('use_sliding_window=true is not supported');
   const bias = j.attention_bias === true;
   const eos = j.eos_token_id;
-  const eosTokenIds = Array.isArray(eos) ? eos.map((e, i) => optId(e, `eos_token_id[${i}]`) as number) : eos == null ? [] : [optId(eos, 'eos_token_id') as number];
+  const eosTokenIds = Array.isArray(eos)
+    ? eos.map((e, i) => optId(e, `eos_token_id[${i}]`) as number)
+    : eos == null
+      ? []
+      : [optId(eos, 'eos_token_id') as number];
   const cfg: ModelConfig = {
     architecture,
     vocabSize: posInt(j, 'vocab_size'),
@@ -187,7 +198,10 @@ export function parseModelConfig(json: unknown): ModelConfig {
     padTokenId: optId(j.pad_token_id, 'pad_token_id'),
     dms: parseDms(j.dms),
   };
-  for (const [k, id] of [['bos_token_id', cfg.bosTokenId], ['pad_token_id', cfg.padTokenId], ...cfg.eosTokenIds.map((e) => ['eos_token_id', e])] as [string, number | null][]) {
+  for (const [k, id] of [['bos_token_id', cfg.bosTokenId], ['pad_token_id', cfg.padTokenId], ...cfg.eosTokenIds.map((e) => ['eos_token_id', e])] as [
+    string,
+    number | null,
+  ][]) {
     if (id !== null && id >= cfg.vocabSize) fail(`${k} ${id} is outside the vocabulary (vocab_size ${cfg.vocabSize})`);
   }
   if (cfg.dms?.mode === 'neuron' && rotary === headDim && headDim < 2) fail('dms neuron mode needs head_dim >= 2');
@@ -211,9 +225,18 @@ export function modelConfigToJson(cfg: ModelConfig): Record<string, unknown> {
     hidden_act: 'silu',
     rms_norm_eps: cfg.rmsNormEps,
     rope_theta: cfg.ropeTheta,
-    rope_scaling: rs === null ? null
-      : rs.type === 'linear' ? { rope_type: 'linear', factor: rs.factor }
-      : { rope_type: 'llama3', factor: rs.factor, low_freq_factor: rs.lowFreqFactor, high_freq_factor: rs.highFreqFactor, original_max_position_embeddings: rs.originalMaxPositionEmbeddings },
+    rope_scaling:
+      rs === null
+        ? null
+        : rs.type === 'linear'
+          ? { rope_type: 'linear', factor: rs.factor }
+          : {
+              rope_type: 'llama3',
+              factor: rs.factor,
+              low_freq_factor: rs.lowFreqFactor,
+              high_freq_factor: rs.highFreqFactor,
+              original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
+            },
     partial_rotary_factor: cfg.partialRotaryFactor,
     max_position_embeddings: cfg.maxPositionEmbeddings,
     tie_word_embeddings: cfg.tieWordEmbeddings,

@@ -7,7 +7,7 @@ export function inverseFrequencies(cfg: ModelConfig): Float64Array {
   const rot = rotaryDims(cfg);
   const half = rot / 2;
   const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(cfg.ropeTheta, (2 * i) / rot);
+  for (let i = 0; i < half; i++) inv[i] = 1 / cfg.ropeTheta ** ((2 * i) / rot);
   const rs = cfg.ropeScaling;
   if (rs?.type === 'linear') {
     for (let i = 0; i < half; i++) inv[i] /= rs.factor;

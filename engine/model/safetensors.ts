@@ -87,10 +87,7 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
 }
 
 /** Serialises named float32 tensors as F32 or F16 (names sorted, header padded to 8 bytes). */
-export function writeSafetensors(
-  tensors: Map<string, { shape: number[]; data: Float32Array }>,
-  dtype: 'F32' | 'F16' = 'F32',
-): Uint8Array {
+export function writeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }>, dtype: 'F32' | 'F16' = 'F32'): Uint8Array {
   const width = dtype === 'F32' ? 4 : 2;
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };

@@ -41,13 +41,31 @@ export function buildByteLevelTokenizerJson(): Record<string, unknown> {
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: [] },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges: [],
+    },
   };
 }
 
 /** tokenizer_config.json matching buildByteLevelTokenizerJson. */
 export function buildByteLevelTokenizerConfig(): Record<string, unknown> {
-  return { bos_token: BYTE_SPECIALS.bos, eos_token: BYTE_SPECIALS.eos, pad_token: BYTE_SPECIALS.pad, add_bos_token: true, clean_up_tokenization_spaces: false, model_max_length: 1 << 20 };
+  return {
+    bos_token: BYTE_SPECIALS.bos,
+    eos_token: BYTE_SPECIALS.eos,
+    pad_token: BYTE_SPECIALS.pad,
+    add_bos_token: true,
+    clean_up_tokenization_spaces: false,
+    model_max_length: 1 << 20,
+  };
 }
 
 function tokenName(v: unknown): string | null {
@@ -69,7 +87,10 @@ export class Tokenizer {
   /** The texts of the special tokens (e.g. `<|eos|>`), which encode() treats as ordinary text. */
   private readonly specialTexts: string[];
 
-  constructor(readonly json: Record<string, unknown>, readonly config: Record<string, unknown> = {}) {
+  constructor(
+    readonly json: Record<string, unknown>,
+    readonly config: Record<string, unknown> = {},
+  ) {
     this.hf = new HfTokenizer(json, { clean_up_tokenization_spaces: false, ...config });
     const lookup = (key: string, fallback: string) => {
       const name = tokenName(config[key]) ?? fallback;

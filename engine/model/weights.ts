@@ -40,7 +40,13 @@ export interface LlamaParams {
 }
 
 type Role = keyof LayerParams;
-interface RoleSpec { role: Role; hf: string; shape: (c: ModelConfig) => number[]; transposed: boolean; present: (c: ModelConfig) => boolean }
+interface RoleSpec {
+  role: Role;
+  hf: string;
+  shape: (c: ModelConfig) => number[];
+  transposed: boolean;
+  present: (c: ModelConfig) => boolean;
+}
 
 const always = () => true;
 const LAYER_ROLES: RoleSpec[] = [
@@ -75,7 +81,10 @@ export function initParams(cfg: ModelConfig, seed = 0): LlamaParams {
   const layers = Array.from({ length: cfg.numLayers }, () => {
     const layer = {} as Record<Role, tf.Tensor | null>;
     for (const spec of LAYER_ROLES) {
-      if (!spec.present(cfg)) { layer[spec.role] = null; continue; }
+      if (!spec.present(cfg)) {
+        layer[spec.role] = null;
+        continue;
+      }
       const shape = spec.shape(cfg);
       if (NORM_ROLES.has(spec.role)) layer[spec.role] = tf.ones(shape);
       else if (ZERO_ROLES.has(spec.role)) layer[spec.role] = tf.zeros(shape);
@@ -227,8 +236,8 @@ export function saveModel(
   opts: { tokenizerJson: Record<string, unknown>; tokenizerConfig?: Record<string, unknown>; dtype?: 'F32' | 'F16' },
 ): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfigToJson(params.config), null, 2) + '\n');
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(modelConfigToJson(params.config), null, 2)}\n`);
   writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(paramsToNamed(params), opts.dtype ?? 'F32'));
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizerJson));
-  if (opts.tokenizerConfig) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(opts.tokenizerConfig, null, 2) + '\n');
+  if (opts.tokenizerConfig) writeFileSync(join(dir, 'tokenizer_config.json'), `${JSON.stringify(opts.tokenizerConfig, null, 2)}\n`);
 }

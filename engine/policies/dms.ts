@@ -17,7 +17,10 @@ export class DmsPolicy implements KvPolicy {
   readonly needsKeyBounds = false;
 
   /** window: w, the number of steps an evicted token stays visible (w+1 keys always visible). */
-  constructor(readonly window: number, readonly name = 'dms') {
+  constructor(
+    readonly window: number,
+    readonly name = 'dms',
+  ) {
     if (!(Number.isInteger(window) && window >= 0)) throw new Error(`dms policy: window must be an integer >= 0, got ${window}`);
   }
 

@@ -89,7 +89,11 @@ export class H2oPolicy implements KvPolicy {
       const p = pos[slot];
       if (p >= minRecent) continue;
       const sc = s.scores[slot];
-      if (sc < low || (sc === low && p < lowPos)) { low = sc; lowPos = p; victim = slot; }
+      if (sc < low || (sc === low && p < lowPos)) {
+        low = sc;
+        lowPos = p;
+        victim = slot;
+      }
     }
     if (victim < 0) throw new Error(`h2o policy: row ${row.id} over budget with no evictable token`);
     const moved = row.remove(victim); // the last slot now lives in `victim`

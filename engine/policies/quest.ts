@@ -76,7 +76,7 @@ export class QuestPolicy implements KvPolicy {
         const q = queries[qo + d];
         const a = q * kb[lo + d];
         const b = q * kb[hi + d];
-        score += a > b ? a : b;
+        score += Math.max(a , b);
       }
     }
     return score;
@@ -101,7 +101,7 @@ export class QuestPolicy implements KvPolicy {
       order[j] = j;
     }
     // Highest bound first; ties go to the older page so the choice is deterministic.
-    order.sort((a, b) => (scores[b] - scores[a]) || (a - b));
+    order.sort((a, b) => scores[b] - scores[a] || a - b);
     const chosen = order.subarray(0, top).sort();
     let n = 0;
     for (let c = 0; c < top; c++) {

@@ -44,27 +44,39 @@ export type PolicyFactory = (spec: PolicySpec, model: ModelConfig) => KvPolicy;
 const factories = new Map<string, PolicyFactory>([
   ['none', () => new NonePolicy()],
   ['vanilla', () => new NonePolicy()],
-  ['dms', (spec, model) => {
-    if (!model.dms) throw new Error('compression method "dms" needs a model with a DMS predictor (config.json dms block)');
-    return new DmsPolicy(spec.window ?? model.dms.window);
-  }],
+  [
+    'dms',
+    (spec, model) => {
+      if (!model.dms) throw new Error('compression method "dms" needs a model with a DMS predictor (config.json dms block)');
+      return new DmsPolicy(spec.window ?? model.dms.window);
+    },
+  ],
   // The immediate-eviction ablation (also reachable as {method: 'dms', window: 0}).
-  ['dms-w0', (spec, model) => {
-    needsDms(spec, model);
-    if (spec.window !== undefined && spec.window !== 0) throw new Error(`compression method "dms-w0" has window 0, got ${spec.window}`);
-    return new DmsPolicy(0, 'dms-w0');
-  }],
-  ['window', (spec: PolicySpec) => {
-    noWindow(spec, 'its recent part is the budget minus the sinks; set sinks');
-    return new WindowPolicy({ ratio: spec.ratio, floor: spec.floor, sinks: spec.sinks });
-  }],
+  [
+    'dms-w0',
+    (spec, model) => {
+      needsDms(spec, model);
+      if (spec.window !== undefined && spec.window !== 0) throw new Error(`compression method "dms-w0" has window 0, got ${spec.window}`);
+      return new DmsPolicy(0, 'dms-w0');
+    },
+  ],
+  [
+    'window',
+    (spec: PolicySpec) => {
+      noWindow(spec, 'its recent part is the budget minus the sinks; set sinks');
+      return new WindowPolicy({ ratio: spec.ratio, floor: spec.floor, sinks: spec.sinks });
+    },
+  ],
   // A window w on tova/h2o means what it means for DMS: the current token and the w before it are never evicted.
   ['tova', (spec: PolicySpec) => new TovaPolicy({ ratio: spec.ratio, floor: spec.floor, recent: recentOf(spec) })],
   ['h2o', (spec: PolicySpec) => new H2oPolicy({ ratio: spec.ratio, floor: spec.floor, heavyFraction: spec.heavyFraction, recent: recentOf(spec) })],
-  ['quest', (spec: PolicySpec) => {
-    noWindow(spec, 'it keeps every token; set pageSize');
-    return new QuestPolicy({ ratio: spec.ratio, floor: spec.floor, pageSize: spec.pageSize });
-  }],
+  [
+    'quest',
+    (spec: PolicySpec) => {
+      noWindow(spec, 'it keeps every token; set pageSize');
+      return new QuestPolicy({ ratio: spec.ratio, floor: spec.floor, pageSize: spec.pageSize });
+    },
+  ],
 ]);
 
 /** Registers (or replaces) the factory of a method. */

@@ -72,7 +72,11 @@ export class TovaPolicy implements KvPolicy {
       const p = pos[slot];
       if (p >= minKept) continue;
       const w = weights[i];
-      if (w < low || (w === low && p < lowPos)) { low = w; lowPos = p; victim = slot; }
+      if (w < low || (w === low && p < lowPos)) {
+        low = w;
+        lowPos = p;
+        victim = slot;
+      }
     }
     if (victim < 0) throw new Error(`tova policy: row ${row.id} over budget with no evictable token read`);
     row.remove(victim);

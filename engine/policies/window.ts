@@ -85,7 +85,10 @@ export class WindowPolicy implements KvPolicy {
     const pos = row.positions;
     for (let s = 0; s < row.length; s++) {
       const p = pos[s];
-      if (p >= this.sinks && p < bestPos) { bestPos = p; best = s; }
+      if (p >= this.sinks && p < bestPos) {
+        bestPos = p;
+        best = s;
+      }
     }
     if (best < 0) throw new Error(`window policy: row ${row.id} has no evictable token`);
     return best;

@@ -31,12 +31,7 @@ export class FusedWeights {
       const [qkvd, gateUp, o, down] = tf.tidy(() => {
         const parts: tf.Tensor2D[] = [tf.mul(col(p.inputNorm), tf.concat([p.qProj, p.kProj, p.vProj], 1))];
         if (p.dmsNorm && p.dmsProj) parts.push(tf.mul(col(p.dmsNorm), p.dmsProj));
-        return [
-          tf.concat(parts, 1) as tf.Tensor2D,
-          tf.mul(col(p.postNorm), tf.concat([p.gate, p.up], 1)) as tf.Tensor2D,
-          tf.clone(p.oProj),
-          tf.clone(p.down),
-        ];
+        return [tf.concat(parts, 1) as tf.Tensor2D, tf.mul(col(p.postNorm), tf.concat([p.gate, p.up], 1)) as tf.Tensor2D, tf.clone(p.oProj), tf.clone(p.down)];
       });
       const vec = (t: tf.Tensor | null) => (t ? (t.dataSync() as Float32Array) : null);
       const qkvBias = p.qBias && p.kBias && p.vBias ? Float32Array.from([...vec(p.qBias)!, ...vec(p.kBias)!, ...vec(p.vBias)!]) : null;

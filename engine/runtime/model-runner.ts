@@ -36,7 +36,10 @@ export class ModelRunner {
 
   private readonly fused: FusedWeights;
 
-  constructor(readonly params: LlamaParams, readonly cache: PagedCache) {
+  constructor(
+    readonly params: LlamaParams,
+    readonly cache: PagedCache,
+  ) {
     this.fused = new FusedWeights(params);
   }
 
@@ -77,10 +80,16 @@ export class ModelRunner {
     const N = items.length;
     const scale = 1 / Math.sqrt(D);
     const reads = new Float64Array(N);
-    const rope = ropeTables(cfg, items.map((it) => it.position));
+    const rope = ropeTables(
+      cfg,
+      items.map((it) => it.position),
+    );
     const policies = items.map((it) => this.policyOf(it.seq));
     const wanted = items.flatMap((it, i) => (it.wantLogits ? [i] : []));
-    const x = embedRows(this.params.embed, items.map((it) => it.token)); // [N, d]
+    const x = embedRows(
+      this.params.embed,
+      items.map((it) => it.token),
+    ); // [N, d]
     const qa = new Float32Array(N * H * D); // [N, H, D]
     const ka = new Float32Array(N * K * D); // [N, K, D]
     const va = new Float32Array(N * K * D); // [N, K, D]
@@ -102,7 +111,10 @@ export class ModelRunner {
           if (policy.selectSlots) {
             if (this.slotScratch.length < row.length) this.slotScratch = new Int32Array(row.length * 2);
             const chosen = policy.selectSlots(row, qa, qOff, G, this.slotScratch);
-            if (chosen >= 0) { slots = this.slotScratch; n = chosen; }
+            if (chosen >= 0) {
+              slots = this.slotScratch;
+              n = chosen;
+            }
           }
           let weights: Float32Array | null = null;
           if (policy.needsAttention) {

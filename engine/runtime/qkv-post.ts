@@ -27,9 +27,17 @@ function rotate(a: Float32Array, off: number, rot: number, cos: Float32Array, si
  * logits [N,K]; the same math as projectQkv in llama.ts (the decisive test holds them equal).
  */
 export function splitQkv(
-  cfg: ModelConfig, f: FusedLayer, y: Float32Array, n: number,
-  cos: Float32Array, sin: Float32Array, rot: number,
-  q: Float32Array, k: Float32Array, v: Float32Array, logits: Float32Array,
+  cfg: ModelConfig,
+  f: FusedLayer,
+  y: Float32Array,
+  n: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  rot: number,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  logits: Float32Array,
 ): void {
   const { numHeads: H, numKvHeads: K, headDim: D, rmsNormEps: eps, dms } = cfg;
   const G = H / K;

@@ -28,7 +28,11 @@ export class Scheduler {
   numDecodeSteps = 0;
   numThreadSteps = 0;
 
-  constructor(readonly runner: ModelRunner, readonly tokenizer: Tokenizer, readonly opts: SchedulerOptions) {
+  constructor(
+    readonly runner: ModelRunner,
+    readonly tokenizer: Tokenizer,
+    readonly opts: SchedulerOptions,
+  ) {
     this.cfg = runner.params.config;
     this.stopIds = new Set([...this.cfg.eosTokenIds, ...(tokenizer.eosId !== null ? [tokenizer.eosId] : [])]);
   }
@@ -117,7 +121,9 @@ export class Scheduler {
       const r = this.waiting[0];
       if (!this.fits(this.pagesFor(r.promptIds.length))) {
         if (this.running.length === 0 && this.pool.numUsed === 0) {
-          throw new Error(`request ${r.req.id}: a prompt of ${r.promptIds.length} tokens does not fit the KV budget (${this.pool.numPages} pages of ${this.pool.pageSize} tokens)`);
+          throw new Error(
+            `request ${r.req.id}: a prompt of ${r.promptIds.length} tokens does not fit the KV budget (${this.pool.numPages} pages of ${this.pool.pageSize} tokens)`,
+          );
         }
         return;
       }
@@ -169,7 +175,9 @@ export class Scheduler {
     }
     if (!this.pool.canAllocate(this.decodeNeed())) {
       const t = this.running[0];
-      throw new Error(`request ${t.request.req.id}: one thread of ${t.fed.length} tokens exceeds the KV budget (${this.pool.numPages} pages of ${this.pool.pageSize} tokens)`);
+      throw new Error(
+        `request ${t.request.req.id}: one thread of ${t.fed.length} tokens exceeds the KV budget (${this.pool.numPages} pages of ${this.pool.pageSize} tokens)`,
+      );
     }
   }
 

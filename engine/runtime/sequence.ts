@@ -48,7 +48,10 @@ export class ThreadState {
   /** Final text (set at finish). */
   text = '';
 
-  constructor(readonly request: RequestState, readonly index: number) {
+  constructor(
+    readonly request: RequestState,
+    readonly index: number,
+  ) {
     this.fed = request.promptIds.slice();
     this.rng = new Rng(threadSeed(request.seed, index));
   }

@@ -39,8 +39,8 @@ export class Adam {
     const norm = normT.dataSync()[0];
     normT.dispose();
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
-    const bc1 = 1 - Math.pow(beta1, this.step);
-    const bc2 = 1 - Math.pow(beta2, this.step);
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
     tf.tidy(() => {
       for (const name of names) {
         const p = this.vars[name];
@@ -69,7 +69,10 @@ export class Adam {
   /** Restores moments saved by exportState; missing names stay zero (e.g. new adapter weights). */
   importState(tensors: Readonly<Record<string, { shape: number[]; data: Float32Array }>>, step: number): void {
     this.step = step;
-    for (const [kind, store] of [['m', this.m], ['v', this.v]] as const) {
+    for (const [kind, store] of [
+      ['m', this.m],
+      ['v', this.v],
+    ] as const) {
       for (const [name, variable] of store) {
         const saved = tensors[`${kind}/${name}`];
         if (saved && saved.data.length === variable.size) {

@@ -31,12 +31,12 @@ export function saveCheckpoint(dir: string, params: LlamaParams, adam: Adam | nu
   if (adam) {
     const { tensors, step } = adam.exportState();
     const bytes = writeSafetensors(new Map(Object.entries(tensors)), 'F32');
-    writeFileSync(join(dir, OPTIMIZER_FILE + '.tmp'), bytes);
-    renameSync(join(dir, OPTIMIZER_FILE + '.tmp'), join(dir, OPTIMIZER_FILE));
+    writeFileSync(join(dir, `${OPTIMIZER_FILE}.tmp`), bytes);
+    renameSync(join(dir, `${OPTIMIZER_FILE}.tmp`), join(dir, OPTIMIZER_FILE));
     state = { ...state, settings: { ...state.settings, adamStep: step } };
   }
-  writeFileSync(join(dir, STATE_FILE + '.tmp'), JSON.stringify(state, null, 2) + '\n');
-  renameSync(join(dir, STATE_FILE + '.tmp'), join(dir, STATE_FILE));
+  writeFileSync(join(dir, `${STATE_FILE}.tmp`), `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(join(dir, `${STATE_FILE}.tmp`), join(dir, STATE_FILE));
 }
 
 export interface LoadedCheckpoint {
@@ -63,7 +63,10 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
 let variableSet = 0;
 
 /** Trainable copies of params: the same structure with every tensor a tf.Variable, keyed by HF name. */
-export function toVariables(params: LlamaParams, trainable: (name: string) => boolean = () => true): {
+export function toVariables(
+  params: LlamaParams,
+  trainable: (name: string) => boolean = () => true,
+): {
   params: LlamaParams;
   vars: Record<string, tf.Variable>;
 } {

@@ -6,7 +6,10 @@ import { dirname } from 'node:path';
 export class CsvLog {
   private columns: string[] | null = null;
 
-  constructor(private readonly path: string, append = false) {
+  constructor(
+    private readonly path: string,
+    append = false,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     if (append && existsSync(path)) {
       const header = readFileSync(path, 'utf8').split('\n')[0];
@@ -19,7 +22,7 @@ export class CsvLog {
   write(row: Readonly<Record<string, number | string>>): void {
     if (!this.columns) {
       this.columns = Object.keys(row);
-      appendFileSync(this.path, this.columns.join(',') + '\n');
+      appendFileSync(this.path, `${this.columns.join(',')}\n`);
     }
     const cells = this.columns.map((c) => {
       const v = row[c];
@@ -27,6 +30,6 @@ export class CsvLog {
       if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Number.isFinite(v) ? v.toPrecision(5) : 'nan';
       return v.includes(',') ? `"${v}"` : v;
     });
-    appendFileSync(this.path, cells.join(',') + '\n');
+    appendFileSync(this.path, `${cells.join(',')}\n`);
   }
 }

@@ -23,10 +23,16 @@ async function main(): Promise<void> {
   const problems = problemSet(seedStart, Number(values.count), STANDARD_MIX);
   const compression = values.method ? { method: values.method, ratio: Number(values.ratio ?? 1) } : undefined;
   const t0 = performance.now();
-  const results = await generate(model, problems.map((p, i) => ({
-    id: String(i), prompt: p.prompt, maxTokens: Number(values['max-tokens']), temperature: 0,
-    ...(compression ? { compression: compression as never } : {}),
-  })));
+  const results = await generate(
+    model,
+    problems.map((p, i) => ({
+      id: String(i),
+      prompt: p.prompt,
+      maxTokens: Number(values['max-tokens']),
+      temperature: 0,
+      ...(compression ? { compression: compression as never } : {}),
+    })),
+  );
   const groups = new Map<string, [number, number]>();
   let correct = 0;
   let exactText = 0;
@@ -44,9 +50,20 @@ async function main(): Promise<void> {
     }
   });
   const sec = (performance.now() - t0) / 1000;
-  const table = [...groups].sort().map(([k, [c, n]]) => `${k}:${c}/${n}`).join(' ');
+  const table = [...groups]
+    .sort()
+    .map(([k, [c, n]]) => `${k}:${c}/${n}`)
+    .join(' ');
   console.log(table);
-  console.log(JSON.stringify({ accuracy: correct / problems.length, exact_solutions: exactText / problems.length, problems: problems.length, achieved_ratio: ratioSum / problems.length, seconds: Math.round(sec) }));
+  console.log(
+    JSON.stringify({
+      accuracy: correct / problems.length,
+      exact_solutions: exactText / problems.length,
+      problems: problems.length,
+      achieved_ratio: ratioSum / problems.length,
+      seconds: Math.round(sec),
+    }),
+  );
   model.dispose();
 }
 

@@ -39,7 +39,11 @@ export function renderSvg(series: readonly Series[], title: string): string {
   const h = pad + series.length * (ph + 30);
   const xs = series.flatMap((s) => s.points.map(([x]) => x));
   const [x0, x1] = [Math.min(...xs), Math.max(...xs, Math.min(...xs) + 1)];
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11">`, `<rect width="100%" height="100%" fill="white"/>`, `<text x="${pad}" y="18" font-size="13">${title}</text>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${pad}" y="18" font-size="13">${title}</text>`,
+  ];
   series.forEach((s, k) => {
     const top = pad + k * (ph + 30);
     const ys = s.points.map(([, y]) => y).filter(Number.isFinite);
@@ -47,7 +51,10 @@ export function renderSvg(series: readonly Series[], title: string): string {
     const y1 = Math.max(...ys, y0 + 1e-9);
     const px = (x: number) => pad + ((x - x0) / (x1 - x0)) * (w - 2 * pad);
     const py = (y: number) => top + ph - ((y - y0) / (y1 - y0)) * ph;
-    const d = s.points.filter(([, y]) => Number.isFinite(y)).map(([x, y], i) => `${i ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join('');
+    const d = s.points
+      .filter(([, y]) => Number.isFinite(y))
+      .map(([x, y], i) => `${i ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`)
+      .join('');
     parts.push(`<rect x="${pad}" y="${top}" width="${w - 2 * pad}" height="${ph}" fill="none" stroke="#ccc"/>`);
     parts.push(`<text x="${pad + 4}" y="${top + 12}">${s.name}</text>`);
     parts.push(`<text x="4" y="${top + 10}">${y1.toPrecision(3)}</text><text x="4" y="${top + ph}">${y0.toPrecision(3)}</text>`);
@@ -62,7 +69,13 @@ if (isMain) {
   const [csvPath, cols = 'loss', out = csvPath.replace(/\.csv$/, '.svg')] = process.argv.slice(2);
   const { rows } = readCsvLog(readFileSync(csvPath, 'utf8'));
   const win = Math.max(1, Math.floor(rows.length / 200));
-  const series = cols.split(',').map((c) => ({ name: `${c} (mean of ${win})`, points: smooth(rows.map((r) => [r.step, r[c]] as [number, number]), win) }));
+  const series = cols.split(',').map((c) => ({
+    name: `${c} (mean of ${win})`,
+    points: smooth(
+      rows.map((r) => [r.step, r[c]] as [number, number]),
+      win,
+    ),
+  }));
   writeFileSync(out, renderSvg(series, csvPath));
   console.log(`wrote ${out}`);
 }

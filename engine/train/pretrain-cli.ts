@@ -45,7 +45,11 @@ async function main(): Promise<void> {
     outDir: values.out as string,
     logDir: values['log-dir'] as string,
     name: values.name as string,
-    model: reasonerConfig({ hidden: num('hidden', 128), layers: num('layers', 4), intermediate: values.intermediate ? Number(values.intermediate) : undefined }),
+    model: reasonerConfig({
+      hidden: num('hidden', 128),
+      layers: num('layers', 4),
+      intermediate: values.intermediate ? Number(values.intermediate) : undefined,
+    }),
     steps,
     tokenBudget: num('token-budget', d.tokenBudget),
     lr: num('lr', d.lr),

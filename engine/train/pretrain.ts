@@ -49,9 +49,23 @@ export interface PretrainConfig {
 }
 
 export const DEFAULT_PRETRAIN: Omit<PretrainConfig, 'outDir' | 'logDir' | 'name' | 'model'> = {
-  steps: 20000, tokenBudget: 2048, lr: 1e-3, warmupSteps: 200, decayStart: 200, decaySteps: 20000, minLrRatio: 0.1, clipNorm: 1.0,
-  weightDecay: 0.0, curriculum: DEFAULT_CURRICULUM, checkpointEvery: 250, validateEvery: 500, validationCount: 96,
-  initSeed: 1, resume: false, initFrom: null, timeLimitSec: 0,
+  steps: 20000,
+  tokenBudget: 2048,
+  lr: 1e-3,
+  warmupSteps: 200,
+  decayStart: 200,
+  decaySteps: 20000,
+  minLrRatio: 0.1,
+  clipNorm: 1.0,
+  weightDecay: 0.0,
+  curriculum: DEFAULT_CURRICULUM,
+  checkpointEvery: 250,
+  validateEvery: 500,
+  validationCount: 96,
+  initSeed: 1,
+  resume: false,
+  initFrom: null,
+  timeLimitSec: 0,
 };
 
 export interface StepResult {
@@ -69,11 +83,14 @@ export function trainStep(params: LlamaParams, vars: Record<string, tf.Variable>
   let predT: tf.Tensor | null = null;
   const names = Object.keys(vars);
   const byVarName = new Map(names.map((n) => [vars[n].name, n]));
-  const { value, grads } = tf.variableGrads(() => {
-    const { logits } = forwardDense(params, ids); // [B, T, V]
-    predT = tf.keep(tf.argMax(logits, -1)); // [B, T]
-    return maskedCrossEntropy(logits, targets, mask);
-  }, names.map((n) => vars[n]));
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const { logits } = forwardDense(params, ids); // [B, T, V]
+      predT = tf.keep(tf.argMax(logits, -1)); // [B, T]
+      return maskedCrossEntropy(logits, targets, mask);
+    },
+    names.map((n) => vars[n]),
+  );
   const named: Record<string, tf.Tensor> = {};
   for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName) as string] = g;
   const gradNorm = adam.apply(named, lr);
@@ -132,12 +149,23 @@ export async function pretrain(cfg: PretrainConfig): Promise<TrainState> {
     state.elapsedSec += sec;
     const acc = summarize(tokenStats(r.pred, batch));
     log.write({
-      step: state.step, lr, loss: r.loss, grad_norm: r.gradNorm, max_difficulty: mix.maxDifficulty,
-      batch: batch.batchSize, seq_len: batch.seqLen, tokens: state.tokensSeen, tokens_per_s: batch.numTokens / sec,
-      padded_tokens_per_s: (batch.batchSize * batch.seqLen) / sec, elapsed_s: state.elapsedSec, ...acc,
+      step: state.step,
+      lr,
+      loss: r.loss,
+      grad_norm: r.gradNorm,
+      max_difficulty: mix.maxDifficulty,
+      batch: batch.batchSize,
+      seq_len: batch.seqLen,
+      tokens: state.tokensSeen,
+      tokens_per_s: batch.numTokens / sec,
+      padded_tokens_per_s: (batch.batchSize * batch.seqLen) / sec,
+      elapsed_s: state.elapsedSec,
+      ...acc,
     });
     if (state.step % 25 === 0) {
-      console.log(`step ${state.step} loss ${r.loss.toFixed(4)} copy ${acc.acc_copy?.toFixed(3)} value ${acc.acc_value?.toFixed(3)} exact ${acc.exact.toFixed(2)} tok/s ${(batch.numTokens / sec).toFixed(0)} dmax ${mix.maxDifficulty} tensors ${tf.memory().numTensors}`);
+      console.log(
+        `step ${state.step} loss ${r.loss.toFixed(4)} copy ${acc.acc_copy?.toFixed(3)} value ${acc.acc_value?.toFixed(3)} exact ${acc.exact.toFixed(2)} tok/s ${(batch.numTokens / sec).toFixed(0)} dmax ${mix.maxDifficulty} tensors ${tf.memory().numTensors}`,
+      );
     }
     if (state.step % cfg.validateEvery === 0 || state.step === cfg.steps) {
       const v = teacherForced(params, validation);

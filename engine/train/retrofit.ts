@@ -64,8 +64,17 @@ export function kdLoss(klPerPos: tf.Tensor2D, real: tf.Tensor2D, weighting: KdWe
 }
 
 export const DEFAULT_RETROFIT: Omit<RetrofitConfig, 'teacherDir' | 'outPrefix' | 'logDir' | 'name'> = {
-  mode: 'adapter', window: 16, tau: 0.1, schedule: { finalRatio: 8, stepsPerRatio: 100, holdSteps: 0 }, lr: 5e-4,
-  tokenBudget: 2048, train: 'all', validationCount: 48, seedStart: 50_000_000, resume: false, kdWeighting: 'token',
+  mode: 'adapter',
+  window: 16,
+  tau: 0.1,
+  schedule: { finalRatio: 8, stepsPerRatio: 100, holdSteps: 0 },
+  lr: 5e-4,
+  tokenBudget: 2048,
+  train: 'all',
+  validationCount: 48,
+  seedStart: 50_000_000,
+  resume: false,
+  kdWeighting: 'token',
 };
 
 export function outputSuffix(cfg: Pick<RetrofitConfig, 'window' | 'mode'>): string {
@@ -92,15 +101,25 @@ export interface RetrofitStepOptions {
 
 /** One retrofit step; the teacher's log-probs are computed outside the tape. Leaves no tensors. */
 export function retrofitStep(
-  student: LlamaParams, vars: Record<string, tf.Variable>, adam: Adam, teacher: LlamaParams,
-  batch: Batch, ratio: number, lr: number, tau: number, { noiseSeed, kdWeighting = 'token' }: RetrofitStepOptions = {},
+  student: LlamaParams,
+  vars: Record<string, tf.Variable>,
+  adam: Adam,
+  teacher: LlamaParams,
+  batch: Batch,
+  ratio: number,
+  lr: number,
+  tau: number,
+  { noiseSeed, kdWeighting = 'token' }: RetrofitStepOptions = {},
 ): RetrofitStepResult {
   const { batchSize: B, seqLen: T } = batch;
   const K = student.config.numKvHeads;
   const window = student.config.dms!.window;
   const lengths = rowLengths(batch);
   const ids = tf.tensor2d(batch.ids, [B, T], 'int32');
-  const real = tf.tensor2d(Float32Array.from(batch.ids, (v) => (v === PAD_ID ? 0 : 1)), [B, T]); // [B, T]
+  const real = tf.tensor2d(
+    Float32Array.from(batch.ids, (v) => (v === PAD_ID ? 0 : 1)),
+    [B, T],
+  ); // [B, T]
   const decMask = decisionMaskOf(lengths, T); // [B, T]
   const far = farMask(T, window); // [T, T]
   const teacherLogp = tf.tidy(() => tf.logSoftmax(forwardDense(teacher, ids).logits)); // [B, T, V]
@@ -108,27 +127,30 @@ export function retrofitStep(
   const kept: tf.Tensor[] = [];
   const names = Object.keys(vars);
   const byVarName = new Map(names.map((n) => [vars[n].name, n]));
-  const { value, grads } = tf.variableGrads(() => {
-    const decisions: tf.Tensor3D[] = [];
-    const { logits, dmsLogits } = forwardDense(student, ids, {
-      attnBias: (layer, lg) => {
-        const zNext = nextDecisionLogits(lg, noise[layer], tau); // [B, T, K]
-        decisions.push(straightThrough(zNext));
-        return softEvictionBias(zNext, far); // [B, K, T, T]
-      },
-    });
-    const logp = tf.logSoftmax(logits); // [B, T, V]
-    const klPerPos = tf.sum(tf.mul(tf.exp(logp), tf.sub(logp, teacherLogp)), -1) as tf.Tensor2D; // [B, T]
-    const kd = kdLoss(klPerPos, real, kdWeighting);
-    const { loss: cr, fraction } = compressionLoss(decisions, decMask, targetFraction(ratio));
-    kept.push(tf.keep(kd), tf.keep(cr), tf.keep(tf.mean(fraction)));
-    // Noiseless decisions (the inference rule) for the per-layer log.
-    for (const lg of dmsLogits) {
-      const evict = tf.cast(tf.greater(nextDecisionLogits(lg, null, 1), 0), 'float32'); // [B, T, K]
-      kept.push(tf.keep(tf.div(tf.sum(tf.mul(tf.mean(evict, 2), decMask)), tf.maximum(tf.sum(decMask), 1))));
-    }
-    return tf.add(kd, cr) as tf.Scalar;
-  }, names.map((n) => vars[n]));
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const decisions: tf.Tensor3D[] = [];
+      const { logits, dmsLogits } = forwardDense(student, ids, {
+        attnBias: (layer, lg) => {
+          const zNext = nextDecisionLogits(lg, noise[layer], tau); // [B, T, K]
+          decisions.push(straightThrough(zNext));
+          return softEvictionBias(zNext, far); // [B, K, T, T]
+        },
+      });
+      const logp = tf.logSoftmax(logits); // [B, T, V]
+      const klPerPos = tf.sum(tf.mul(tf.exp(logp), tf.sub(logp, teacherLogp)), -1) as tf.Tensor2D; // [B, T]
+      const kd = kdLoss(klPerPos, real, kdWeighting);
+      const { loss: cr, fraction } = compressionLoss(decisions, decMask, targetFraction(ratio));
+      kept.push(tf.keep(kd), tf.keep(cr), tf.keep(tf.mean(fraction)));
+      // Noiseless decisions (the inference rule) for the per-layer log.
+      for (const lg of dmsLogits) {
+        const evict = tf.cast(tf.greater(nextDecisionLogits(lg, null, 1), 0), 'float32'); // [B, T, K]
+        kept.push(tf.keep(tf.div(tf.sum(tf.mul(tf.mean(evict, 2), decMask)), tf.maximum(tf.sum(decMask), 1))));
+      }
+      return tf.add(kd, cr) as tf.Scalar;
+    },
+    names.map((n) => vars[n]),
+  );
   const named: Record<string, tf.Tensor> = {};
   for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName) as string] = g;
   adam.apply(named, lr);
@@ -208,14 +230,26 @@ export async function retrofit(cfg: RetrofitConfig): Promise<string[]> {
     state.tokensSeen += batch.numTokens;
     state.elapsedSec += sec;
     const row: Record<string, number> = {
-      step: state.step, ratio, target_fraction: targetFraction(ratio), lr: cfg.lr, loss: r.loss, kd: r.kd, cr: r.cr,
-      noisy_fraction: r.noisyFraction, evict_fraction: r.layerFractions.reduce((a, b) => a + b, 0) / r.layerFractions.length,
-      batch: batch.batchSize, seq_len: batch.seqLen, tokens_per_s: batch.numTokens / sec, elapsed_s: state.elapsedSec,
+      step: state.step,
+      ratio,
+      target_fraction: targetFraction(ratio),
+      lr: cfg.lr,
+      loss: r.loss,
+      kd: r.kd,
+      cr: r.cr,
+      noisy_fraction: r.noisyFraction,
+      evict_fraction: r.layerFractions.reduce((a, b) => a + b, 0) / r.layerFractions.length,
+      batch: batch.batchSize,
+      seq_len: batch.seqLen,
+      tokens_per_s: batch.numTokens / sec,
+      elapsed_s: state.elapsedSec,
     };
     r.layerFractions.forEach((f, l) => (row[`evict_l${l}`] = f));
     log.write(row);
     if (state.step % 10 === 0) {
-      console.log(`step ${state.step} cr ${ratio.toFixed(2)} kd ${r.kd.toFixed(4)} lcr ${r.cr.toFixed(3)} evict ${row.evict_fraction.toFixed(3)} (target ${row.target_fraction.toFixed(3)}) tok/s ${row.tokens_per_s.toFixed(0)} tensors ${tf.memory().numTensors}`);
+      console.log(
+        `step ${state.step} cr ${ratio.toFixed(2)} kd ${r.kd.toFixed(4)} lcr ${r.cr.toFixed(3)} evict ${row.evict_fraction.toFixed(3)} (target ${row.target_fraction.toFixed(3)}) tok/s ${row.tokens_per_s.toFixed(0)} tensors ${tf.memory().numTensors}`,
+      );
     }
     const due = checkpointDue(state.step, cfg.schedule);
     if (due !== null) {

@@ -43,7 +43,14 @@ export function teacherForced(
     tokenStats(pred, batch, all);
     // Per-row stats for family and difficulty groups.
     group.forEach((ex, r) => {
-      const one = { ...batch, batchSize: 1, ids: batch.ids.subarray(r * T, (r + 1) * T), targets: batch.targets.subarray(r * T, (r + 1) * T), mask: batch.mask.subarray(r * T, (r + 1) * T), roles: batch.roles.subarray(r * T, (r + 1) * T) };
+      const one = {
+        ...batch,
+        batchSize: 1,
+        ids: batch.ids.subarray(r * T, (r + 1) * T),
+        targets: batch.targets.subarray(r * T, (r + 1) * T),
+        mask: batch.mask.subarray(r * T, (r + 1) * T),
+        roles: batch.roles.subarray(r * T, (r + 1) * T),
+      };
       const rowPred = pred.subarray(r * T, (r + 1) * T);
       for (const key of [ex.problem.family, `d${ex.problem.difficulty}`]) {
         if (!groups.has(key)) groups.set(key, emptyStats());

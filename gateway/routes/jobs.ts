@@ -27,9 +27,7 @@ export function jobRoutes({ store, models, limits }: JobRouteDeps) {
       if (!body.ok) return body.response;
       const checked = validateJob(body.value, models, limits);
       if (!checked.ok) {
-        return checked.status === 413
-          ? apiError(c, 413, 'payload_too_large', 'too many requests', checked.issues)
-          : invalid(c, capped(checked.issues));
+        return checked.status === 413 ? apiError(c, 413, 'payload_too_large', 'too many requests', checked.issues) : invalid(c, capped(checked.issues));
       }
       const outcome = await store.submit({
         tenantId: c.get('tenantId'),

@@ -27,7 +27,13 @@ function capped(errors: OpenAiBatchError[]): OpenAiBatchError[] {
 /** Maps a validate-job field (`requests[3].params.top_p`) to the input line and the body param. */
 function lineError(field: string, reason: string, lineOf: number[], promptParam: string): OpenAiBatchError {
   const m = /^requests\[(\d+)\](?:\.(.*))?$/.exec(field);
-  if (!m) return { code: 'invalid_request', message: `${field}: ${reason}`, param: field === 'model' ? 'body.model' : field, line: field === 'model' ? lineOf[0] : null };
+  if (!m)
+    return {
+      code: 'invalid_request',
+      message: `${field}: ${reason}`,
+      param: field === 'model' ? 'body.model' : field,
+      line: field === 'model' ? lineOf[0] : null,
+    };
   const rest = m[2] ?? '';
   const param = rest.startsWith('params.') ? `body.${rest.slice(7)}` : rest === 'prompt' ? promptParam : rest || null;
   const code = rest === 'custom_id' && reason.startsWith('duplicate') ? 'duplicate_custom_id' : 'invalid_request';
@@ -44,9 +50,15 @@ async function validateAndSubmit(deps: OpenAiDeps, row: BatchRow): Promise<Batch
 
   const parsed = parseJsonl(await store.readFileContent(row.inputFileId));
   const errors = [...parsed.errors];
-  if (parsed.lines.length === 0 && errors.length === 0) errors.push({ code: 'empty_file', message: 'the input file has no requests', param: 'input_file_id', line: null });
+  if (parsed.lines.length === 0 && errors.length === 0)
+    errors.push({ code: 'empty_file', message: 'the input file has no requests', param: 'input_file_id', line: null });
   if (parsed.lines.length > limits.maxRequestsPerJob) {
-    errors.push({ code: 'too_many_requests', message: `${parsed.lines.length} requests exceed the limit of ${limits.maxRequestsPerJob} per batch`, param: 'input_file_id', line: null });
+    errors.push({
+      code: 'too_many_requests',
+      message: `${parsed.lines.length} requests exceed the limit of ${limits.maxRequestsPerJob} per batch`,
+      param: 'input_file_id',
+      line: null,
+    });
   }
   const requests = [];
   const lineOf: number[] = [];
@@ -59,7 +71,12 @@ async function validateAndSubmit(deps: OpenAiDeps, row: BatchRow): Promise<Batch
     }
     model ??= out.value.model;
     if (out.value.model !== model) {
-      errors.push({ code: 'mismatched_model', message: `body.model "${out.value.model}" differs from "${model}": one model per batch`, param: 'body.model', line });
+      errors.push({
+        code: 'mismatched_model',
+        message: `body.model "${out.value.model}" differs from "${model}": one model per batch`,
+        param: 'body.model',
+        line,
+      });
     }
     requests.push(out.value.request);
     lineOf.push(line);
@@ -161,13 +178,17 @@ async function renderedBytes(deps: OpenAiDeps, row: BatchRow, job: Job, kind: 'o
 async function finalize(deps: OpenAiDeps, row: BatchRow, job: Job): Promise<BatchRow> {
   const { store, clock } = deps;
   const now = clock();
-  const finalizing = await store.updateBatch(row.id, ['in_progress', 'cancelling', 'finalizing'], { status: 'finalizing', finalizingAt: row.finalizingAt ?? now });
+  const finalizing = await store.updateBatch(row.id, ['in_progress', 'cancelling', 'finalizing'], {
+    status: 'finalizing',
+    finalizingAt: row.finalizingAt ?? now,
+  });
   if (!finalizing) return (await store.getBatch(row.tenantId, row.id)) as BatchRow;
   const hex = row.id.replace(/^batch_/, '');
   const generated: GeneratedFile[] = [];
   for (const kind of ['output', 'error'] as const) {
     const bytes = await renderedBytes(deps, finalizing, job, kind);
-    if (bytes > 0) generated.push({ id: `file-${hex}-${kind}`, tenantId: row.tenantId, filename: `${row.id}_${kind}.jsonl`, bytes, sourceJobId: job.id, sourceKind: kind });
+    if (bytes > 0)
+      generated.push({ id: `file-${hex}-${kind}`, tenantId: row.tenantId, filename: `${row.id}_${kind}.jsonl`, bytes, sourceJobId: job.id, sourceKind: kind });
   }
   const status: BatchStatus = job.status === 'canceled' ? (row.expiring ? 'expired' : 'cancelled') : 'completed';
   const jobErrors: OpenAiBatchError[] = job.error ? [{ code: job.error.code, message: job.error.message, param: null, line: null }] : [];

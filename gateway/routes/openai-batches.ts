@@ -79,14 +79,16 @@ export function openAiBatchRoutes(deps: OpenAiDeps) {
         return openAiError(c, 400, 'invalid_request', 'unsupported_endpoint', `endpoint must be one of ${OPENAI_BATCH_ENDPOINTS.join(', ')}`, 'endpoint');
       }
       const hours = completionWindowHours(body.completion_window);
-      if (hours === null) return openAiError(c, 400, 'invalid_request', 'invalid_request', 'completion_window must be 1h to 168h, like "24h"', 'completion_window');
+      if (hours === null)
+        return openAiError(c, 400, 'invalid_request', 'invalid_request', 'completion_window must be 1h to 168h, like "24h"', 'completion_window');
       if (body.metadata && Object.keys(body.metadata).length > limits.maxMetadataKeys) {
         return openAiError(c, 400, 'invalid_request', 'invalid_request', `metadata: at most ${limits.maxMetadataKeys} keys`, 'metadata');
       }
       const tenantId = c.get('tenantId');
       const file = await store.getFile(tenantId, body.input_file_id);
       if (!file) return openAiNotFound(c, 'file', body.input_file_id);
-      if (file.purpose !== 'batch') return openAiError(c, 400, 'invalid_request', 'invalid_file', `file ${file.id} has purpose ${file.purpose}, not batch`, 'input_file_id');
+      if (file.purpose !== 'batch')
+        return openAiError(c, 400, 'invalid_request', 'invalid_file', `file ${file.id} has purpose ${file.purpose}, not batch`, 'input_file_id');
 
       const now = clock();
       const row = await createBatch(deps, {

@@ -52,7 +52,14 @@ export function openAiFileRoutes(deps: OpenAiDeps) {
       const bad = errors[0] ?? (notObject ? { line: notObject.line, message: 'line is not a JSON object' } : null);
       if (bad) return openAiError(c, 400, 'invalid_request', 'invalid_jsonl', `line ${bad.line}: ${bad.message}`, 'file');
       if (lines.length > limits.maxRequestsPerJob) {
-        return openAiError(c, 413, 'payload_too_large', 'too_many_requests', `${lines.length} lines exceed the limit of ${limits.maxRequestsPerJob} per batch`, 'file');
+        return openAiError(
+          c,
+          413,
+          'payload_too_large',
+          'too_many_requests',
+          `${lines.length} lines exceed the limit of ${limits.maxRequestsPerJob} per batch`,
+          'file',
+        );
       }
       const row = await store.createFile({ id: newFileId(), tenantId: c.get('tenantId'), filename: file.name || 'input.jsonl', content: text });
       return c.json(fileView(row));

@@ -15,8 +15,7 @@ import type { Limits } from '../limits.js';
 
 export type RunnerRouteDeps = { store: JobStore; limits: Limits };
 
-export const staleLease = (c: Context) =>
-  apiError(c, 409, 'stale_lease', 'the lease on this job is no longer held; stop working on it');
+export const staleLease = (c: Context) => apiError(c, 409, 'stale_lease', 'the lease on this job is no longer held; stop working on it');
 
 function finished(c: Context, outcome: Fenced<FinishStatus>): Response {
   if (!outcome.ok) return staleLease(c);
@@ -45,9 +44,7 @@ export function runnerRoutes({ store, limits }: RunnerRouteDeps) {
       if (!body.ok) return body.response;
       const { lease_token, results } = body.value;
       if (results.length > limits.maxResultsPerWrite) {
-        return apiError(c, 413, 'payload_too_large', 'too many results', [
-          { field: 'results', reason: `at most ${limits.maxResultsPerWrite} per call` },
-        ]);
+        return apiError(c, 413, 'payload_too_large', 'too many results', [{ field: 'results', reason: `at most ${limits.maxResultsPerWrite} per call` }]);
       }
       const seen = new Map<string, number>();
       for (const [i, r] of results.entries()) {

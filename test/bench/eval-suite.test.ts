@@ -11,9 +11,18 @@ import { problemSet } from '../../tasks/index.js';
 import { tinyConfig, writeRandomModel } from '../engine/helpers.js';
 
 const outcome = (correct: boolean, tokens: number, ratio: number): ProblemOutcome => ({
-  seed: 0, family: 'chain', difficulty: 1, expected: '1', answer: correct ? '1' : '2', correct,
-  completionTokens: tokens, kvTokenReads: tokens * 10, peakKvTokens: tokens * 2, achievedRatio: ratio,
-  promptTokens: 20, threadTokens: [tokens],
+  seed: 0,
+  family: 'chain',
+  difficulty: 1,
+  expected: '1',
+  answer: correct ? '1' : '2',
+  correct,
+  completionTokens: tokens,
+  kvTokenReads: tokens * 10,
+  peakKvTokens: tokens * 2,
+  achievedRatio: ratio,
+  promptTokens: 20,
+  threadTokens: [tokens],
 });
 
 describe('eval suite', () => {
@@ -26,7 +35,17 @@ describe('eval suite', () => {
     expect(s.tokens_per_s).toBe(20);
     expect(s.window_bound_ratio).toBeUndefined();
     const dms = summarize([outcome(true, 10, 2), outcome(false, 30, 4)], 2, undefined, { ratio: 4, window: 16 });
-    expect(dms.window_bound_ratio).toBeCloseTo(windowBoundRatio([{ promptTokens: 20, completionTokens: [10] }, { promptTokens: 20, completionTokens: [30] }], 4, 16), 12);
+    expect(dms.window_bound_ratio).toBeCloseTo(
+      windowBoundRatio(
+        [
+          { promptTokens: 20, completionTokens: [10] },
+          { promptTokens: 20, completionTokens: [30] },
+        ],
+        4,
+        16,
+      ),
+      12,
+    );
   });
 
   it('runs problems through a checkpoint with a training-free policy and majority vote', async () => {
@@ -37,7 +56,12 @@ describe('eval suite', () => {
       const model = loadModel(dir);
       const problems = problemSet(0, 4);
       let progress = 0;
-      const { summary, outcomes } = await evaluate(model, problems, { method: 'h2o', ratio: 2, n: 3, maxTokens: 40, temperature: 0.8, seed: 1 }, () => progress++);
+      const { summary, outcomes } = await evaluate(
+        model,
+        problems,
+        { method: 'h2o', ratio: 2, n: 3, maxTokens: 40, temperature: 0.8, seed: 1 },
+        () => progress++,
+      );
       model.dispose();
       expect(progress).toBe(4);
       expect(outcomes.map((o) => o.expected)).toEqual(problems.map((p) => p.answer));

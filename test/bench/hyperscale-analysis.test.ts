@@ -22,9 +22,24 @@ const settings: RunSettings = { seedStart: 0, numProblems: 200, kvBudgetTokens: 
 
 function pt(method: string, ratio: number, W: number, L: number, accuracy: number, reads: number, peak = reads / 10): PointResult {
   return {
-    method, ratio, window: null, W, L, accuracy, kv_reads_per_problem: reads, peak_kv_tokens_per_problem: peak,
-    problems_per_s: 1, tokens_per_s: 100, max_batch: 8, mean_batch: 4, preemptions: 0, achieved_ratio: ratio,
-    temperature: W > 1 ? 0.8 : 0, completion_tokens_per_problem: 50, wall_s: 10, checkpoint: { path: 'm', sha256: 'x', step: 1 },
+    method,
+    ratio,
+    window: null,
+    W,
+    L,
+    accuracy,
+    kv_reads_per_problem: reads,
+    peak_kv_tokens_per_problem: peak,
+    problems_per_s: 1,
+    tokens_per_s: 100,
+    max_batch: 8,
+    mean_batch: 4,
+    preemptions: 0,
+    achieved_ratio: ratio,
+    temperature: W > 1 ? 0.8 : 0,
+    completion_tokens_per_problem: 50,
+    wall_s: 10,
+    checkpoint: { path: 'm', sha256: 'x', step: 1 },
   };
 }
 
@@ -54,7 +69,7 @@ describe('grid', () => {
     const problems = problemSet(0, 20);
     expect(suiteHash(problems)).toBe(suiteHash(problemSet(0, 20)));
     expect(suiteHash(problems)).not.toBe(suiteHash(problemSet(1, 20)));
-    expect(suiteHash(problems)).not.toBe(suiteHash([{ ...problems[0], prompt: problems[0].prompt + ' ' }, ...problems.slice(1)]));
+    expect(suiteHash(problems)).not.toBe(suiteHash([{ ...problems[0], prompt: `${problems[0].prompt} ` }, ...problems.slice(1)]));
   });
 
   it('parses the sizing flags and rejects bad ones', () => {
@@ -72,17 +87,34 @@ describe('grid', () => {
 describe('pareto', () => {
   it('keeps exactly the non-dominated points, by ascending cost', () => {
     const pts = [
-      { c: 10, a: 0.2 }, { c: 20, a: 0.2 }, { c: 5, a: 0.1 }, { c: 30, a: 0.5 }, { c: 25, a: 0.6 }, { c: 10, a: 0.3 }, { c: 40, a: 0.6 },
+      { c: 10, a: 0.2 },
+      { c: 20, a: 0.2 },
+      { c: 5, a: 0.1 },
+      { c: 30, a: 0.5 },
+      { c: 25, a: 0.6 },
+      { c: 10, a: 0.3 },
+      { c: 40, a: 0.6 },
     ];
-    const f = paretoFrontier(pts, (p) => p.c, (p) => p.a);
-    expect(f).toEqual([{ c: 5, a: 0.1 }, { c: 10, a: 0.3 }, { c: 25, a: 0.6 }]);
+    const f = paretoFrontier(
+      pts,
+      (p) => p.c,
+      (p) => p.a,
+    );
+    expect(f).toEqual([
+      { c: 5, a: 0.1 },
+      { c: 10, a: 0.3 },
+      { c: 25, a: 0.6 },
+    ]);
     // Brute force: a point is on the frontier iff nothing dominates it.
     const dominated = (p: { c: number; a: number }) => pts.some((q) => q.c <= p.c && q.a >= p.a && (q.c < p.c || q.a > p.a));
     expect(pts.filter((p) => !dominated(p)).sort((x, y) => x.c - y.c)).toEqual(f);
   });
 
   it('reads a frontier at a budget: step, log-linear interpolation, out of reach below', () => {
-    const f = [{ cost: 100, accuracy: 0.2 }, { cost: 1000, accuracy: 0.6 }];
+    const f = [
+      { cost: 100, accuracy: 0.2 },
+      { cost: 1000, accuracy: 0.6 },
+    ];
     expect(stepAt(f, 50)).toBeNull();
     expect(interpAt(f, 50)).toBeNull();
     expect(stepAt(f, 999)).toBe(0.2);
@@ -92,8 +124,14 @@ describe('pareto', () => {
   });
 
   it('compares frontiers over the shared budget range', () => {
-    const a = [{ cost: 10, accuracy: 0.5 }, { cost: 100, accuracy: 0.7 }];
-    const b = [{ cost: 100, accuracy: 0.4 }, { cost: 1000, accuracy: 0.8 }];
+    const a = [
+      { cost: 10, accuracy: 0.5 },
+      { cost: 100, accuracy: 0.7 },
+    ];
+    const b = [
+      { cost: 100, accuracy: 0.4 },
+      { cost: 1000, accuracy: 0.8 },
+    ];
     const g = compareFrontiers(a, b, 11)!;
     expect(g.from).toBe(100);
     expect(g.to).toBe(1000);
@@ -103,8 +141,14 @@ describe('pareto', () => {
     expect(g.meanGain).toBeCloseTo(0.1, 12); // 0.3 -> -0.1 linearly in log cost
     expect(compareFrontiers(a, [])).toBeNull();
     // Costs that are not powers of ten: the range ends must still read both frontiers exactly.
-    const none = [{ cost: 36682.1, accuracy: 0.59 }, { cost: 72858.3, accuracy: 0.655 }];
-    const weak = [{ cost: 13220.7, accuracy: 0.075 }, { cost: 30244.9, accuracy: 0.12 }];
+    const none = [
+      { cost: 36682.1, accuracy: 0.59 },
+      { cost: 72858.3, accuracy: 0.655 },
+    ];
+    const weak = [
+      { cost: 13220.7, accuracy: 0.075 },
+      { cost: 30244.9, accuracy: 0.12 },
+    ];
     const w = compareFrontiers(weak, none)!;
     expect(w.from).toBe(36682.1);
     expect(w.maxGain).toBeCloseTo(0.12 - 0.59, 12);
@@ -113,9 +157,12 @@ describe('pareto', () => {
 
   it('headline: DMS against none and the baselines, the ablation table, throughput at the heaviest W x L', () => {
     const points = [
-      pt('none', 1, 1, 128, 0.3, 1000), pt('none', 1, 4, 128, 0.5, 4000),
-      pt('dms', 4, 1, 128, 0.3, 300), pt('dms', 4, 4, 128, 0.55, 1200),
-      pt('dms-w0', 4, 1, 128, 0.1, 300), pt('tova', 4, 4, 128, 0.2, 1200),
+      pt('none', 1, 1, 128, 0.3, 1000),
+      pt('none', 1, 4, 128, 0.5, 4000),
+      pt('dms', 4, 1, 128, 0.3, 300),
+      pt('dms', 4, 4, 128, 0.55, 1200),
+      pt('dms-w0', 4, 1, 128, 0.1, 300),
+      pt('tova', 4, 4, 128, 0.2, 1200),
     ];
     const h = computeHeadline(points, [4, 8], [4]);
     const reads = h.vsNone.find((c) => c.a === 'dms' && c.axis === 'reads')!;
@@ -123,7 +170,10 @@ describe('pareto', () => {
     expect(reads.gap!.minGain).toBeGreaterThan(0); // DMS above none everywhere both reach
     expect(h.dmsVsBaselines.find((c) => c.b === 'tova' && c.ratio === 4)!.gap!.maxGain).toBeCloseTo(0.35, 12);
     expect(h.dmsVsBaselines.find((c) => c.b === 'h2o' && c.ratio === 8)!.missing).toMatch(/dms r8 and h2o r8/);
-    expect(h.delayedVsImmediate[0].rows).toEqual([{ W: 1, L: 128, delayed: 0.3, immediate: 0.1 }, { W: 4, L: 128, delayed: 0.55, immediate: null }]);
+    expect(h.delayedVsImmediate[0].rows).toEqual([
+      { W: 1, L: 128, delayed: 0.3, immediate: 0.1 },
+      { W: 4, L: 128, delayed: 0.55, immediate: null },
+    ]);
     expect(h.throughput.W).toBe(4);
     expect(h.throughput.rows.map((r) => r.method)).toEqual(['none', 'dms', 'tova']);
   });

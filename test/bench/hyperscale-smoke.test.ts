@@ -68,7 +68,14 @@ describe('bench:hyperscale --quick', () => {
     expect(doc.points.find((p) => p.method === 'dms')!.window).toBe(16);
     expect(Object.keys(doc.frontiers.reads).sort()).toEqual(['dms', 'none', 'tova']);
     expect(doc.frontiers.peak.none.length).toBeGreaterThanOrEqual(1);
-    for (const f of ['hyperscale-reads.svg', 'hyperscale-reads.png', 'hyperscale-peak.svg', 'hyperscale-peak.png', 'hyperscale.md', 'hyperscale-points.jsonl']) {
+    for (const f of [
+      'hyperscale-reads.svg',
+      'hyperscale-reads.png',
+      'hyperscale-peak.svg',
+      'hyperscale-peak.png',
+      'hyperscale.md',
+      'hyperscale-points.jsonl',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(readFileSync(join(out, 'hyperscale-reads.svg'), 'utf8')).toMatch(/^<svg[\s\S]*KV token reads per problem[\s\S]*<\/svg>$/);

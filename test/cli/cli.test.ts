@@ -40,7 +40,10 @@ async function dms(args: string[], env: Record<string, string | undefined> = {},
 /** Like dms() but with stdout and stderr apart (stdout is what scripts capture). */
 async function dmsSplit(args: string[], env: Record<string, string | undefined> = {}) {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [join(ROOT, 'cli/bin.mjs'), ...args], { env: { ...process.env, DMS_GATEWAY: base, DMS_API_KEY: key, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'cli/bin.mjs'), ...args], {
+    env: { ...process.env, DMS_GATEWAY: base, DMS_API_KEY: key, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -53,7 +56,7 @@ async function dmsSplit(args: string[], env: Record<string, string | undefined> 
 
 const file = (name: string, lines: unknown[]) => {
   const path = join(dir, name);
-  writeFileSync(path, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+  writeFileSync(path, `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
   return path;
 };
 const requestLines = (n: number, params: Record<string, unknown> = { max_tokens: 8, temperature: 0 }) =>
@@ -72,7 +75,13 @@ beforeAll(async () => {
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const executor = await EngineExecutor.create(new ModelRegistry(modelsDir));
-  runner = new RunnerLoop(new HttpJobSource({ baseUrl: base, token: RUNNER_TOKEN }), executor, { runnerId: 'cli-test', heartbeatMs: 200, pollMinMs: 20, pollMaxMs: 100, log: () => {} });
+  runner = new RunnerLoop(new HttpJobSource({ baseUrl: base, token: RUNNER_TOKEN }), executor, {
+    runnerId: 'cli-test',
+    heartbeatMs: 200,
+    pollMinMs: 20,
+    pollMaxMs: 100,
+    log: () => {},
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -128,7 +137,15 @@ describe('dms against a gateway', () => {
 
   it('submit --wait follows a job to the end, results writes NDJSON, watch exits 1 when requests failed', async () => {
     runner.start();
-    const waited = await dmsSplit(['submit', file('three.jsonl', requestLines(3, { max_tokens: 12, temperature: 0.8, seed: 3, n: 2 })), '--model', 'tiny', '--wait', '--interval', '0.1']);
+    const waited = await dmsSplit([
+      'submit',
+      file('three.jsonl', requestLines(3, { max_tokens: 12, temperature: 0.8, seed: 3, n: 2 })),
+      '--model',
+      'tiny',
+      '--wait',
+      '--interval',
+      '0.1',
+    ]);
     expect(waited.code).toBe(0);
     const id = waited.stdout.trim();
     expect(waited.stderr).toMatch(/\[#+\] 3\/3 ok 3 failed 0 canceled 0 \| [\d,]+ tok\/s \| done \| completed/);
@@ -137,7 +154,10 @@ describe('dms against a gateway', () => {
     const saved = await dmsSplit(['results', id, '-o', out]);
     expect(saved.code).toBe(0);
     expect(saved.stderr).toContain(`wrote 3 results of ${id}`);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.custom_id, l.status, l.threads.length])).toEqual([
       ['q0', 'succeeded', 2],
       ['q1', 'succeeded', 2],
@@ -160,7 +180,9 @@ describe('dms against a gateway', () => {
 
   it('watch stops on Ctrl-C with 130 and leaves the job running', async () => {
     const id = (await dmsSplit(['submit', file('wait.jsonl', requestLines(1)), '--model', 'tiny'])).stdout.trim();
-    const watch = startService(process.execPath, [join(ROOT, 'cli/bin.mjs'), 'watch', id, '--interval', '0.1'], { env: { DMS_GATEWAY: base, DMS_API_KEY: key } });
+    const watch = startService(process.execPath, [join(ROOT, 'cli/bin.mjs'), 'watch', id, '--interval', '0.1'], {
+      env: { DMS_GATEWAY: base, DMS_API_KEY: key },
+    });
     await watch.waitFor(/0\/1 ok 0/, 30_000);
     watch.child.kill('SIGINT');
     expect(await watch.exited).toBe(130);
@@ -176,10 +198,17 @@ describe('dms run (local, no gateway)', () => {
       { custom_id: 'a', prompt: 'C1:a3b7=', params: { max_tokens: 10, temperature: 0, n: 2 } },
       { custom_id: 'b', prompt: 'C1:a3b7=', params: { max_tokens: 10, temperature: 0, compression: { method: 'dms', ratio: 4 } } },
     ]);
-    const ran = await dmsSplit(['run', input, '-o', out, '--model', 'tiny'], { DMS_MODELS_DIR: modelsDir, DMS_GATEWAY: 'http://127.0.0.1:1', DMS_PRICE_PER_RUNNER_HOUR: '3600' });
+    const ran = await dmsSplit(['run', input, '-o', out, '--model', 'tiny'], {
+      DMS_MODELS_DIR: modelsDir,
+      DMS_GATEWAY: 'http://127.0.0.1:1',
+      DMS_PRICE_PER_RUNNER_HOUR: '3600',
+    });
     expect(ran.code).toBe(0);
     expect(ran.stderr).toMatch(/running 2 requests of model tiny locally[\s\S]*2\/2 ok 2 failed 0/);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.custom_id).sort()).toEqual(['a', 'b']);
     for (const l of lines) {
       expect(l.status).toBe('succeeded');
@@ -200,7 +229,11 @@ describe('progress line', () => {
     const counts = { total: 10, queued: 0, running: 6, succeeded: 3, failed: 1, canceled: 0 };
     const r = rates({ atMs: 0, finished: 0, completionTokens: 0 }, { atMs: 4000, finished: 4, completionTokens: 6000 }, 10);
     expect(r).toEqual({ tokensPerSecond: 1500, etaSeconds: 6 });
-    expect(renderProgress({ request_counts: counts, status: 'running' }, r, 10)).toBe('[####------] 4/10 ok 3 failed 1 canceled 0 | 1,500 tok/s | ETA 0:06 | running');
-    expect(renderProgress({ request_counts: counts, status: 'queued' }, { tokensPerSecond: null, etaSeconds: null }, 10)).toMatch(/-- tok\/s \| ETA -- \| queued$/);
+    expect(renderProgress({ request_counts: counts, status: 'running' }, r, 10)).toBe(
+      '[####------] 4/10 ok 3 failed 1 canceled 0 | 1,500 tok/s | ETA 0:06 | running',
+    );
+    expect(renderProgress({ request_counts: counts, status: 'queued' }, { tokensPerSecond: null, etaSeconds: null }, 10)).toMatch(
+      /-- tok\/s \| ETA -- \| queued$/,
+    );
   });
 });

@@ -90,7 +90,11 @@ describe('D1-sized statements', () => {
     const claim = await store.claim({ runnerId: 'gpu' });
     expect(claim?.requests).toHaveLength(1000);
     const lease = claim!.lease.lease_token;
-    const write = await store.writeResults(claim!.job.id, lease, Array.from({ length: 300 }, (_, i) => okResult(`r${i}`)));
+    const write = await store.writeResults(
+      claim!.job.id,
+      lease,
+      Array.from({ length: 300 }, (_, i) => okResult(`r${i}`)),
+    );
     expect(write.ok && write.written.length).toBe(300);
     expect(Math.max(...statements)).toBeLessThanOrEqual(100);
     const job = await store.getJob('t', claim!.job.id);

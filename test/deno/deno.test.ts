@@ -20,9 +20,21 @@ let port: number;
 let gateway: Service;
 
 function startDeno(): Service {
-  return startService(BIN('deno'), ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-env', '--node-modules-dir=manual', '--unstable-sloppy-imports', 'gateway/deno.ts'], {
-    env: { PORT: String(port), HOST: '127.0.0.1', DMS_DATA_DIR: join(dir, 'data'), DMS_MODELS_DIR: modelsDir, DMS_API_KEY: KEY, DMS_RUNNER_TOKEN: RUNNER_TOKEN, DMS_LEASE_SECONDS: '2' },
-  });
+  return startService(
+    BIN('deno'),
+    ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-env', '--node-modules-dir=manual', '--unstable-sloppy-imports', 'gateway/deno.ts'],
+    {
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DMS_DATA_DIR: join(dir, 'data'),
+        DMS_MODELS_DIR: modelsDir,
+        DMS_API_KEY: KEY,
+        DMS_RUNNER_TOKEN: RUNNER_TOKEN,
+        DMS_LEASE_SECONDS: '2',
+      },
+    },
+  );
 }
 
 const api = async (method: string, path: string, body?: unknown, token = KEY) => {
@@ -54,22 +66,31 @@ describe('gateway/deno.ts', () => {
   it('runs a job end to end with a remote engine runner, an OpenAI batch, and survives a restart', async () => {
     expect(gateway.output()).toMatch(/\(Deno\) listening/);
     expect((await api('GET', '/healthz')).body).toMatchObject({ status: 'ok', models: ['tiny'] });
-    const job = (await api('POST', '/v1/jobs', {
-      model: 'tiny',
-      requests: [
-        { custom_id: 'a', prompt: 'C1:a3b7=', params: { max_tokens: 10, temperature: 0, n: 2 } },
-        { custom_id: 'b', prompt: 'C1:a3b7=', params: { max_tokens: 10, temperature: 0, compression: { method: 'tova', ratio: 2 } } },
-      ],
-    })).body;
+    const job = (
+      await api('POST', '/v1/jobs', {
+        model: 'tiny',
+        requests: [
+          { custom_id: 'a', prompt: 'C1:a3b7=', params: { max_tokens: 10, temperature: 0, n: 2 } },
+          { custom_id: 'b', prompt: 'C1:a3b7=', params: { max_tokens: 10, temperature: 0, compression: { method: 'tova', ratio: 2 } } },
+        ],
+      })
+    ).body;
     expect(job.status).toBe('queued');
 
     const executor = await EngineExecutor.create(new ModelRegistry(modelsDir));
-    const runner = new RunnerLoop(new HttpJobSource({ baseUrl: base, token: RUNNER_TOKEN }), executor, { runnerId: 'deno-runner', heartbeatMs: 400, log: () => {} });
+    const runner = new RunnerLoop(new HttpJobSource({ baseUrl: base, token: RUNNER_TOKEN }), executor, {
+      runnerId: 'deno-runner',
+      heartbeatMs: 400,
+      log: () => {},
+    });
     expect(await runner.runOnce()).toBe('completed');
     const done = (await api('GET', `/v1/jobs/${job.id}`)).body;
     expect(done).toMatchObject({ status: 'completed', request_counts: { succeeded: 2 } });
     expect(done.usage.prompt_tokens).toBe(18);
-    const lines = (await api('GET', `/v1/jobs/${job.id}/results`)).text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await api('GET', `/v1/jobs/${job.id}/results`)).text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.custom_id, l.threads.length])).toEqual([
       ['a', 2],
       ['b', 1],
@@ -78,7 +99,20 @@ describe('gateway/deno.ts', () => {
     // OpenAI batch: upload (multipart), create, run, output file.
     const form = new FormData();
     form.set('purpose', 'batch');
-    form.set('file', new File([JSON.stringify({ custom_id: 'o1', method: 'POST', url: '/v1/chat/completions', body: { model: 'tiny', messages: [{ role: 'user', content: 'Q:1=' }], max_tokens: 4 } }) + '\n'], 'in.jsonl'));
+    form.set(
+      'file',
+      new File(
+        [
+          `${JSON.stringify({
+            custom_id: 'o1',
+            method: 'POST',
+            url: '/v1/chat/completions',
+            body: { model: 'tiny', messages: [{ role: 'user', content: 'Q:1=' }], max_tokens: 4 },
+          })}\n`,
+        ],
+        'in.jsonl',
+      ),
+    );
     const file = await (await fetch(`${base}/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } })).json();
     const batch = (await api('POST', '/v1/batches', { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).body;
     expect(batch.status).toBe('in_progress');

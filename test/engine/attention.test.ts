@@ -23,7 +23,12 @@ function reference(keys: Float32Array[], vals: Float32Array[], q: Float32Array, 
 }
 
 describe('attendRow', () => {
-  for (const [D, G, n] of [[32, 2, 45], [8, 2, 17], [16, 4, 3], [6, 1, 20]] as const) {
+  for (const [D, G, n] of [
+    [32, 2, 45],
+    [8, 2, 17],
+    [16, 4, 3],
+    [6, 1, 20],
+  ] as const) {
     for (const simd of [true, false]) {
       it(`D=${D} G=${G} n=${n} ${simd ? 'simd' : 'js'}`, () => {
         const rng = new Rng(D * 100 + G);
@@ -39,7 +44,15 @@ describe('attendRow', () => {
         const out = new Float32Array(G * D + 5).fill(9);
         const w = new Float32Array(n);
         expect(attendRow(row, q, 3, G, scale, out, 5, null, -1, w)).toBe(n);
-        const ref = reference(keys, vals, q.subarray(3), G, D, scale, keys.map((_, i) => i));
+        const ref = reference(
+          keys,
+          vals,
+          q.subarray(3),
+          G,
+          D,
+          scale,
+          keys.map((_, i) => i),
+        );
         ref.out.forEach((x, i) => expect(out[5 + i]).toBeCloseTo(x, 5));
         ref.weights.forEach((x, i) => expect(w[i]).toBeCloseTo(x, 5));
         const pick = Int32Array.from([n - 1, 0, Math.floor(n / 2)]);

@@ -11,14 +11,51 @@ import { DmsPolicy } from '../../engine/policies/dms.js';
 import { ModelRunner, type StepItem } from '../../engine/runtime/model-runner.js';
 import { randomParams, tinyConfig } from './helpers.js';
 
-beforeAll(async () => { await initBackend(); });
+beforeAll(async () => {
+  await initBackend();
+});
 
-interface Case { name: string; extra: Record<string, unknown>; window: number; prefill: number; seed: number }
+interface Case {
+  name: string;
+  extra: Record<string, unknown>;
+  window: number;
+  prefill: number;
+  seed: number;
+}
 const cases: Case[] = [
-  { name: 'adapter, GQA 4/2, partial RoPE, w=3', extra: { partial_rotary_factor: 0.5, dms: { mode: 'adapter', window: 3, offset: -2 } }, window: 3, prefill: 7, seed: 1 },
-  { name: 'neuron, qwen3 q/k-norm, GQA 4/2, full RoPE, w=2', extra: { model_type: 'qwen3', head_dim: 8, dms: { mode: 'neuron', window: 2 } }, window: 2, prefill: 1, seed: 2 },
-  { name: 'neuron, qwen2 bias, GQA 6/2, partial RoPE, w=3', extra: { model_type: 'qwen2', hidden_size: 48, num_attention_heads: 6, partial_rotary_factor: 0.75, dms: { mode: 'neuron', window: 3 } }, window: 3, prefill: 12, seed: 3 },
-  { name: 'adapter, MHA 2/2, llama3 rope scaling, w=0 (immediate eviction)', extra: { num_attention_heads: 2, num_key_value_heads: 2, rope_scaling: { rope_type: 'llama3', factor: 4, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 }, dms: { mode: 'adapter', window: 0, offset: -1 } }, window: 0, prefill: 4, seed: 4 },
+  {
+    name: 'adapter, GQA 4/2, partial RoPE, w=3',
+    extra: { partial_rotary_factor: 0.5, dms: { mode: 'adapter', window: 3, offset: -2 } },
+    window: 3,
+    prefill: 7,
+    seed: 1,
+  },
+  {
+    name: 'neuron, qwen3 q/k-norm, GQA 4/2, full RoPE, w=2',
+    extra: { model_type: 'qwen3', head_dim: 8, dms: { mode: 'neuron', window: 2 } },
+    window: 2,
+    prefill: 1,
+    seed: 2,
+  },
+  {
+    name: 'neuron, qwen2 bias, GQA 6/2, partial RoPE, w=3',
+    extra: { model_type: 'qwen2', hidden_size: 48, num_attention_heads: 6, partial_rotary_factor: 0.75, dms: { mode: 'neuron', window: 3 } },
+    window: 3,
+    prefill: 12,
+    seed: 3,
+  },
+  {
+    name: 'adapter, MHA 2/2, llama3 rope scaling, w=0 (immediate eviction)',
+    extra: {
+      num_attention_heads: 2,
+      num_key_value_heads: 2,
+      rope_scaling: { rope_type: 'llama3', factor: 4, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+      dms: { mode: 'adapter', window: 0, offset: -1 },
+    },
+    window: 0,
+    prefill: 4,
+    seed: 4,
+  },
 ];
 
 describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => {
@@ -26,13 +63,17 @@ describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => 
     it(c.name, () => {
       const cfg = tinyConfig(c.extra);
       const params = randomParams(cfg, c.seed, 0.08);
-      const B = 2, T = 26, V = cfg.vocabSize, K = cfg.numKvHeads, L = cfg.numLayers;
+      const B = 2,
+        T = 26,
+        V = cfg.vocabSize,
+        K = cfg.numKvHeads,
+        L = cfg.numLayers;
       const idsArr = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t === 0 ? 256 : (b * 37 + t * 11 + c.seed * 5) % 256)));
       const before = tf.memory().numTensors;
       const { dense, evict } = tf.tidy(() => {
         const ids = tf.tensor2d(idsArr, [B, T], 'int32');
         const out = forwardDense(params, ids, { attnBias: (_l, lg) => hardDmsBias(lg, c.window) });
-        return { dense: out.logits.arraySync() as number[][][], evict: out.dmsLogits.map((lg) => (lg.arraySync() as number[][][])) };
+        return { dense: out.logits.arraySync() as number[][][], evict: out.dmsLogits.map((lg) => lg.arraySync() as number[][][]) };
       });
       expect(tf.memory().numTensors).toBe(before);
       // Engine: batched sequences, prefill a prefix, then decode one token per sequence per step.
@@ -42,26 +83,30 @@ describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => 
       const seqs = idsArr.map(() => runner.addSequence(policy));
       const got: number[][][] = idsArr.map(() => []);
       const pre: StepItem[] = seqs.flatMap((seq, b) => idsArr[b].slice(0, c.prefill).map((token, t) => ({ seq, token, position: t, wantLogits: true })));
-      const collect = (items: StepItem[], logits: Float32Array) => items.forEach((it, i) => got[seqs.indexOf(it.seq)].push(Array.from(logits.subarray(i * V, (i + 1) * V))));
+      const collect = (items: StepItem[], logits: Float32Array) =>
+        items.forEach((it, i) => got[seqs.indexOf(it.seq)].push(Array.from(logits.subarray(i * V, (i + 1) * V))));
       collect(pre, runner.run(pre).logits);
-      let evictedSeen = 0, total = 0;
+      let evictedSeen = 0,
+        total = 0;
       for (let t = c.prefill; t < T; t++) {
         const step: StepItem[] = seqs.map((seq, b) => ({ seq, token: idsArr[b][t], position: t, wantLogits: true }));
         collect(step, runner.run(step).logits);
         cache.checkIntegrity();
         // Retained set after token t: every j <= t except evicted ones older than the window.
-        for (let b = 0; b < B; b++) for (let l = 0; l < L; l++) for (let h = 0; h < K; h++) {
-          const row = cache.row(seqs[b], l, h);
-          const held = Array.from(row.positions.subarray(0, row.length)).sort((x, y) => x - y);
-          const want: number[] = [];
-          for (let j = 0; j <= t; j++) {
-            const ev = j + 1 <= t && evict[l][b][j + 1][h] > 0;
-            if (!(ev && t - j > c.window)) want.push(j);
-          }
-          expect(held).toEqual(want);
-          evictedSeen += t + 1 - held.length;
-          total += t + 1;
-        }
+        for (let b = 0; b < B; b++)
+          for (let l = 0; l < L; l++)
+            for (let h = 0; h < K; h++) {
+              const row = cache.row(seqs[b], l, h);
+              const held = Array.from(row.positions.subarray(0, row.length)).sort((x, y) => x - y);
+              const want: number[] = [];
+              for (let j = 0; j <= t; j++) {
+                const ev = j + 1 <= t && evict[l][b][j + 1][h] > 0;
+                if (!(ev && t - j > c.window)) want.push(j);
+              }
+              expect(held).toEqual(want);
+              evictedSeen += t + 1 - held.length;
+              total += t + 1;
+            }
       }
       expect(evictedSeen / total).toBeGreaterThan(0.15); // the test must actually evict
       let maxDiff = 0;
@@ -84,14 +129,18 @@ describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => 
     const b = runner.addSequence(new DmsPolicy(3));
     const la = runner.run(ids.map((token, t) => ({ seq: a, token, position: t, wantLogits: t === ids.length - 1 }))).logits;
     let lb: Float32Array = new Float32Array(0);
-    ids.forEach((token, t) => { lb = runner.run([{ seq: b, token, position: t, wantLogits: true }]).logits; });
+    ids.forEach((token, t) => {
+      lb = runner.run([{ seq: b, token, position: t, wantLogits: true }]).logits;
+    });
     for (let i = 0; i < la.length; i++) expect(Math.abs(la[i] - lb[i])).toBeLessThan(1e-4);
     for (let r = 0; r < 4; r++) {
-      const ra = cache.rows(a)[r], rb = cache.rows(b)[r];
+      const ra = cache.rows(a)[r],
+        rb = cache.rows(b)[r];
       expect(Array.from(ra.positions.subarray(0, ra.length))).toEqual(Array.from(rb.positions.subarray(0, rb.length)));
       expect(ra.length).toBeLessThan(ids.length);
     }
-    runner.free(a); runner.free(b);
+    runner.free(a);
+    runner.free(b);
     disposeParams(params);
   });
 });

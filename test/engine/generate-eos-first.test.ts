@@ -32,7 +32,10 @@ describe('generate: eos as the first token', () => {
     // Declare that token end-of-sequence: greedy decoding now stops on its first token.
     model.params.config.eosTokenIds = [first];
     const [r] = await generate(model, [{ ...req, n: 2 }]);
-    expect(r.threads.map((t) => [t.text, t.finishReason, t.completionTokens])).toEqual([['', 'stop', 1], ['', 'stop', 1]]);
+    expect(r.threads.map((t) => [t.text, t.finishReason, t.completionTokens])).toEqual([
+      ['', 'stop', 1],
+      ['', 'stop', 1],
+    ]);
     expect(r.answer).toBeNull();
   });
 });

@@ -26,7 +26,14 @@ afterAll(() => {
 /** count requests of 3 threads each, 64 tokens per thread (eos ignored so every run is the same length). */
 const reqs = (count: number, method = 'none', ratio = 1): GenerateRequest[] =>
   Array.from({ length: count }, (_, i) => ({
-    id: String(i), prompt: `Q:${i}+1=`, maxTokens: 64, n: 3, temperature: 0.8, seed: i, ignoreEos: true, compression: { method, ratio },
+    id: String(i),
+    prompt: `Q:${i}+1=`,
+    maxTokens: 64,
+    n: 3,
+    temperature: 0.8,
+    seed: i,
+    ignoreEos: true,
+    compression: { method, ratio },
   }));
 
 async function run(requests: GenerateRequest[], opts: { maxBatch?: number; kvBudgetTokens?: number }): Promise<GenerateStats> {

@@ -40,7 +40,11 @@ function denseGreedy(m: LoadedModel, prompt: string, maxTokens: number, window?:
   const out: number[] = [];
   for (let i = 0; i < maxTokens; i++) {
     const next = tf.tidy(() => {
-      const { logits } = forwardDense(m.params, tf.tensor2d([ids], [1, ids.length], 'int32'), window === undefined ? {} : { attnBias: (_l, lg) => hardDmsBias(lg, window) });
+      const { logits } = forwardDense(
+        m.params,
+        tf.tensor2d([ids], [1, ids.length], 'int32'),
+        window === undefined ? {} : { attnBias: (_l, lg) => hardDmsBias(lg, window) },
+      );
       return tf.argMax(logits.slice([0, ids.length - 1, 0], [1, 1, m.config.vocabSize]).reshape([-1])).dataSync()[0];
     });
     out.push(next);

@@ -6,9 +6,21 @@ import { disposeParams, initParams, mapParams, saveModel, type LlamaParams } fro
 
 export function tinyConfig(extra: Record<string, unknown> = {}): ModelConfig {
   return parseModelConfig({
-    model_type: 'llama', vocab_size: 259, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2,
-    num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 10000,
-    max_position_embeddings: 4096, tie_word_embeddings: true, bos_token_id: 256, eos_token_id: 257, pad_token_id: 258, ...extra,
+    model_type: 'llama',
+    vocab_size: 259,
+    hidden_size: 32,
+    intermediate_size: 64,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    max_position_embeddings: 4096,
+    tie_word_embeddings: true,
+    bos_token_id: 256,
+    eos_token_id: 257,
+    pad_token_id: 258,
+    ...extra,
   });
 }
 
@@ -28,7 +40,13 @@ export function randomParams(cfg: ModelConfig, seed: number, dmsStd = 0.05): Lla
     });
     return r;
   });
-  for (const t of [base.embed, base.finalNorm, ...(base.lmHead ? [base.lmHead] : []), ...base.layers.flatMap((l) => Object.values(l).filter((x): x is tf.Tensor => x instanceof tf.Tensor))]) t.dispose();
+  for (const t of [
+    base.embed,
+    base.finalNorm,
+    ...(base.lmHead ? [base.lmHead] : []),
+    ...base.layers.flatMap((l) => Object.values(l).filter((x): x is tf.Tensor => x instanceof tf.Tensor)),
+  ])
+    t.dispose();
   return out;
 }
 

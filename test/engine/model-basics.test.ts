@@ -11,12 +11,26 @@ import { initParams, loadModel, saveModel, paramsToNamed, paramsFromNamed, dispo
 import { forwardDense } from '../../engine/model/llama.js';
 
 export const tinyConfigJson = (extra: Record<string, unknown> = {}) => ({
-  model_type: 'llama', vocab_size: 259, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2,
-  num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 10000,
-  max_position_embeddings: 512, tie_word_embeddings: true, bos_token_id: 256, eos_token_id: 257, pad_token_id: 258, ...extra,
+  model_type: 'llama',
+  vocab_size: 259,
+  hidden_size: 32,
+  intermediate_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000,
+  max_position_embeddings: 512,
+  tie_word_embeddings: true,
+  bos_token_id: 256,
+  eos_token_id: 257,
+  pad_token_id: 258,
+  ...extra,
 });
 
-beforeAll(async () => { await initBackend(); });
+beforeAll(async () => {
+  await initBackend();
+});
 
 describe('config', () => {
   it('parses llama, qwen2 and qwen3 fields and round-trips', () => {
@@ -26,7 +40,13 @@ describe('config', () => {
     expect(parseModelConfig(modelConfigToJson(c))).toEqual(c);
     const q2 = parseModelConfig(tinyConfigJson({ model_type: 'qwen2' }));
     expect([q2.attentionBias, q2.outputBias, q2.qkNorm]).toEqual([true, false, false]);
-    const q3 = parseModelConfig(tinyConfigJson({ model_type: 'qwen3', head_dim: 16, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 } }));
+    const q3 = parseModelConfig(
+      tinyConfigJson({
+        model_type: 'qwen3',
+        head_dim: 16,
+        rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 },
+      }),
+    );
     expect([q3.qkNorm, q3.headDim, q3.ropeScaling?.type]).toEqual([true, 16, 'llama3']);
     expect(parseModelConfig(modelConfigToJson(q3))).toEqual(q3);
   });
@@ -40,7 +60,10 @@ describe('config', () => {
 
 describe('safetensors', () => {
   it('round-trips F32 exactly and F16 approximately, and reads BF16', () => {
-    const m = new Map([['a', { shape: [2, 3], data: new Float32Array([1, -2.5, 3.25, 1e-3, 65504, -0]) }], ['b', { shape: [1], data: new Float32Array([0.1]) }]]);
+    const m = new Map([
+      ['a', { shape: [2, 3], data: new Float32Array([1, -2.5, 3.25, 1e-3, 65504, -0]) }],
+      ['b', { shape: [1], data: new Float32Array([0.1]) }],
+    ]);
     const f32 = readSafetensors(writeSafetensors(m, 'F32'));
     expect([...f32.get('a')!.data]).toEqual([...m.get('a')!.data]);
     expect(f32.get('a')!.shape).toEqual([2, 3]);
@@ -103,7 +126,9 @@ describe('weights', () => {
     expect(() => paramsFromNamed(cfg, named)).toThrow(/model\.layers\.1\.self_attn\.k_proj\.weight.*\[3,32\].*\[16,32\]/);
     named.delete('model.norm.weight');
     expect(() => paramsFromNamed(cfg, named)).toThrow();
-    ids.dispose(); loaded.dispose(); disposeParams(params);
+    ids.dispose();
+    loaded.dispose();
+    disposeParams(params);
     rmSync(dir, { recursive: true });
   });
 });

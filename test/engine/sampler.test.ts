@@ -20,7 +20,9 @@ describe('sampler', () => {
     counts.forEach((c, v) => expect(Math.abs(c / 20000 - Math.exp(logits[v]) / z)).toBeLessThan(0.015));
   });
   it('seeded streams are reproducible and distinct per thread', () => {
-    const a = new Rng(threadSeed(7, 0)), b = new Rng(threadSeed(7, 0)), c = new Rng(threadSeed(7, 1));
+    const a = new Rng(threadSeed(7, 0)),
+      b = new Rng(threadSeed(7, 0)),
+      c = new Rng(threadSeed(7, 1));
     const xa = Array.from({ length: 5 }, () => a.next());
     expect(Array.from({ length: 5 }, () => b.next())).toEqual(xa);
     expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xa);

@@ -70,7 +70,17 @@ export async function makeHarness(options: HarnessOptions = {}) {
     async results(id: string, token?: string) {
       const res = await call('GET', `/v1/jobs/${id}/results`, { token });
       const text = await res.text();
-      return { status: res.status, text, lines: res.status === 200 ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [] };
+      return {
+        status: res.status,
+        text,
+        lines:
+          res.status === 200
+            ? text
+                .split('\n')
+                .filter(Boolean)
+                .map((l) => JSON.parse(l))
+            : [],
+      };
     },
     /** POST to the runner API with the runner token. */
     async runner(path: string, body: unknown, token: string = RUNNER_TOKEN) {

@@ -28,8 +28,15 @@ describe('job lifecycle', () => {
     expect(claim.body.lease.attempt).toBe(1);
     expect(claim.body.requests.map((r: { custom_id: string }) => r.custom_id)).toEqual(['r0', 'r1', 'r2']);
     expect(claim.body.requests[0].params).toEqual({
-      max_tokens: 100, temperature: 0.7, top_p: 0.95, top_k: 0, seed: null, stop: [], n: 2,
-      compression: { method: 'dms', ratio: 4 }, answer_pattern: null,
+      max_tokens: 100,
+      temperature: 0.7,
+      top_p: 0.95,
+      top_k: 0,
+      seed: null,
+      stop: [],
+      n: 2,
+      compression: { method: 'dms', ratio: 4 },
+      answer_pattern: null,
     });
     const lease = claim.body.lease.lease_token;
 
@@ -64,7 +71,11 @@ describe('job lifecycle', () => {
     expect(view.usage.cost).toBeCloseTo(4.8 * (2.0 / 3600), 12);
 
     res = await h.results(job.id);
-    expect(res.lines.map((l) => [l.custom_id, l.status])).toEqual([['r0', 'failed'], ['r1', 'succeeded'], ['r2', 'succeeded']]);
+    expect(res.lines.map((l) => [l.custom_id, l.status])).toEqual([
+      ['r0', 'failed'],
+      ['r1', 'succeeded'],
+      ['r2', 'succeeded'],
+    ]);
     expect(res.lines[1]).toMatchObject({ answer: '7', backend: 'wasm', timings: { ttft_ms: 5 }, usage: { runner_seconds: 3.6 } });
     expect(res.lines[1].threads).toHaveLength(2);
     expect(res.lines[0].error).toEqual({ code: 'oom', message: 'out of KV pages' });
@@ -168,7 +179,15 @@ describe('idempotency', () => {
   it('returns the same job for the same key and body, 409 for a different body', async () => {
     const headers = { 'Idempotency-Key': 'batch-2026-01-01' };
     const first = await h.submit(jobBody(2), { headers });
-    const again = await h.submit({ requests: [{ prompt: 'Q:0+1=', custom_id: 'r0' }, { custom_id: 'r1', prompt: 'Q:1+1=' }] }, { headers });
+    const again = await h.submit(
+      {
+        requests: [
+          { prompt: 'Q:0+1=', custom_id: 'r0' },
+          { custom_id: 'r1', prompt: 'Q:1+1=' },
+        ],
+      },
+      { headers },
+    );
     expect(again.status).toBe(201);
     expect(again.body.id).toBe(first.body.id);
     expect(again.headers.get('idempotent-replayed')).toBe('true');

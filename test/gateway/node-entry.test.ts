@@ -17,7 +17,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 /** Starts the gateway; resolves with its output once it listens. */
 function start(port: number): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/node.ts'], {
@@ -66,7 +65,9 @@ describe('npm start (gateway/node.ts)', () => {
     const submit = await fetch(`${base}/v1/jobs`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ requests: [{ custom_id: 'a', prompt: 'C1:a3b7=', params: { max_tokens: 16, temperature: 0, compression: { method: 'tova', ratio: 2 } } }] }),
+      body: JSON.stringify({
+        requests: [{ custom_id: 'a', prompt: 'C1:a3b7=', params: { max_tokens: 16, temperature: 0, compression: { method: 'tova', ratio: 2 } } }],
+      }),
     });
     expect(submit.status).toBe(201);
     const job = await submit.json();

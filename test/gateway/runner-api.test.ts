@@ -37,9 +37,7 @@ describe('claim', () => {
     const two = await makeHarness({ path, store: {} });
     try {
       for (let i = 0; i < 10; i++) await one.submit(jobBody(2));
-      const claims = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => (i % 2 ? one : two).runner('/claim', { runner_id: `gpu-${i}` })),
-      );
+      const claims = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? one : two).runner('/claim', { runner_id: `gpu-${i}` })));
       const ids = claims.filter((c) => c.status === 200).map((c) => c.body.job.id);
       expect(ids).toHaveLength(10);
       expect(new Set(ids).size).toBe(10);
@@ -64,7 +62,13 @@ describe('leases', () => {
     expect(view).toMatchObject({ status: 'queued', attempt: 1 });
     expect(view.request_counts).toMatchObject({ queued: 2, succeeded: 1 });
 
-    for (const [verb, extra] of [['heartbeat', {}], ['results', { results: [okResult('r1')] }], ['complete', {}], ['fail', { reason: 'x' }], ['release', {}]] as const) {
+    for (const [verb, extra] of [
+      ['heartbeat', {}],
+      ['results', { results: [okResult('r1')] }],
+      ['complete', {}],
+      ['fail', { reason: 'x' }],
+      ['release', {}],
+    ] as const) {
       const res = await h.runner(`/jobs/${job}/${verb}`, { lease_token: first, ...extra });
       expect(res.status, verb).toBe(409);
       expect(res.body.error.type).toBe('stale_lease');
@@ -127,9 +131,19 @@ describe('leases', () => {
     await h.runner(`/jobs/${job}/results`, { lease_token: lease, results: [okResult('r3', 'second')] });
     expect((await h.runner(`/jobs/${job}/complete`, { lease_token: lease })).body.status).toBe('completed');
     const answers = (await h.results(job)).lines.map((l) => [l.custom_id, l.answer]);
-    expect(answers).toEqual([['r0', 'first'], ['r1', 'second'], ['r2', 'first'], ['r3', 'second']]);
+    expect(answers).toEqual([
+      ['r0', 'first'],
+      ['r1', 'second'],
+      ['r2', 'first'],
+      ['r3', 'second'],
+    ]);
     const attempts = h.sqlDb.sqlite.prepare('SELECT custom_id, attempt FROM requests WHERE job_id = ? ORDER BY idx').all(job);
-    expect(attempts).toEqual([{ custom_id: 'r0', attempt: 1 }, { custom_id: 'r1', attempt: 2 }, { custom_id: 'r2', attempt: 1 }, { custom_id: 'r3', attempt: 2 }]);
+    expect(attempts).toEqual([
+      { custom_id: 'r0', attempt: 1 },
+      { custom_id: 'r1', attempt: 2 },
+      { custom_id: 'r2', attempt: 1 },
+      { custom_id: 'r3', attempt: 2 },
+    ]);
   });
 
   it('cancels a canceling job whose runner vanished instead of requeueing it', async () => {

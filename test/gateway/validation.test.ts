@@ -54,7 +54,13 @@ describe('POST /v1/jobs rejects', () => {
     await expectRejected(() => post({ requests: [{ custom_id: '', prompt: 'x' }] }), 400, 'requests[0].custom_id', /empty/);
   });
   it('duplicate custom_ids', async () => {
-    const body = { requests: [{ custom_id: 'a', prompt: 'x' }, { custom_id: 'b', prompt: 'y' }, { custom_id: 'a', prompt: 'z' }] };
+    const body = {
+      requests: [
+        { custom_id: 'a', prompt: 'x' },
+        { custom_id: 'b', prompt: 'y' },
+        { custom_id: 'a', prompt: 'z' },
+      ],
+    };
     await expectRejected(() => post(body), 400, 'requests[2].custom_id', /duplicate custom_id "a" \(first at requests\[0\]\)/);
   });
   it('an unknown field', async () => {
@@ -71,7 +77,12 @@ describe('POST /v1/jobs rejects', () => {
     await expectRejected(() => post(withParams({ compression: { method: 'none', ratio: 2 } })), 400, 'requests[0].params.compression.ratio', /must be 1/);
   });
   it('a DMS ratio no checkpoint was trained for, listing the available ones', async () => {
-    await expectRejected(() => post(withParams({ compression: { method: 'dms', ratio: 3 } })), 400, 'requests[0].params.compression.ratio', /available ratios: 2, 4, 8/);
+    await expectRejected(
+      () => post(withParams({ compression: { method: 'dms', ratio: 3 } })),
+      400,
+      'requests[0].params.compression.ratio',
+      /available ratios: 2, 4, 8/,
+    );
   });
   it('a method the model does not serve', async () => {
     const body = { model: 'tiny', ...withParams({ compression: { method: 'dms', ratio: 4 } }) };
@@ -128,7 +139,11 @@ describe('POST /v1/jobs rejects', () => {
 
 describe('unknown jobs', () => {
   it('404 on get, results and cancel', async () => {
-    for (const [method, path] of [['GET', '/v1/jobs/job_x'], ['GET', '/v1/jobs/job_x/results'], ['POST', '/v1/jobs/job_x/cancel']]) {
+    for (const [method, path] of [
+      ['GET', '/v1/jobs/job_x'],
+      ['GET', '/v1/jobs/job_x/results'],
+      ['POST', '/v1/jobs/job_x/cancel'],
+    ]) {
       const res = await h.call(method, path);
       expect(res.status, path).toBe(404);
       expect((await res.json()).error.type).toBe('not_found');

@@ -59,7 +59,10 @@ describe('engine executor', () => {
     expect(byId.tova.usage.achieved_ratio).toBeGreaterThan(1.05);
     const job = (await h.getJob(jobId)).body;
     expect(job.status).toBe('completed');
-    expect(job.usage.kv_token_reads).toBeCloseTo(lines.reduce((s, l) => s + l.usage.kv_token_reads, 0), 6);
+    expect(job.usage.kv_token_reads).toBeCloseTo(
+      lines.reduce((s, l) => s + l.usage.kv_token_reads, 0),
+      6,
+    );
     executor.dispose();
     h.close();
     expect(tf.memory().numTensors).toBe(before);

@@ -39,7 +39,10 @@ afterEach(() => h.close());
 
 const sources: Array<[string, () => JobSource]> = [
   ['local store', () => new LocalStoreSource(h.store)],
-  ['HTTP', () => new HttpJobSource({ baseUrl: 'http://gateway', token: RUNNER_TOKEN, fetch: (url, init) => Promise.resolve(h.app.request(url as string, init)) })],
+  [
+    'HTTP',
+    () => new HttpJobSource({ baseUrl: 'http://gateway', token: RUNNER_TOKEN, fetch: (url, init) => Promise.resolve(h.app.request(url as string, init)) }),
+  ],
 ];
 
 describe.each(sources)('runner loop via %s', (_name, makeSource) => {

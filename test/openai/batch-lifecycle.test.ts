@@ -17,7 +17,7 @@ const chatLine = (id: string, extra: Record<string, unknown> = {}) => ({
 });
 
 async function upload(lines: unknown[] | string, token?: string) {
-  const text = typeof lines === 'string' ? lines : lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  const text = typeof lines === 'string' ? lines : `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
   const form = new FormData();
   form.set('purpose', 'batch');
   form.set('file', new File([text], 'input.jsonl', { type: 'application/jsonl' }));
@@ -35,7 +35,11 @@ const getBatch = async (id: string, token?: string) => {
   return { status: res.status, body: await res.json() };
 };
 const content = async (fileId: string) => (await h.call('GET', `/v1/files/${fileId}/content`)).text();
-const jsonl = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const jsonl = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 /** FAKE runner step: claim the job and write the given results over the runner protocol. */
 async function fakeRun(results: Array<ReturnType<typeof okResult>>, finish: 'complete' | null = 'complete') {
@@ -113,9 +117,20 @@ describe('batches', () => {
 
     // The claim hands the runner resolved params from the line bodies.
     const claim = await h.runner('/claim', { runner_id: 'fake-runner' });
-    expect(claim.body.requests[0]).toMatchObject({ custom_id: 'q1', prompt: 'Q:q1=', params: { n: 2, max_tokens: 32, compression: { method: 'dms', ratio: 4 } } });
+    expect(claim.body.requests[0]).toMatchObject({
+      custom_id: 'q1',
+      prompt: 'Q:q1=',
+      params: { n: 2, max_tokens: 32, compression: { method: 'dms', ratio: 4 } },
+    });
     const lease = claim.body.lease.lease_token;
-    const failed = { ...okResult('q3'), status: 'failed' as const, answer: null, threads: [], usage: null, error: { code: 'engine_error', message: 'out of memory' } };
+    const failed = {
+      ...okResult('q3'),
+      status: 'failed' as const,
+      answer: null,
+      threads: [],
+      usage: null,
+      error: { code: 'engine_error', message: 'out of memory' },
+    };
     await h.runner(`/jobs/${b.job_id}/results`, { lease_token: lease, results: [okResult('q1', '6'), okResult('q2', '7'), failed] });
     expect((await getBatch(b.id)).body).toMatchObject({ status: 'in_progress', request_counts: { total: 3, completed: 2, failed: 1 } });
     await h.runner(`/jobs/${b.job_id}/complete`, { lease_token: lease });
@@ -159,7 +174,11 @@ describe('batches', () => {
       {
         id: expect.stringMatching(/^batch_req_/),
         custom_id: 'q3',
-        response: { status_code: 500, request_id: expect.any(String), body: { error: { message: 'out of memory', type: 'server_error', param: null, code: 'engine_error' }, usage: null } },
+        response: {
+          status_code: 500,
+          request_id: expect.any(String),
+          body: { error: { message: 'out of memory', type: 'server_error', param: null, code: 'engine_error' }, usage: null },
+        },
         error: null,
       },
     ]);
@@ -192,7 +211,12 @@ describe('batches', () => {
       expect.objectContaining({ code: 'mismatched_model', line: 4, param: 'body.model' }),
     ]);
     // Once the framing is right, the catalog checks name the line and the body field.
-    const second = await upload([chatLine('a'), chatLine('a'), chatLine('ratio', { compression: { method: 'dms', ratio: 3 } }), chatLine('long', { max_tokens: 5000 })]);
+    const second = await upload([
+      chatLine('a'),
+      chatLine('a'),
+      chatLine('ratio', { compression: { method: 'dms', ratio: 3 } }),
+      chatLine('long', { max_tokens: 5000 }),
+    ]);
     const b2 = (await createBatch(second.body.id)).body;
     expect(b2.status).toBe('failed');
     expect(b2.errors.data).toEqual([
@@ -212,7 +236,10 @@ describe('batches', () => {
     await fakeRun([okResult('c1', '2')]);
     const done = (await getBatch(b.id)).body;
     const [out] = jsonl(await content(done.output_file_id));
-    expect(out.response.body).toMatchObject({ object: 'text_completion', choices: [{ index: 0, text: 'work... A:2', logprobs: null, finish_reason: 'stop' }, { index: 1 }] });
+    expect(out.response.body).toMatchObject({
+      object: 'text_completion',
+      choices: [{ index: 0, text: 'work... A:2', logprobs: null, finish_reason: 'stop' }, { index: 1 }],
+    });
     expect(done.error_file_id).toBeNull();
   });
 
@@ -256,7 +283,9 @@ describe('batches', () => {
     const done = (await getBatch(b.id)).body;
     expect(done).toMatchObject({ status: 'expired', request_counts: { completed: 1 } });
     expect(done.expired_at).toBeGreaterThanOrEqual(done.expires_at);
-    expect(jsonl(await content(done.error_file_id))).toEqual([expect.objectContaining({ custom_id: 'b', response: null, error: expect.objectContaining({ code: 'batch_expired' }) })]);
+    expect(jsonl(await content(done.error_file_id))).toEqual([
+      expect.objectContaining({ custom_id: 'b', response: null, error: expect.objectContaining({ code: 'batch_expired' }) }),
+    ]);
   });
 
   it('lists batches newest first with after-cursor paging', async () => {
@@ -270,6 +299,8 @@ describe('batches', () => {
     const bad = await h.call('POST', '/v1/batches', { body: { input_file_id: file, endpoint: '/v1/embeddings', completion_window: '24h' } });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatchObject({ param: 'endpoint', code: 'unsupported_endpoint' });
-    expect((await h.call('POST', '/v1/batches', { body: { input_file_id: 'file-nope', endpoint: '/v1/completions', completion_window: '24h' } })).status).toBe(404);
+    expect((await h.call('POST', '/v1/batches', { body: { input_file_id: 'file-nope', endpoint: '/v1/completions', completion_window: '24h' } })).status).toBe(
+      404,
+    );
   });
 });

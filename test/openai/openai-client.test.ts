@@ -34,7 +34,13 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0, timeout: 10_000 });
   const executor = await EngineExecutor.create(new ModelRegistry(modelsDir));
-  runner = new RunnerLoop(new HttpJobSource({ baseUrl: base, token: RUNNER_TOKEN }), executor, { runnerId: 'openai-test', heartbeatMs: 200, pollMinMs: 20, pollMaxMs: 100, log: () => {} });
+  runner = new RunnerLoop(new HttpJobSource({ baseUrl: base, token: RUNNER_TOKEN }), executor, {
+    runnerId: 'openai-test',
+    heartbeatMs: 200,
+    pollMinMs: 20,
+    pollMaxMs: 100,
+    log: () => {},
+  });
 });
 
 afterAll(async () => {
@@ -45,7 +51,7 @@ afterAll(async () => {
 });
 
 const line = (id: string, body: Record<string, unknown>) => ({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'tiny', ...body } });
-const asJsonl = (lines: unknown[]) => lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+const asJsonl = (lines: unknown[]) => `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
 
 async function pollUntil(id: string, done: (b: OpenAI.Batches.Batch) => boolean, timeoutMs = 60_000): Promise<OpenAI.Batches.Batch> {
   const deadline = Date.now() + timeoutMs;
@@ -61,14 +67,32 @@ describe('openai npm client', () => {
   it('uploads, creates, polls and downloads a chat-completions batch run by the engine', async () => {
     const input = asJsonl([
       line('vote', { messages: [{ role: 'user', content: 'C1:a3b7=' }], max_tokens: 12, temperature: 0.9, seed: 1, n: 3 }),
-      line('dms', { messages: [{ role: 'system', content: 'C1:' }, { role: 'user', content: 'a3b7=' }], max_completion_tokens: 10, temperature: 0, compression: { method: 'dms', ratio: 4 } }),
+      line('dms', {
+        messages: [
+          { role: 'system', content: 'C1:' },
+          { role: 'user', content: 'a3b7=' },
+        ],
+        max_completion_tokens: 10,
+        temperature: 0,
+        compression: { method: 'dms', ratio: 4 },
+      }),
     ]);
     const file = await client.files.create({ file: await toFile(Buffer.from(input), 'batch.jsonl'), purpose: 'batch' });
     expect(file).toMatchObject({ object: 'file', purpose: 'batch', bytes: Buffer.byteLength(input), filename: 'batch.jsonl', status: 'processed' });
     expect(await (await client.files.content(file.id)).text()).toBe(input);
 
-    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { run: 'client-test' } });
-    expect(created).toMatchObject({ object: 'batch', status: 'in_progress', request_counts: { total: 2, completed: 0, failed: 0 }, metadata: { run: 'client-test' } });
+    const created = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { run: 'client-test' },
+    });
+    expect(created).toMatchObject({
+      object: 'batch',
+      status: 'in_progress',
+      request_counts: { total: 2, completed: 0, failed: 0 },
+      metadata: { run: 'client-test' },
+    });
 
     runner.start();
     const done = await pollUntil(created.id, (b) => b.status === 'completed');
@@ -79,7 +103,13 @@ describe('openai npm client', () => {
 
     const outText = await (await client.files.content(done.output_file_id!)).text();
     expect((await client.files.retrieve(done.output_file_id!)).bytes).toBe(Buffer.byteLength(outText));
-    const out = Object.fromEntries(outText.trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.custom_id, l]));
+    const out = Object.fromEntries(
+      outText
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .map((l) => [l.custom_id, l]),
+    );
     const vote = out.vote.response;
     expect(vote.status_code).toBe(200);
     expect(vote.body).toMatchObject({ object: 'chat.completion', model: 'tiny', n: 3, compression: { method: 'none', ratio: 1 }, backend: expect.any(String) });
@@ -104,13 +134,19 @@ describe('openai npm client', () => {
 
   it('lists batches with the client’s pager and cancels a queued batch', async () => {
     await runner.stop(); // nothing claims from here on, so the next batch stays queued
-    const input = asJsonl([line('a', { messages: [{ role: 'user', content: 'Q:1=' }], max_tokens: 4 }), line('b', { messages: [{ role: 'user', content: 'Q:2=' }], max_tokens: 4 })]);
+    const input = asJsonl([
+      line('a', { messages: [{ role: 'user', content: 'Q:1=' }], max_tokens: 4 }),
+      line('b', { messages: [{ role: 'user', content: 'Q:2=' }], max_tokens: 4 }),
+    ]);
     const file = await client.files.create({ file: await toFile(Buffer.from(input), 'cancel.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     const cancelled = await client.batches.cancel(batch.id);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.cancelled_at).toEqual(expect.any(Number));
-    const errors = (await (await client.files.content(cancelled.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    const errors = (await (await client.files.content(cancelled.error_file_id!)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(errors.map((e) => [e.custom_id, e.error.code])).toEqual([
       ['a', 'batch_cancelled'],
       ['b', 'batch_cancelled'],

@@ -1,15 +1,8 @@
 // Parameter resolution (system defaults <- job defaults <- request params), field-path
 // formatting of zod issues, and the byte-level prompt length estimate.
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import {
-  estimatePromptTokens,
-  formatPath,
-  resolveParams,
-  SubmitJobSchema,
-  SYSTEM_DEFAULTS,
-  zodIssues,
-} from '../../protocol/index.js';
+import type { z } from 'zod';
+import { estimatePromptTokens, formatPath, resolveParams, SubmitJobSchema, SYSTEM_DEFAULTS, zodIssues } from '../../protocol/index.js';
 
 describe('resolveParams', () => {
   it('uses the system defaults when nothing is given', () => {
@@ -17,10 +10,7 @@ describe('resolveParams', () => {
   });
 
   it('lets the request override the job defaults field by field', () => {
-    const out = resolveParams(
-      { max_tokens: 100, temperature: 0.2, stop: '\n', compression: { method: 'dms', ratio: 4 } },
-      { temperature: 0.9, n: 8 },
-    );
+    const out = resolveParams({ max_tokens: 100, temperature: 0.2, stop: '\n', compression: { method: 'dms', ratio: 4 } }, { temperature: 0.9, n: 8 });
     expect(out).toEqual({ ...SYSTEM_DEFAULTS, max_tokens: 100, temperature: 0.9, n: 8, stop: ['\n'], compression: { method: 'dms', ratio: 4 } });
   });
 

@@ -63,7 +63,10 @@ describe('a full database', () => {
       lease: { lease_token: string };
     };
     const result = { custom_id: 'r0', status: 'succeeded', answer: 'y'.repeat(200_000), threads: [], usage: null, timings: null, error: null };
-    const write = await t.call('POST', `/v1/runner/jobs/${claim.job.id}/results`, { token: RUNNER_TOKEN, body: { lease_token: claim.lease.lease_token, results: [result] } });
+    const write = await t.call('POST', `/v1/runner/jobs/${claim.job.id}/results`, {
+      token: RUNNER_TOKEN,
+      body: { lease_token: claim.lease.lease_token, results: [result] },
+    });
     expect(write.status).toBe(503);
     for (const id of accepted) {
       const job = (await (await t.call('GET', `/v1/jobs/${id}`)).json()) as { request_counts: { total: number; succeeded: number } };
@@ -73,7 +76,10 @@ describe('a full database', () => {
     expect(integrityCheck(t.sqlDb.sqlite).ok).toBe(true);
     t.sqlDb.sqlite.pragma('max_page_count = 1073741823');
     expect((await t.call('POST', '/v1/jobs', { body: big() })).status).toBe(201);
-    const retry = await t.call('POST', `/v1/runner/jobs/${claim.job.id}/results`, { token: RUNNER_TOKEN, body: { lease_token: claim.lease.lease_token, results: [result] } });
+    const retry = await t.call('POST', `/v1/runner/jobs/${claim.job.id}/results`, {
+      token: RUNNER_TOKEN,
+      body: { lease_token: claim.lease.lease_token, results: [result] },
+    });
     expect(retry.status).toBe(200);
   });
 });

@@ -82,7 +82,8 @@ export function startService(command: string, args: string[], opts: { env?: Reco
       const check = () => {
         const match = out.match(pattern);
         if (match) return done(() => resolve(match));
-        if (child.exitCode !== null || child.signalCode !== null) return done(() => reject(new Error(`${command} exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${out.slice(-3000)}`)));
+        if (child.exitCode !== null || child.signalCode !== null)
+          return done(() => reject(new Error(`${command} exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${out.slice(-3000)}`)));
       };
       const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for ${pattern}:\n${out.slice(-3000)}`))), timeoutMs);
       const done = (fn: () => void) => {

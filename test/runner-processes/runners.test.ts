@@ -25,7 +25,12 @@ const api = async (method: string, path: string, body?: unknown) => {
   return { status: res.status, text, body: /^application\/json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : null };
 };
 const job = async (id: string) => (await api('GET', `/v1/jobs/${id}`)).body;
-const results = async (id: string) => (await api('GET', `/v1/jobs/${id}/results`)).text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const results = async (id: string) =>
+  (await api('GET', `/v1/jobs/${id}/results`)).text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -59,8 +64,16 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   gateway = startService('npm', ['start'], {
     env: {
-      PORT: String(port), DMS_DATA_DIR: join(dir, 'data'), DMS_MODELS_DIR: modelsDir, DMS_API_KEY: KEY, DMS_RUNNER_TOKEN: RUNNER_TOKEN,
-      DMS_INPROCESS_RUNNER: '0', DMS_LEASE_SECONDS: '3', DMS_SWEEP_SECONDS: '1', DMS_RATE_LIMIT_RPS: '1000', DMS_RATE_LIMIT_BURST: '1000',
+      PORT: String(port),
+      DMS_DATA_DIR: join(dir, 'data'),
+      DMS_MODELS_DIR: modelsDir,
+      DMS_API_KEY: KEY,
+      DMS_RUNNER_TOKEN: RUNNER_TOKEN,
+      DMS_INPROCESS_RUNNER: '0',
+      DMS_LEASE_SECONDS: '3',
+      DMS_SWEEP_SECONDS: '1',
+      DMS_RATE_LIMIT_RPS: '1000',
+      DMS_RATE_LIMIT_BURST: '1000',
     },
   });
   await gateway.waitFor(/listening on http/, 60_000);
@@ -94,10 +107,14 @@ describe('npm run runner processes', () => {
     const beforeRecovery = (await job(victim)).request_counts.succeeded;
 
     // The survivor finishes the other job, and takes over the victim's remaining requests after the lease expires.
-    const finished = await until('both jobs to complete', async () => {
-      const views = await Promise.all(jobs.map(job));
-      return views.every((v) => v.status === 'completed') && views;
-    }, 150_000);
+    const finished = await until(
+      'both jobs to complete',
+      async () => {
+        const views = await Promise.all(jobs.map(job));
+        return views.every((v) => v.status === 'completed') && views;
+      },
+      150_000,
+    );
     expect(claimedBy(survivor)).toContain(victim);
     for (const view of finished) {
       const lines = await results(view.id);
@@ -108,8 +125,14 @@ describe('npm run runner processes', () => {
       expect(view.usage.prompt_tokens).toBe(sum((l) => l.usage.prompt_tokens));
       expect(view.usage.completion_tokens).toBe(sum((l) => l.usage.completion_tokens));
       expect(view.usage.completion_tokens).toBe(sum((l) => l.threads.reduce((s: number, t: { completion_tokens: number }) => s + t.completion_tokens, 0)));
-      expect(view.usage.kv_token_reads).toBeCloseTo(sum((l) => l.usage.kv_token_reads), 6);
-      expect(view.usage.runner_seconds).toBeCloseTo(sum((l) => l.usage.runner_seconds), 6);
+      expect(view.usage.kv_token_reads).toBeCloseTo(
+        sum((l) => l.usage.kv_token_reads),
+        6,
+      );
+      expect(view.usage.runner_seconds).toBeCloseTo(
+        sum((l) => l.usage.runner_seconds),
+        6,
+      );
     }
     const victimView = finished.find((v) => v.id === victim);
     expect(victimView.attempt).toBe(2);
@@ -128,7 +151,10 @@ describe('npm run runner processes', () => {
     const c = startRunner('runner-c', ['--drain-seconds', '1']);
     await c.waitFor(/polling/, 60_000);
     await until('runner C to claim j4', async () => claimedBy(c).includes(after));
-    const long = await submit('j5', Array.from({ length: 24 }, () => 500));
+    const long = await submit(
+      'j5',
+      Array.from({ length: 24 }, () => 500),
+    );
     await until('runner C to claim j5', async () => claimedBy(c).includes(long));
     await c.stop('SIGTERM', 60_000);
     expect(c.output()).toMatch(/drain time of 1 s is over.*released job_.*runner runner-c stopped/s);

@@ -43,7 +43,11 @@ describe('body limits', () => {
   it('refuses a declared Content-Length over the limit from the header alone (what Node requests carry)', async () => {
     const before = t.countJobs();
     const declared = (n: number, body: string) =>
-      t.app.request('/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${t.keyA}`, 'content-type': 'application/json', 'content-length': String(n) }, body });
+      t.app.request('/v1/jobs', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.keyA}`, 'content-type': 'application/json', 'content-length': String(n) },
+        body,
+      });
     expect((await declared(LIMIT + 1, JSON.stringify(oneJob()))).status).toBe(413);
     expect((await declared(LIMIT, bodyOfSize(LIMIT))).status).toBe(201);
     expect(t.countJobs()).toBe(before + 1);
@@ -73,7 +77,15 @@ describe('body limits', () => {
     const claim = await t.call('POST', '/v1/runner/claim', { token: RUNNER_TOKEN, body: { runner_id: 'r' } });
     expect(claim.status).toBe(200);
     const { job, lease } = (await claim.json()) as { job: { id: string }; lease: { lease_token: string } };
-    const result = (id: string) => ({ custom_id: id, status: 'failed', answer: null, threads: [], usage: null, timings: null, error: { code: 'x', message: 'y' } });
+    const result = (id: string) => ({
+      custom_id: id,
+      status: 'failed',
+      answer: null,
+      threads: [],
+      usage: null,
+      timings: null,
+      error: { code: 'x', message: 'y' },
+    });
     const write = await t.call('POST', `/v1/runner/jobs/${job.id}/results`, {
       token: RUNNER_TOKEN,
       body: { lease_token: lease.lease_token, results: [result('a'), result('b'), result('c')] },

@@ -48,7 +48,7 @@ describe('per-key rate limit', () => {
   });
 
   it('does not limit unauthenticated requests into buckets (they are 401) nor the runner API', async () => {
-    let now = 0;
+    const now = 0;
     const t = await makeSecurityApp({ limits: { rateLimitPerSecond: 1, rateLimitBurst: 1 }, rateClock: () => now });
     close = t.close;
     for (let i = 0; i < 5; i++) expect((await t.call('GET', '/v1/jobs', { token: 'wrong' })).status).toBe(401);

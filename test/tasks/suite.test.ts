@@ -1,9 +1,24 @@
 // Tests of the reasoning suite: determinism, seed ranges, solution correctness, lengths, export.
 import { describe, expect, it } from 'vitest';
 import {
-  assertTrainingSeed, chainFamily, customIdOf, extractAnswer, FAMILY_NAMES, generateProblem, majorityAnswer,
-  parseCustomId, problemFromMix, problemOfCustomId, problemSet, seedRange, STANDARD_MIX, pickFromMix, toJsonl,
-  verifyAnswer, varsFamily, type Problem,
+  assertTrainingSeed,
+  chainFamily,
+  customIdOf,
+  extractAnswer,
+  FAMILY_NAMES,
+  generateProblem,
+  majorityAnswer,
+  parseCustomId,
+  problemFromMix,
+  problemOfCustomId,
+  problemSet,
+  seedRange,
+  STANDARD_MIX,
+  pickFromMix,
+  toJsonl,
+  verifyAnswer,
+  varsFamily,
+  type Problem,
 } from '../../tasks/index.js';
 
 /** Independent re-solver of a chain prompt (does not reuse the generator's code path). */
@@ -15,7 +30,10 @@ function solveChain(prompt: string): string {
   if (terminators.length !== 1) throw new Error('one terminator expected');
   const digits = items.filter((s) => s[1] !== '.').map((s) => Number(s[1]));
   // labels must be exactly a.. up to the terminator
-  const labels = items.map((s) => s[0]).sort().join('');
+  const labels = items
+    .map((s) => s[0])
+    .sort()
+    .join('');
   if (labels !== 'abcdefghijklmnopqrstuvwxyz'.slice(0, items.length) || terminators[0][0] !== labels[labels.length - 1]) throw new Error('labels');
   let v = 0;
   for (let r = 0; r < Number(m[1]); r++) for (const d of digits) v = (v + d) % 10;
@@ -83,8 +101,10 @@ describe('families', () => {
 
   it('chain copies are single-hop: each payload follows its label in the prompt, in shuffled order', () => {
     const p = generateProblem('chain', 77, 6);
-    const sortedPrompts = Array.from({ length: 20 }, (_, i) => generateProblem('chain', 300 + i, 5).prompt)
-      .filter((q) => { const l = q.slice(3, -1).match(/[a-z]/g)!.join(''); return l === [...l].sort().join(''); });
+    const sortedPrompts = Array.from({ length: 20 }, (_, i) => generateProblem('chain', 300 + i, 5).prompt).filter((q) => {
+      const l = q.slice(3, -1).match(/[a-z]/g)!.join('');
+      return l === [...l].sort().join('');
+    });
     expect(sortedPrompts.length).toBeLessThan(2); // positions do not give the labels away
     const steps = p.solution.split(';').filter((s) => /^\d[a-z]/.test(s));
     for (const s of steps) expect(p.prompt.includes(s[1] + s[2])).toBe(true);
@@ -92,7 +112,11 @@ describe('families', () => {
 
   it('vars assignments are unique per variable and the chain follows them', () => {
     const p = generateProblem('vars', 99, 9);
-    const lhs = p.prompt.slice(2).split(' ').slice(0, -1).map((a) => a[0]);
+    const lhs = p.prompt
+      .slice(2)
+      .split(' ')
+      .slice(0, -1)
+      .map((a) => a[0]);
     expect(new Set(lhs).size).toBe(lhs.length);
     expect(lhs.every((c) => /[b-z]/.test(c))).toBe(true);
     // each lowercase letter occurs exactly once in the prompt: the lookup key is unique
@@ -131,7 +155,10 @@ describe('mix and export', () => {
   it('round-trips problems through JSONL custom ids', () => {
     const set: Problem[] = problemSet(500, 5);
     expect(set[0]).toEqual(problemFromMix(500));
-    const lines = toJsonl(set, { max_tokens: 900 }).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = toJsonl(set, { max_tokens: 900 })
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBe(5);
     for (let i = 0; i < 5; i++) {
       expect(lines[i].prompt).toBe(set[i].prompt);

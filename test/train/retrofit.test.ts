@@ -8,7 +8,16 @@ import { forwardDense, hardDmsBias } from '../../engine/model/llama.js';
 import { initParams } from '../../engine/model/weights.js';
 import { Adam } from '../../engine/train/adam.js';
 import { toVariables } from '../../engine/train/checkpoint.js';
-import { compressionLoss, decisionMaskOf, farMask, logisticNoise, nextDecisionLogits, softEvictionBias, straightThrough, targetFraction } from '../../engine/train/dms-relax.js';
+import {
+  compressionLoss,
+  decisionMaskOf,
+  farMask,
+  logisticNoise,
+  nextDecisionLogits,
+  softEvictionBias,
+  straightThrough,
+  targetFraction,
+} from '../../engine/train/dms-relax.js';
 import { makeStudent } from '../../engine/train/dms-student.js';
 import { kdLoss, retrofitStep } from '../../engine/train/retrofit.js';
 import { checkpointDue, ratioAt, scheduleSteps } from '../../engine/train/retrofit-schedule.js';
@@ -27,11 +36,15 @@ describe('soft eviction bias', () => {
     const logits = tf.fill([B, T, K], 50) as tf.Tensor3D; // every token strongly evicted
     const z = nextDecisionLogits(logits, logisticNoise([B, T, K], 1), 0.1);
     const bias = softEvictionBias(z, farMask(T, w)).arraySync() as number[][][][];
-    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
-      const v = bias[b][k][i][j];
-      if (i - j <= w) expect(Math.abs(v)).toBe(0); // -0 from -softplus * 0 is still no bias
-      else if (j < T - 1) expect(v).toBeLessThan(-100); // far, evicted keys are masked
-    }
+    for (let b = 0; b < B; b++)
+      for (let k = 0; k < K; k++)
+        for (let i = 0; i < T; i++)
+          for (let j = 0; j < T; j++) {
+            const v = bias[b][k][i][j];
+            if (i - j <= w)
+              expect(Math.abs(v)).toBe(0); // -0 from -softplus * 0 is still no bias
+            else if (j < T - 1) expect(v).toBeLessThan(-100); // far, evicted keys are masked
+          }
     tf.dispose([logits, z]);
   });
 
@@ -48,13 +61,20 @@ describe('soft eviction bias', () => {
 describe('compression loss', () => {
   it('is zero when the fraction meets the target and positive below it, with a gradient', () => {
     const mask = decisionMaskOf([4, 4], 4);
-    const half = tf.tensor3d([[[1], [1], [0], [0]], [[1], [0], [1], [0]]]); // 2 of 3 real decisions evict
+    const half = tf.tensor3d([
+      [[1], [1], [0], [0]],
+      [[1], [0], [1], [0]],
+    ]); // 2 of 3 real decisions evict
     expect(compressionLoss([half], mask, targetFraction(2)).loss.dataSync()[0]).toBe(0);
     expect(compressionLoss([half], mask, targetFraction(4)).loss.dataSync()[0]).toBeCloseTo(0.75 - 2 / 3, 5);
     const z = tf.variable(tf.tensor3d([[[-1], [-1], [-1], [-1]]]));
     const g = tf.variableGrads(() => compressionLoss([straightThrough(z as unknown as tf.Tensor3D)], decisionMaskOf([4], 4), 0.5).loss, [z]);
     expect(g.value.dataSync()[0]).toBeCloseTo(0.5);
-    expect(Array.from(Object.values(g.grads)[0].dataSync()).slice(0, 3).every((v) => v < 0)).toBe(true); // pushes z up
+    expect(
+      Array.from(Object.values(g.grads)[0].dataSync())
+        .slice(0, 3)
+        .every((v) => v < 0),
+    ).toBe(true); // pushes z up
     tf.dispose([mask, half, z, g.value, ...Object.values(g.grads)]);
   });
 });
@@ -119,8 +139,14 @@ describe('retrofit step', () => {
 
   it('averages the KD loss per token (dms.md), per sequence, or the mean of both (--kd-weighting)', () => {
     // Row 0: three real positions with KL 1 (and a pad); row 1: one real position with KL 4.
-    const kl = tf.tensor2d([[1, 1, 1, 9], [4, 9, 9, 9]]);
-    const real = tf.tensor2d([[1, 1, 1, 0], [1, 0, 0, 0]]);
+    const kl = tf.tensor2d([
+      [1, 1, 1, 9],
+      [4, 9, 9, 9],
+    ]);
+    const real = tf.tensor2d([
+      [1, 1, 1, 0],
+      [1, 0, 0, 0],
+    ]);
     const token = kdLoss(kl, real, 'token');
     const sequence = kdLoss(kl, real, 'sequence');
     const mixed = kdLoss(kl, real, 'mixed');

@@ -45,8 +45,22 @@ beforeAll(async () => {
   expect(migrate.output).toMatch(/0001_openai_batches\.sql/);
   const port = await freePort();
   dev = startService(BIN('wrangler'), [
-    'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, '--show-interactive-dev-session=false',
-    '--var', `DMS_MODELS:${catalog}`, '--var', `DMS_API_KEY:${KEY}`, '--var', `DMS_RUNNER_TOKEN:${RUNNER_TOKEN}`, '--var', `DMS_LEASE_SECONDS:${LEASE_SECONDS}`,
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--persist-to',
+    persist,
+    '--show-interactive-dev-session=false',
+    '--var',
+    `DMS_MODELS:${catalog}`,
+    '--var',
+    `DMS_API_KEY:${KEY}`,
+    '--var',
+    `DMS_RUNNER_TOKEN:${RUNNER_TOKEN}`,
+    '--var',
+    `DMS_LEASE_SECONDS:${LEASE_SECONDS}`,
   ]);
   await dev.waitFor(/Ready on http/, 90_000);
   base = `http://127.0.0.1:${port}`;
@@ -106,7 +120,10 @@ describe('wrangler dev (D1)', () => {
     expect(done).toMatchObject({ status: 'completed', request_counts: { total: 2, succeeded: 2 }, attempt: 1 });
     expect(done.usage.prompt_tokens).toBe(18);
     expect(done.usage.kv_token_reads).toBeGreaterThan(0);
-    const lines = (await api('GET', `/v1/jobs/${job.id}/results`)).text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await api('GET', `/v1/jobs/${job.id}/results`)).text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.custom_id, l.status, l.threads.length])).toEqual([
       ['plain', 'succeeded', 2],
       ['dms', 'succeeded', 1],
@@ -117,7 +134,10 @@ describe('wrangler dev (D1)', () => {
 
     const queued = (await api('POST', '/v1/jobs', { model: 'tiny', requests: [{ custom_id: 'x', prompt: 'Q:1=' }] })).body;
     expect((await api('POST', `/v1/jobs/${queued.id}/cancel`)).body).toMatchObject({ status: 'canceled', request_counts: { canceled: 1 } });
-    const invalid = await api('POST', '/v1/jobs', { model: 'tiny', requests: [{ custom_id: 'y', prompt: 'Q', params: { compression: { method: 'dms', ratio: 3 } } }] });
+    const invalid = await api('POST', '/v1/jobs', {
+      model: 'tiny',
+      requests: [{ custom_id: 'y', prompt: 'Q', params: { compression: { method: 'dms', ratio: 3 } } }],
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.field).toBe('requests[0].params.compression.ratio');
   });
@@ -130,7 +150,7 @@ describe('wrangler dev (D1)', () => {
       url: '/v1/completions',
       body: { model: 'tiny', prompt: i < 2 ? `C1:a${i}b7=` : `${pad}${i}`, max_tokens: 4, temperature: 0 },
     }));
-    const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const text = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
     const form = new FormData();
     form.set('purpose', 'batch');
     form.set('file', new File([text], 'big.jsonl'));
@@ -146,13 +166,27 @@ describe('wrangler dev (D1)', () => {
 
     const small = new FormData();
     small.set('purpose', 'batch');
-    small.set('file', new File([lines.slice(0, 2).map((l) => JSON.stringify(l)).join('\n')], 'small.jsonl'));
+    small.set(
+      'file',
+      new File(
+        [
+          lines
+            .slice(0, 2)
+            .map((l) => JSON.stringify(l))
+            .join('\n'),
+        ],
+        'small.jsonl',
+      ),
+    );
     const file = await (await fetch(`${base}/v1/files`, { method: 'POST', body: small, headers: { authorization: `Bearer ${KEY}` } })).json();
     const batch = (await api('POST', '/v1/batches', { input_file_id: file.id, endpoint: '/v1/completions', completion_window: '24h' })).body;
     expect(await (await runner('worker-batch-runner')).runOnce()).toBe('completed');
     const done = (await api('GET', `/v1/batches/${batch.id}`)).body;
     expect(done).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 2, failed: 0 } });
-    const out = (await api('GET', `/v1/files/${done.output_file_id}/content`)).text.trim().split('\n').map((l) => JSON.parse(l));
+    const out = (await api('GET', `/v1/files/${done.output_file_id}/content`)).text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out.map((l) => [l.custom_id, l.response.status_code, l.response.body.object])).toEqual([
       ['r0', 200, 'text_completion'],
       ['r1', 200, 'text_completion'],

@@ -33,7 +33,10 @@ describe('h2o', () => {
       { 0: 0.4, 1: 0.05, 2: 0.55 },
       { 0: 0.2, 1: 0.05, 2: 0.15, 3: 0.6 }, // accumulated: 0 -> 2.1, 1 -> 0.6, 2 -> 0.7
     ];
-    steps.forEach((w, t) => { policy.insert(row, tok(t)); policy.observe(row, bySlot(row, w), null, row.length, t); });
+    steps.forEach((w, t) => {
+      policy.insert(row, tok(t));
+      policy.observe(row, bySlot(row, w), null, row.length, t);
+    });
     expect(row.length).toBe(4);
     // Position 0 has the lowest weight now (TOVA would drop it) but the highest sum; 1 has the lowest sum.
     policy.insert(row, tok(4));
@@ -55,12 +58,20 @@ describe('h2o', () => {
   it('forked rows keep their own scores', () => {
     const policy = new H2oPolicy({ ratio: 1e9, floor: 2 });
     const { row, cache } = freshRow(policy);
-    policy.insert(row, tok(0)); policy.observe(row, bySlot(row, { 0: 1 }), null, 1, 0);
-    policy.insert(row, tok(1)); policy.observe(row, bySlot(row, { 0: 0.9, 1: 0.1 }), null, 2, 1);
-    const forkRow = cache.row(cache.fork(0, (s) => policy.cloneState(s)), 0, 0);
+    policy.insert(row, tok(0));
+    policy.observe(row, bySlot(row, { 0: 1 }), null, 1, 0);
+    policy.insert(row, tok(1));
+    policy.observe(row, bySlot(row, { 0: 0.9, 1: 0.1 }), null, 2, 1);
+    const forkRow = cache.row(
+      cache.fork(0, (s) => policy.cloneState(s)),
+      0,
+      0,
+    );
     // Parent: position 1 climbs above 0; fork: it does not. At t=2 (budget 2 = 1 heavy + 1 recent) they differ.
-    policy.insert(row, tok(2)); policy.observe(row, bySlot(row, { 1: 2.5, 2: 0 }), null, 3, 2);
-    policy.insert(forkRow, tok(2)); policy.observe(forkRow, bySlot(forkRow, { 0: 0.5, 1: 0.5 }), null, 3, 2);
+    policy.insert(row, tok(2));
+    policy.observe(row, bySlot(row, { 1: 2.5, 2: 0 }), null, 3, 2);
+    policy.insert(forkRow, tok(2));
+    policy.observe(forkRow, bySlot(forkRow, { 0: 0.5, 1: 0.5 }), null, 3, 2);
     expect(heldPositions(row)).toEqual([1, 2]);
     expect(heldPositions(forkRow)).toEqual([0, 2]);
     cache.checkIntegrity();
@@ -87,7 +98,13 @@ describe('h2o', () => {
     const rand = prng(1);
     for (let t = 0; t < 30; t++) {
       policy.insert(row, tok(t));
-      policy.observe(row, Float32Array.from({ length: row.length }, () => rand()), null, row.length, t);
+      policy.observe(
+        row,
+        Float32Array.from({ length: row.length }, () => rand()),
+        null,
+        row.length,
+        t,
+      );
       const b = Math.min(t + 1, Math.max(4, Math.ceil((t + 1) / 3)));
       expect(heldPositions(row)).toEqual(Array.from({ length: b }, (_, i) => t - b + 1 + i));
     }

@@ -51,13 +51,15 @@ export function policyCases(pageSize: number): PolicyCase[] {
   return [
     { name: 'none', spec: { method: 'none', ratio: 1 }, rule: () => ({ held: keepAll, mustHold: () => true, maxReads: keepAll }) },
     {
-      name: 'dms', spec: { method: 'dms', ratio: RATIO },
+      name: 'dms',
+      spec: { method: 'dms', ratio: RATIO },
       // Held depends on the predictor; the w+1 newest keys are always there.
       rule: (m) => ({ held: () => NaN, mustHold: (p, t) => t - p <= m.dms!.window, maxReads: keepAll }),
     },
     { name: 'dms-w0', spec: { method: 'dms-w0', ratio: RATIO }, rule: () => ({ held: () => NaN, mustHold: (p, t) => p === t, maxReads: keepAll }) },
     {
-      name: 'window', spec: { method: 'window', ratio: RATIO, floor: FLOOR, sinks: 2 },
+      name: 'window',
+      spec: { method: 'window', ratio: RATIO, floor: FLOOR, sinks: 2 },
       rule: () => ({
         held: (seen) => Math.min(seen, budget(seen)),
         mustHold: (p, t) => p < 2 || t - p < budget(t + 1) - 2,
@@ -65,11 +67,13 @@ export function policyCases(pageSize: number): PolicyCase[] {
       }),
     },
     {
-      name: 'tova', spec: { method: 'tova', ratio: RATIO, floor: FLOOR },
+      name: 'tova',
+      spec: { method: 'tova', ratio: RATIO, floor: FLOOR },
       rule: () => ({ held: (seen) => Math.min(seen, budget(seen)), mustHold: (p, t) => p === t, maxReads: (seen) => Math.min(seen, budget(seen) + 1) }),
     },
     {
-      name: 'h2o', spec: { method: 'h2o', ratio: RATIO, floor: FLOOR },
+      name: 'h2o',
+      spec: { method: 'h2o', ratio: RATIO, floor: FLOOR },
       rule: () => ({
         held: (seen) => Math.min(seen, budget(seen)),
         mustHold: (p, t) => t - p < budget(t + 1) - Math.floor(budget(t + 1) / 2),
@@ -77,7 +81,8 @@ export function policyCases(pageSize: number): PolicyCase[] {
       }),
     },
     {
-      name: 'quest', spec: { method: 'quest', ratio: RATIO, floor: FLOOR, pageSize },
+      name: 'quest',
+      spec: { method: 'quest', ratio: RATIO, floor: FLOOR, pageSize },
       rule: () => ({
         held: keepAll,
         mustHold: () => true,
@@ -125,7 +130,16 @@ export interface FeedResult {
  * over the real paged cache and the real attention kernel. Test-only driver: it lets the suite run
  * long sequences and many rows without a model.
  */
-export function feedRow(policy: KvPolicy, row: CacheRow, position: number, k: Float32Array, v: Float32Array, q: Float32Array, G: number, dmsLogit: number): FeedResult {
+export function feedRow(
+  policy: KvPolicy,
+  row: CacheRow,
+  position: number,
+  k: Float32Array,
+  v: Float32Array,
+  q: Float32Array,
+  G: number,
+  dmsLogit: number,
+): FeedResult {
   const D = row.cache.pool.headDim;
   policy.insert(row, { position, k, kOff: 0, v, vOff: 0, dmsLogit });
   if (slotScratch.length < row.length) slotScratch = new Int32Array(row.length * 2);
@@ -135,7 +149,10 @@ export function feedRow(policy: KvPolicy, row: CacheRow, position: number, k: Fl
   let n = row.length;
   if (policy.selectSlots) {
     const chosen = policy.selectSlots(row, q, 0, G, slotScratch);
-    if (chosen >= 0) { slots = slotScratch; n = chosen; }
+    if (chosen >= 0) {
+      slots = slotScratch;
+      n = chosen;
+    }
   }
   const weights = policy.needsAttention ? weightScratch : null;
   const reads = attendRow(row, q, 0, G, 1 / Math.sqrt(D), outScratch, 0, slots, n, weights);

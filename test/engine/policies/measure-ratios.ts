@@ -23,18 +23,30 @@ const specs: PolicySpec[] = ['none', 'dms', 'dms-w0', 'window', 'tova', 'h2o', '
 
 let budgetSum = 0;
 for (let t = 1; t <= LENGTH; t++) budgetSum += Math.min(t, tokenBudget(t, RATIO, 16));
-console.log(`backend ${backend}; model: ${model.numLayers} layers, ${model.numKvHeads} KV heads x ${model.numHeads / model.numKvHeads} queries, D ${model.headDim}; ratio ${RATIO}, ${LENGTH} tokens, floor 16, page 16`);
-console.log(`budget rule itself: time-averaged ${(LENGTH * (LENGTH + 1) / 2 / budgetSum).toFixed(2)}, final ${(LENGTH / tokenBudget(LENGTH, RATIO, 16)).toFixed(2)}`);
+console.log(
+  `backend ${backend}; model: ${model.numLayers} layers, ${model.numKvHeads} KV heads x ${model.numHeads / model.numKvHeads} queries, D ${model.headDim}; ratio ${RATIO}, ${LENGTH} tokens, floor 16, page 16`,
+);
+console.log(
+  `budget rule itself: time-averaged ${((LENGTH * (LENGTH + 1)) / 2 / budgetSum).toFixed(2)}, final ${(LENGTH / tokenBudget(LENGTH, RATIO, 16)).toFixed(2)}`,
+);
 console.log('method  | memory ratio (time-avg) | memory ratio (final) | read ratio (time-avg) | peak tokens/row | ms/token');
 
 for (const spec of specs) {
   const before = tf.memory().numTensors;
-  const cache = new PagedCache(new PagePool({ pageSize: 16, headDim: model.headDim, budgetTokens: rows * 2 * LENGTH }), { numLayers: model.numLayers, numKvHeads: model.numKvHeads }, true);
+  const cache = new PagedCache(
+    new PagePool({ pageSize: 16, headDim: model.headDim, budgetTokens: rows * 2 * LENGTH }),
+    { numLayers: model.numLayers, numKvHeads: model.numKvHeads },
+    true,
+  );
   const runner = new ModelRunner(params, cache);
   const seq = runner.addSequence(createPolicy(spec, model));
   const rand = prng(42);
   const prompt = [256, ...Array.from({ length: PROMPT - 1 }, () => Math.floor(rand() * 256))];
-  let seenSum = 0, heldSum = 0, readSum = 0, peak = 0, token = prompt[0];
+  let seenSum = 0,
+    heldSum = 0,
+    readSum = 0,
+    peak = 0,
+    token = prompt[0];
   const start = performance.now();
   for (let t = 0; t < LENGTH; t++) {
     const out = runner.run([{ seq, token, position: t, wantLogits: t >= PROMPT - 1 }]);
@@ -51,7 +63,9 @@ for (const spec of specs) {
   (runner as Partial<{ dispose(): void }>).dispose?.();
   cache.checkIntegrity();
   if (tf.memory().numTensors !== before) throw new Error(`${spec.method}: tensor leak`);
-  console.log(`${spec.method.padEnd(7)} | ${(seenSum / heldSum).toFixed(2).padStart(23)} | ${(LENGTH / finalHeld).toFixed(2).padStart(20)} | ${(seenSum / readSum).toFixed(2).padStart(21)} | ${peak.toFixed(1).padStart(15)} | ${ms.toFixed(2)}`);
+  console.log(
+    `${spec.method.padEnd(7)} | ${(seenSum / heldSum).toFixed(2).padStart(23)} | ${(LENGTH / finalHeld).toFixed(2).padStart(20)} | ${(seenSum / readSum).toFixed(2).padStart(21)} | ${peak.toFixed(1).padStart(15)} | ${ms.toFixed(2)}`,
+  );
 }
 disposeParams(params);
 

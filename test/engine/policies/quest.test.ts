@@ -16,7 +16,8 @@ function freshRow(policy: QuestPolicy, pageSize: number, bounds = true): CacheRo
   return row;
 }
 
-const put = (policy: QuestPolicy, row: CacheRow, t: number, k: Float32Array) => policy.insert(row, { position: t, k, kOff: 0, v: zero, vOff: 0, dmsLogit: NaN });
+const put = (policy: QuestPolicy, row: CacheRow, t: number, k: Float32Array) =>
+  policy.insert(row, { position: t, k, kOff: 0, v: zero, vOff: 0, dmsLogit: NaN });
 
 describe('quest', () => {
   it('page bound: exact on a hand-made page, and an upper bound of every key score in it (group summed)', () => {

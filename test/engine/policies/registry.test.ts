@@ -1,12 +1,12 @@
 // The registry: every method name builds its policy with its knobs, dms-w0 is reachable both ways,
 // and bad pairs (a window where none applies, DMS on a model without a predictor) fail clearly.
 import { describe, expect, it } from 'vitest';
-import { DmsPolicy } from '../../../engine/policies/dms.js';
-import { H2oPolicy } from '../../../engine/policies/h2o.js';
-import { QuestPolicy } from '../../../engine/policies/quest.js';
+import type { DmsPolicy } from '../../../engine/policies/dms.js';
+import type { H2oPolicy } from '../../../engine/policies/h2o.js';
+import type { QuestPolicy } from '../../../engine/policies/quest.js';
 import { createPolicy, policyNames } from '../../../engine/policies/registry.js';
-import { TovaPolicy } from '../../../engine/policies/tova.js';
-import { WindowPolicy } from '../../../engine/policies/window.js';
+import type { TovaPolicy } from '../../../engine/policies/tova.js';
+import type { WindowPolicy } from '../../../engine/policies/window.js';
 import { tinyConfig } from '../helpers.js';
 
 const dmsModel = tinyConfig({ dms: { mode: 'adapter', window: 5 } });

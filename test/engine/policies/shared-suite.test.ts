@@ -10,19 +10,29 @@ import { ModelRunner, type StepItem } from '../../../engine/runtime/model-runner
 import { randomParams, tinyConfig } from '../helpers.js';
 import { feedRow, gaussian, heldPositions, makePolicy, policyCases, prng, ruleViolation, type PolicyCase } from './harness.js';
 
-beforeAll(async () => { await initBackend(); });
+beforeAll(async () => {
+  await initBackend();
+});
 
 const PAGE = 4;
 const model = tinyConfig({ dms: { mode: 'adapter', window: 3, offset: -1 } });
 
-interface Trace { lines: string[]; evicted: number; reads: number; held: number }
+interface Trace {
+  lines: string[];
+  evicted: number;
+  reads: number;
+  held: number;
+}
 
 /**
  * Row-driver case: 2 layers x 2 KV heads, G = 2, D = 8; sequence A takes 40 tokens, forks into B, then
  * both take 80 more with different random keys/queries (sharp attention) and random DMS logits.
  */
 function driveRows(c: PolicyCase, seed: number): Trace {
-  const D = 8, G = 2, L = 2, K = 2;
+  const D = 8,
+    G = 2,
+    L = 2,
+    K = 2;
   const cache = new PagedCache(new PagePool({ pageSize: PAGE, headDim: D, budgetTokens: 8192 }), { numLayers: L, numKvHeads: K }, true);
   const policy = makePolicy(c, model);
   const rule = c.rule(model);
@@ -60,7 +70,11 @@ function driveRows(c: PolicyCase, seed: number): Trace {
 function decodeModel(c: PolicyCase, seed: number): Trace {
   const params = randomParams(model, seed, 0.08);
   const before = tf.memory().numTensors;
-  const cache = new PagedCache(new PagePool({ pageSize: PAGE, headDim: model.headDim, budgetTokens: 16384 }), { numLayers: model.numLayers, numKvHeads: model.numKvHeads }, true);
+  const cache = new PagedCache(
+    new PagePool({ pageSize: PAGE, headDim: model.headDim, budgetTokens: 16384 }),
+    { numLayers: model.numLayers, numKvHeads: model.numKvHeads },
+    true,
+  );
   const runner = new ModelRunner(params, cache);
   const policy = makePolicy(c, model);
   const rule = c.rule(model);
