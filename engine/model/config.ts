@@ -1,34 +1,17 @@
 // The typed model configuration: parsed from (and written back to) an HF-style config.json.
-// Covers Llama, Qwen2 (qkv bias) and Qwen3 (per-head q/k RMSNorm), plus our `dms` block.
+// Covers Llama, Qwen2 (qkv bias) and Qwen3 (per-head q/k RMSNorm), plus DMS in either format.
+import { type DmsConfig, dmsToJson, parseDms } from './dms-config.js';
+import { parseRopeScaling, type RopeScaling, ropeScalingToJson } from './rope-scaling.js';
+import { checkImplemented } from './config-checks.js';
+
+export type { DmsConfig } from './dms-config.js';
+export type { RopeScaling } from './rope-scaling.js';
 
 /** Which family the checkpoint belongs to; decides bias and q/k-norm defaults. */
 export type Architecture = 'llama' | 'qwen2' | 'qwen3';
 
-/** RoPE frequency scaling, as in HF `rope_scaling`; null means plain RoPE. */
-export type RopeScaling =
-  | null
-  | { type: 'linear'; factor: number }
-  | {
-      type: 'llama3';
-      factor: number;
-      lowFreqFactor: number;
-      highFreqFactor: number;
-      originalMaxPositionEmbeddings: number;
-    };
-
-/** The DMS eviction predictor (dms.md section 2). */
-export interface DmsConfig {
-  /** 'adapter': new RMSNorm + linear d -> K on the residual; 'neuron': last dim of each group's first q head. */
-  mode: 'adapter' | 'neuron';
-  /** Sliding window w: an evicted key stays visible for w more steps (w+1 keys always visible). */
-  window: number;
-  /** Logit scale: logit = scale * s - offset (100 in the paper). */
-  scale: number;
-  /** Logit offset (5 in the paper): at s = 0 every token is kept. */
-  offset: number;
-  /** The compression ratio the checkpoint was trained for (informational). */
-  ratio: number;
-}
+/** The MLP's activation of the gate (HF `hidden_act`; swish and gelu_new are the same functions). */
+export type HiddenAct = 'silu' | 'gelu_pytorch_tanh';
 
 export interface ModelConfig {
   /** Model family (from `model_type` / `architectures`). */
@@ -37,8 +20,12 @@ export interface ModelConfig {
   vocabSize: number;
   /** Residual width d. */
   hiddenSize: number;
-  /** SwiGLU inner width I. */
+  /** Gated-MLP inner width I. */
   intermediateSize: number;
+  /** Activation of the gate: act(gate) * up (SiLU for Llama/Qwen; tanh-approximated GELU e.g. for Gemma-style retrofits). */
+  hiddenAct: HiddenAct;
+  /** gate/up/down projections have biases (Llama `mlp_bias`; never Qwen2/Qwen3, whose MLP has none). */
+  mlpBias: boolean;
   /** Number of decoder layers L. */
   numLayers: number;
   /** Number of query heads H. */
@@ -51,7 +38,7 @@ export interface ModelConfig {
   rmsNormEps: number;
   /** RoPE base theta. */
   ropeTheta: number;
-  /** RoPE frequency scaling or null. */
+  /** RoPE frequency scaling (linear, llama3, yarn, dynamic) or null. */
   ropeScaling: RopeScaling;
   /** Fraction of each head's dims that are rotated (the rest pass through). */
   partialRotaryFactor: number;
@@ -103,52 +90,40 @@ function optId(v: unknown, key: string): number | null {
   return v;
 }
 
+const MODEL_TYPES: Record<string, Architecture> = { llama: 'llama', qwen2: 'qwen2', qwen3: 'qwen3' };
+const CAUSAL_LM: Record<string, Architecture> = { LlamaForCausalLM: 'llama', Qwen2ForCausalLM: 'qwen2', Qwen3ForCausalLM: 'qwen3' };
+
+/** model_type decides; every listed architecture must be that family's causal LM (NVIDIA's `...DMS` classes included). */
 function detectArchitecture(json: Json): Architecture {
-  const type = typeof json.model_type === 'string' ? json.model_type : '';
   const archs = Array.isArray(json.architectures) ? (json.architectures as unknown[]).map(String) : [];
-  const known: Record<string, Architecture> = {
-    llama: 'llama',
-    LlamaForCausalLM: 'llama',
-    qwen2: 'qwen2',
-    Qwen2ForCausalLM: 'qwen2',
-    qwen3: 'qwen3',
-    Qwen3ForCausalLM: 'qwen3',
-  };
-  const hit = known[type] ?? archs.map((a) => known[a]).find((a) => a !== undefined);
+  const ofArch = (a: string) => CAUSAL_LM[a.replace(/DMS$/, '')];
+  const type = json.model_type;
+  const hit = type === undefined || type === null ? archs.map(ofArch).find((a) => a !== undefined) : MODEL_TYPES[String(type)];
   if (!hit)
     fail(
-      `unknown architecture (model_type ${JSON.stringify(json.model_type)}, architectures ${JSON.stringify(json.architectures)}); supported: llama, qwen2, qwen3`,
+      `unknown architecture (model_type ${JSON.stringify(json.model_type)}, architectures ${JSON.stringify(json.architectures)}); implemented: llama, qwen2, qwen3 causal LMs`,
     );
+  for (const a of archs) {
+    if (ofArch(a) !== hit) fail(`architectures lists "${a}", which is not the ${hit} causal LM (not implemented)`);
+  }
   return hit;
 }
 
-function parseRopeScaling(v: unknown): RopeScaling {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'object') fail('rope_scaling must be an object or null');
-  const rs = v as Json;
-  const type = String(rs.rope_type ?? rs.type ?? 'default');
-  if (type === 'default') return null;
-  if (type === 'linear') return { type: 'linear', factor: num(rs, 'factor') };
-  if (type === 'llama3') {
-    return {
-      type: 'llama3',
-      factor: num(rs, 'factor'),
-      lowFreqFactor: num(rs, 'low_freq_factor'),
-      highFreqFactor: num(rs, 'high_freq_factor'),
-      originalMaxPositionEmbeddings: posInt(rs, 'original_max_position_embeddings'),
-    };
-  }
-  fail(`unsupported rope_scaling type "${type}" (supported: linear, llama3)`);
+function parseHiddenAct(v: unknown): HiddenAct {
+  if (v === undefined || v === null || v === 'silu' || v === 'swish') return 'silu';
+  if (v === 'gelu_pytorch_tanh' || v === 'gelu_new') return 'gelu_pytorch_tanh';
+  fail(`hidden_act ${JSON.stringify(v)} is not implemented (implemented: silu, swish, gelu_pytorch_tanh, gelu_new)`);
 }
 
-function parseDms(v: unknown): DmsConfig | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'object') fail('dms must be an object or null');
-  const d = v as Json;
-  if (d.mode !== 'adapter' && d.mode !== 'neuron') fail(`dms.mode must be "adapter" or "neuron", got ${JSON.stringify(d.mode)}`);
-  const window = num(d, 'window', 16);
-  if (!Number.isInteger(window) || window < 0) fail(`dms.window must be an integer >= 0, got ${window}`);
-  return { mode: d.mode, window, scale: num(d, 'scale', 100), offset: num(d, 'offset', 5), ratio: num(d, 'ratio', 1) };
+/** RoPE base and scaling: transformers v5 nests both in `rope_parameters`, older configs use rope_theta + rope_scaling. */
+function parseRope(j: Json, maxPositions: number): { theta: number; scaling: RopeScaling } {
+  const rp = j.rope_parameters;
+  if (rp !== undefined && rp !== null) {
+    if (typeof rp !== 'object') fail('rope_parameters must be an object');
+    const { rope_theta, ...rest } = rp as Json;
+    return { theta: num({ rope_theta }, 'rope_theta', 10000), scaling: parseRopeScaling(rest, maxPositions) };
+  }
+  return { theta: num(j, 'rope_theta', 10000), scaling: parseRopeScaling(j.rope_scaling, maxPositions) };
 }
 
 /** Parses an HF config.json object; throws a clear Error on unknown or inconsistent fields. */
@@ -160,15 +135,18 @@ export function parseModelConfig(json: unknown): ModelConfig {
   const numHeads = posInt(j, 'num_attention_heads');
   const numKvHeads = posInt(j, 'num_key_value_heads', numHeads);
   if (numHeads % numKvHeads !== 0) fail(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
-  if (j.head_dim === undefined && hiddenSize % numHeads !== 0)
+  if (j.head_dim == null && architecture !== 'qwen3' && hiddenSize % numHeads !== 0)
     fail(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads}) and head_dim is not given`);
-  const headDim = posInt(j, 'head_dim', Math.floor(hiddenSize / numHeads));
+  // transformers' Qwen3Config defaults head_dim to 128, whatever hidden_size / heads is; Llama/Qwen2 derive it.
+  const headDim = posInt(j, 'head_dim', architecture === 'qwen3' ? 128 : Math.floor(hiddenSize / numHeads));
   const partialRotaryFactor = num(j, 'partial_rotary_factor', 1);
   if (!(partialRotaryFactor > 0 && partialRotaryFactor <= 1)) fail(`partial_rotary_factor must be in (0, 1], got ${partialRotaryFactor}`);
   const rotary = Math.floor(headDim * partialRotaryFactor);
   if (rotary % 2 !== 0) fail(`rotary dims (head_dim * partial_rotary_factor = ${rotary}) must be even`);
-  if (j.use_sliding_window === true) fail('use_sliding_window=true is not supported');
+  checkImplemented(j, architecture);
   const bias = j.attention_bias === true;
+  const maxPositionEmbeddings = posInt(j, 'max_position_embeddings', architecture === 'llama' ? 2048 : 32768);
+  const rope = parseRope(j, maxPositionEmbeddings);
   const eos = j.eos_token_id;
   const eosTokenIds = Array.isArray(eos)
     ? eos.map((e, i) => optId(e, `eos_token_id[${i}]`) as number)
@@ -180,15 +158,18 @@ export function parseModelConfig(json: unknown): ModelConfig {
     vocabSize: posInt(j, 'vocab_size'),
     hiddenSize,
     intermediateSize: posInt(j, 'intermediate_size'),
+    hiddenAct: parseHiddenAct(j.hidden_act),
+    // Only Llama's MLP reads mlp_bias; Qwen2/Qwen3 build theirs without biases whatever the config says.
+    mlpBias: architecture === 'llama' && j.mlp_bias === true,
     numLayers: posInt(j, 'num_hidden_layers'),
     numHeads,
     numKvHeads,
     headDim,
     rmsNormEps: num(j, 'rms_norm_eps', 1e-6),
-    ropeTheta: num(j, 'rope_theta', 10000),
-    ropeScaling: parseRopeScaling(j.rope_scaling),
+    ropeTheta: rope.theta,
+    ropeScaling: rope.scaling,
     partialRotaryFactor,
-    maxPositionEmbeddings: posInt(j, 'max_position_embeddings', 2048),
+    maxPositionEmbeddings,
     tieWordEmbeddings: j.tie_word_embeddings === true,
     attentionBias: architecture === 'qwen2' ? true : bias,
     outputBias: architecture === 'qwen2' ? false : bias,
@@ -196,7 +177,7 @@ export function parseModelConfig(json: unknown): ModelConfig {
     bosTokenId: optId(j.bos_token_id, 'bos_token_id'),
     eosTokenIds,
     padTokenId: optId(j.pad_token_id, 'pad_token_id'),
-    dms: parseDms(j.dms),
+    dms: parseDms(j, bias),
   };
   for (const [k, id] of [['bos_token_id', cfg.bosTokenId], ['pad_token_id', cfg.padTokenId], ...cfg.eosTokenIds.map((e) => ['eos_token_id', e])] as [
     string,
@@ -211,7 +192,6 @@ export function parseModelConfig(json: unknown): ModelConfig {
 /** Serialises a config back to HF config.json fields (round-trips through parseModelConfig). */
 export function modelConfigToJson(cfg: ModelConfig): Record<string, unknown> {
   const names = { llama: ['llama', 'LlamaForCausalLM'], qwen2: ['qwen2', 'Qwen2ForCausalLM'], qwen3: ['qwen3', 'Qwen3ForCausalLM'] }[cfg.architecture];
-  const rs = cfg.ropeScaling;
   const out: Record<string, unknown> = {
     architectures: [names[1]],
     model_type: names[0],
@@ -222,21 +202,10 @@ export function modelConfigToJson(cfg: ModelConfig): Record<string, unknown> {
     num_attention_heads: cfg.numHeads,
     num_key_value_heads: cfg.numKvHeads,
     head_dim: cfg.headDim,
-    hidden_act: 'silu',
+    hidden_act: cfg.hiddenAct,
     rms_norm_eps: cfg.rmsNormEps,
     rope_theta: cfg.ropeTheta,
-    rope_scaling:
-      rs === null
-        ? null
-        : rs.type === 'linear'
-          ? { rope_type: 'linear', factor: rs.factor }
-          : {
-              rope_type: 'llama3',
-              factor: rs.factor,
-              low_freq_factor: rs.lowFreqFactor,
-              high_freq_factor: rs.highFreqFactor,
-              original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
-            },
+    rope_scaling: ropeScalingToJson(cfg.ropeScaling),
     partial_rotary_factor: cfg.partialRotaryFactor,
     max_position_embeddings: cfg.maxPositionEmbeddings,
     tie_word_embeddings: cfg.tieWordEmbeddings,
@@ -246,8 +215,10 @@ export function modelConfigToJson(cfg: ModelConfig): Record<string, unknown> {
     torch_dtype: 'float32',
   };
   if (cfg.architecture !== 'qwen2') out.attention_bias = cfg.attentionBias;
+  if (cfg.architecture === 'llama') out.mlp_bias = cfg.mlpBias;
+  else if (cfg.mlpBias) fail(`mlp biases are only expressible for llama (${cfg.architecture} has none)`);
   if (cfg.architecture !== 'qwen2' && cfg.attentionBias !== cfg.outputBias) fail('attention_bias on q/k/v without o_proj bias is only expressible for qwen2');
-  if (cfg.dms) out.dms = { ...cfg.dms };
+  if (cfg.dms) Object.assign(out, dmsToJson(cfg.dms));
   return out;
 }
 

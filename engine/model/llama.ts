@@ -1,6 +1,7 @@
 // The Llama/Qwen decoder in one file: embedding, RMSNorm, q/k/v with optional bias and q/k-norm,
-// RoPE, the DMS eviction logit, grouped-query attention, SwiGLU. Call inside tf.tidy (or variableGrads).
+// RoPE, the DMS eviction logit, grouped-query attention, gated MLP. Call inside tf.tidy (or variableGrads).
 import * as tf from '@tensorflow/tfjs';
+import { activate } from './activation.js';
 import type { ModelConfig } from './config.js';
 import { ropeTables } from './rope.js';
 import type { LayerParams, LlamaParams } from './weights.js';
@@ -104,7 +105,7 @@ export function projectQkv(cfg: ModelConfig, p: LayerParams, x: tf.Tensor2D, cos
   let dmsLogit: tf.Tensor2D | null = null;
   const dms = cfg.dms;
   if (dms?.mode === 'adapter') {
-    const s = linear(rmsNorm(x, p.dmsNorm!, cfg.rmsNormEps) as tf.Tensor2D, p.dmsProj!); // [N, K]
+    const s = linear(rmsNorm(x, p.dmsNorm!, cfg.rmsNormEps) as tf.Tensor2D, p.dmsProj!, p.dmsBias); // [N, K]
     dmsLogit = tf.sub(tf.mul(s, dms.scale), dms.offset);
   } else if (dms?.mode === 'neuron') {
     const g = H / K;
@@ -116,16 +117,18 @@ export function projectQkv(cfg: ModelConfig, p: LayerParams, x: tf.Tensor2D, cos
   }
   if (dms?.mode !== 'neuron') q = applyRope(q, cos, sin);
   k = applyRope(k, cos, sin);
+  if (dmsLogit && dms?.alphaPer === 'layer') dmsLogit = tf.tile(tf.slice(dmsLogit, [0, 0], [n, 1]), [1, K]) as tf.Tensor2D; // KV head 0 decides for all
+  if (dmsLogit && dms?.disableEviction) dmsLogit = tf.fill([n, K], -1000) as tf.Tensor2D;
   return { q, k, v, dmsLogit };
 }
 
-/** The rest of a layer: o_proj of the attention output [N, H*D], residual, SwiGLU MLP, residual. */
+/** The rest of a layer: o_proj of the attention output [N, H*D], residual, gated MLP act(gate) * up, residual. */
 export function finishLayer(cfg: ModelConfig, p: LayerParams, x: tf.Tensor2D, attn: tf.Tensor2D): tf.Tensor2D {
   const h = tf.add(x, linear(attn, p.oProj, p.oBias)) as tf.Tensor2D; // [N, d]
   const m = rmsNorm(h, p.postNorm, cfg.rmsNormEps) as tf.Tensor2D;
-  const gate = linear(m, p.gate); // [N, I]
-  const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(m, p.up)) as tf.Tensor2D; // [N, I] silu(gate) * up
-  return tf.add(h, linear(act, p.down)) as tf.Tensor2D;
+  const gate = linear(m, p.gate, p.gateBias); // [N, I]
+  const act = tf.mul(activate(cfg.hiddenAct, gate), linear(m, p.up, p.upBias)) as tf.Tensor2D; // [N, I]
+  return tf.add(h, linear(act, p.down, p.downBias)) as tf.Tensor2D;
 }
 
 /** Final norm and lm head: x[N, d] -> logits [N, V]. */

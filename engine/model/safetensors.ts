@@ -24,6 +24,17 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+let halfValues: Float32Array | null = null;
+
+/** Every f16 bit pattern's float value (256 KB), so decoding a large f16 tensor is one lookup per value. */
+function halfTable(): Float32Array {
+  if (!halfValues) {
+    halfValues = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfValues[h] = halfToFloat(h);
+  }
+  return halfValues;
+}
+
 function floatToHalf(f: number): number {
   f32Scratch[0] = f;
   const x = u32Scratch[0];
@@ -49,39 +60,75 @@ function floatToHalf(f: number): number {
   return sign | half;
 }
 
-/** Parses a safetensors file; every tensor comes back as float32. */
-export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
-  if (bytes.byteLength < 8) throw new Error('safetensors: file shorter than its 8-byte header length');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (8 + headerLen > bytes.byteLength) throw new Error(`safetensors: header length ${headerLen} exceeds file size ${bytes.byteLength}`);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))) as Record<string, unknown>;
-  const base = 8 + headerLen;
-  const out = new Map<string, NamedTensor>();
+/** One tensor's entry in a safetensors header: dtype, shape and its byte range after the header. */
+export interface TensorEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Byte range relative to the end of the header. */
+  start: number;
+  end: number;
+}
+
+/** Bytes per element of a stored dtype, or 0 when the dtype is not read. */
+function widthOf(dtype: string): number {
+  return dtype === 'F32' ? 4 : dtype === 'F16' || dtype === 'BF16' ? 2 : 0;
+}
+
+/** Parses the JSON header (bytes after the 8-byte length); checks dtypes and byte ranges against dataLength. */
+export function parseHeader(headerBytes: Uint8Array, dataLength: number, label = 'safetensors'): Map<string, TensorEntry> {
+  const header = JSON.parse(new TextDecoder().decode(headerBytes)) as Record<string, unknown>;
+  const out = new Map<string, TensorEntry>();
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const { dtype, shape, data_offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
     const [start, end] = data_offsets;
     const count = shape.reduce((a, b) => a * b, 1);
-    const width = dtype === 'F32' ? 4 : dtype === 'F16' || dtype === 'BF16' ? 2 : 0;
-    if (width === 0) throw new Error(`safetensors: tensor "${name}" has unsupported dtype ${dtype} (F32, F16, BF16 are read)`);
-    if (end - start !== count * width || base + end > bytes.byteLength) {
-      throw new Error(`safetensors: tensor "${name}" byte range [${start}, ${end}) does not match shape [${shape}] of ${dtype}`);
+    const width = widthOf(dtype);
+    if (width === 0) throw new Error(`${label}: tensor "${name}" has unsupported dtype ${dtype} (F32, F16, BF16 are read)`);
+    if (end - start !== count * width || end > dataLength) {
+      throw new Error(`${label}: tensor "${name}" byte range [${start}, ${end}) does not match shape [${shape}] of ${dtype}`);
     }
-    const data = new Float32Array(count);
-    const off = base + start;
-    if (dtype === 'F32') {
-      // Copy through a byte view: the data need not be 4-byte aligned inside the file buffer.
-      new Uint8Array(data.buffer).set(bytes.subarray(off, off + 4 * count));
-    } else if (dtype === 'F16') {
-      for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(off + 2 * i, true));
-    } else {
-      for (let i = 0; i < count; i++) {
-        u32Scratch[0] = view.getUint16(off + 2 * i, true) << 16;
-        data[i] = f32Scratch[0];
-      }
+    out.set(name, { dtype: dtype as SafetensorsDtype, shape: [...shape], start, end });
+  }
+  return out;
+}
+
+/**
+ * Converts a tensor's raw little-endian bytes to float32. With transpose2d a stored [rows, cols]
+ * matrix comes back as [cols, rows] (only one tensor is ever held twice, briefly).
+ */
+export function decodeTensor(bytes: Uint8Array, dtype: SafetensorsDtype, shape: number[], transpose2d = false): Float32Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flat = new Float32Array(count);
+  if (dtype === 'F32')
+    new Uint8Array(flat.buffer).set(bytes.subarray(0, 4 * count)); // bytes need not be 4-byte aligned
+  else if (dtype === 'F16') {
+    const table = halfTable();
+    for (let i = 0; i < count; i++) flat[i] = table[view.getUint16(2 * i, true)];
+  } else {
+    for (let i = 0; i < count; i++) {
+      u32Scratch[0] = view.getUint16(2 * i, true) << 16;
+      flat[i] = f32Scratch[0];
     }
-    out.set(name, { dtype: dtype as SafetensorsDtype, shape: [...shape], data });
+  }
+  if (!transpose2d) return flat;
+  const [rows, cols] = shape;
+  const out = new Float32Array(count);
+  for (let r = 0; r < rows; r++) for (let c = 0, o = r * cols; c < cols; c++) out[c * rows + r] = flat[o + c];
+  return out;
+}
+
+/** Parses a whole safetensors file in memory; every tensor comes back as float32. */
+export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
+  if (bytes.byteLength < 8) throw new Error('safetensors: file shorter than its 8-byte header length');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (8 + headerLen > bytes.byteLength) throw new Error(`safetensors: header length ${headerLen} exceeds file size ${bytes.byteLength}`);
+  const base = 8 + headerLen;
+  const out = new Map<string, NamedTensor>();
+  for (const [name, e] of parseHeader(bytes.subarray(8, base), bytes.byteLength - base)) {
+    out.set(name, { dtype: e.dtype, shape: e.shape, data: decodeTensor(bytes.subarray(base + e.start, base + e.end), e.dtype, e.shape) });
   }
   return out;
 }

@@ -3,8 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { indexCheckpoint, readTensor, type StoredTensor } from './checkpoint-reader.js';
 import { type ModelConfig, modelConfigToJson, parseModelConfig } from './config.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { writeSafetensors } from './safetensors.js';
 import { Tokenizer } from './tokenizer.js';
 
 /**
@@ -27,8 +28,12 @@ export interface LayerParams {
   gate: tf.Tensor2D; // [d, I]
   up: tf.Tensor2D; // [d, I]
   down: tf.Tensor2D; // [I, d]
+  gateBias: tf.Tensor1D | null; // [I] (mlpBias)
+  upBias: tf.Tensor1D | null; // [I]
+  downBias: tf.Tensor1D | null; // [d]
   dmsNorm: tf.Tensor1D | null; // [d] (dms adapter mode)
   dmsProj: tf.Tensor2D | null; // [d, K] (dms adapter mode; HF dms_proj.weight is [K, d])
+  dmsBias: tf.Tensor1D | null; // [K] (NVIDIA adapter with attention_bias)
 }
 
 export interface LlamaParams {
@@ -42,7 +47,10 @@ export interface LlamaParams {
 type Role = keyof LayerParams;
 interface RoleSpec {
   role: Role;
+  /** Tensor name inside model.layers.N (the project's spelling). */
   hf: string;
+  /** NVIDIA Model-Optimizer's spelling, where it differs. */
+  nvidia?: string;
   shape: (c: ModelConfig) => number[];
   transposed: boolean;
   present: (c: ModelConfig) => boolean;
@@ -65,12 +73,42 @@ const LAYER_ROLES: RoleSpec[] = [
   { role: 'gate', hf: 'mlp.gate_proj.weight', shape: (c) => [c.hiddenSize, c.intermediateSize], transposed: true, present: always },
   { role: 'up', hf: 'mlp.up_proj.weight', shape: (c) => [c.hiddenSize, c.intermediateSize], transposed: true, present: always },
   { role: 'down', hf: 'mlp.down_proj.weight', shape: (c) => [c.intermediateSize, c.hiddenSize], transposed: true, present: always },
-  { role: 'dmsNorm', hf: 'self_attn.dms_norm.weight', shape: (c) => [c.hiddenSize], transposed: false, present: (c) => c.dms?.mode === 'adapter' },
-  { role: 'dmsProj', hf: 'self_attn.dms_proj.weight', shape: (c) => [c.hiddenSize, c.numKvHeads], transposed: true, present: (c) => c.dms?.mode === 'adapter' },
+  { role: 'gateBias', hf: 'mlp.gate_proj.bias', shape: (c) => [c.intermediateSize], transposed: false, present: (c) => c.mlpBias },
+  { role: 'upBias', hf: 'mlp.up_proj.bias', shape: (c) => [c.intermediateSize], transposed: false, present: (c) => c.mlpBias },
+  { role: 'downBias', hf: 'mlp.down_proj.bias', shape: (c) => [c.hiddenSize], transposed: false, present: (c) => c.mlpBias },
+  {
+    role: 'dmsNorm',
+    hf: 'self_attn.dms_norm.weight',
+    nvidia: 'self_attn.dms_proj_alpha_norm.weight',
+    shape: (c) => [c.hiddenSize],
+    transposed: false,
+    present: (c) => c.dms?.mode === 'adapter',
+  },
+  {
+    role: 'dmsProj',
+    hf: 'self_attn.dms_proj.weight',
+    nvidia: 'self_attn.dms_proj_alpha.weight',
+    shape: (c) => [c.hiddenSize, c.numKvHeads],
+    transposed: true,
+    present: (c) => c.dms?.mode === 'adapter',
+  },
+  {
+    role: 'dmsBias',
+    hf: 'self_attn.dms_proj.bias',
+    nvidia: 'self_attn.dms_proj_alpha.bias',
+    shape: (c) => [c.numKvHeads],
+    transposed: false,
+    present: (c) => c.dms?.mode === 'adapter' && c.dms.adapterBias,
+  },
 ];
 
+/** A layer tensor's full name in the checkpoint, in the spelling of the config's DMS format. */
+function layerTensorName(cfg: ModelConfig, i: number, spec: RoleSpec): string {
+  return `model.layers.${i}.${cfg.dms?.format === 'nvidia' && spec.nvidia ? spec.nvidia : spec.hf}`;
+}
+
 const NORM_ROLES = new Set<Role>(['inputNorm', 'postNorm', 'qNorm', 'kNorm', 'dmsNorm']);
-const ZERO_ROLES = new Set<Role>(['qBias', 'kBias', 'vBias', 'oBias', 'dmsProj']);
+const ZERO_ROLES = new Set<Role>(['qBias', 'kBias', 'vBias', 'oBias', 'gateBias', 'upBias', 'downBias', 'dmsProj', 'dmsBias']);
 
 /** Deterministic random init: normal(0, 0.02) weights (residual outputs scaled by 1/sqrt(2L)), unit norms, zero biases and zero DMS projection (logit = -offset at step 0). */
 export function initParams(cfg: ModelConfig, seed = 0): LlamaParams {
@@ -127,7 +165,7 @@ export function paramsFromNamed(cfg: ModelConfig, map: Map<string, { shape: numb
     const layers = Array.from({ length: cfg.numLayers }, (_, i) => {
       const layer = {} as Record<Role, tf.Tensor | null>;
       for (const spec of LAYER_ROLES) {
-        layer[spec.role] = spec.present(cfg) ? take(`model.layers.${i}.${spec.hf}`, spec.shape(cfg), spec.transposed) : null;
+        layer[spec.role] = spec.present(cfg) ? take(layerTensorName(cfg, i, spec), spec.shape(cfg), spec.transposed) : null;
       }
       return layer as unknown as LayerParams;
     });
@@ -158,7 +196,7 @@ export function paramsToNamed(params: LlamaParams): Map<string, { shape: number[
   params.layers.forEach((layer, i) => {
     for (const spec of LAYER_ROLES) {
       const t = layer[spec.role];
-      if (t) put(`model.layers.${i}.${spec.hf}`, t, spec.transposed);
+      if (t) put(layerTensorName(params.config, i, spec), t, spec.transposed);
     }
   });
   put('model.norm.weight', params.finalNorm, false);
@@ -178,7 +216,7 @@ export function listParams(params: LlamaParams): tf.Tensor[] {
 export function mapParams(params: LlamaParams, fn: (t: tf.Tensor, name: string) => tf.Tensor): LlamaParams {
   const layers = params.layers.map((layer, i) => {
     const next = {} as Record<Role, tf.Tensor | null>;
-    for (const spec of LAYER_ROLES) next[spec.role] = layer[spec.role] ? fn(layer[spec.role]!, `model.layers.${i}.${spec.hf}`) : null;
+    for (const spec of LAYER_ROLES) next[spec.role] = layer[spec.role] ? fn(layer[spec.role]!, layerTensorName(params.config, i, spec)) : null;
     return next as unknown as LayerParams;
   });
   return {
@@ -203,25 +241,102 @@ export interface LoadedModel {
   dispose(): void;
 }
 
-/** Loads config.json + model.safetensors (or a sharded index) + tokenizer.json from a folder. */
+/** Buffers transformers recomputes and never loads (older Llama checkpoints carry them). */
+const IGNORED_TENSOR = /\.rotary_emb\.inv_freq$/;
+
+/** Every tensor name the config consumes, with the shape it needs (as stored: [out, in]) and its role layout. */
+export function expectedTensors(cfg: ModelConfig, hasLmHead: boolean): Map<string, { shape: number[]; transposed: boolean }> {
+  const out = new Map<string, { shape: number[]; transposed: boolean }>();
+  out.set('model.embed_tokens.weight', { shape: [cfg.vocabSize, cfg.hiddenSize], transposed: false });
+  for (let i = 0; i < cfg.numLayers; i++) {
+    for (const spec of LAYER_ROLES) {
+      if (!spec.present(cfg)) continue;
+      const shape = spec.shape(cfg);
+      out.set(layerTensorName(cfg, i, spec), { shape: spec.transposed ? [shape[1], shape[0]] : shape, transposed: spec.transposed });
+    }
+  }
+  out.set('model.norm.weight', { shape: [cfg.hiddenSize], transposed: false });
+  if (hasLmHead) out.set('lm_head.weight', { shape: [cfg.vocabSize, cfg.hiddenSize], transposed: true });
+  return out;
+}
+
+/**
+ * Strict loading, tensor side: every tensor the config needs is present with its shape, and every
+ * tensor of the checkpoint is consumed (a stray one means the checkpoint computes something else).
+ */
+function checkTensorSet(cfg: ModelConfig, stored: Map<string, StoredTensor>): Map<string, { shape: number[]; transposed: boolean }> {
+  if (!cfg.tieWordEmbeddings && !stored.has('lm_head.weight')) throw new Error('checkpoint: missing tensor "lm_head.weight" and tie_word_embeddings is false');
+  const want = expectedTensors(cfg, !cfg.tieWordEmbeddings);
+  for (const [name, { shape }] of want) {
+    const t = stored.get(name);
+    if (!t) throw new Error(`checkpoint: missing tensor "${name}" (expected shape [${shape}])`);
+    if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i]))
+      throw new Error(`checkpoint: tensor "${name}" has shape [${t.shape}] but the config needs [${shape}]`);
+  }
+  const stray = [...stored.keys()].filter((n) => !want.has(n) && !IGNORED_TENSOR.test(n) && !(n === 'lm_head.weight' && cfg.tieWordEmbeddings));
+  if (stray.length > 0) {
+    const shown = stray
+      .slice(0, 5)
+      .map((n) => `"${n}"`)
+      .join(', ');
+    throw new Error(
+      `checkpoint: ${stray.length} tensor(s) the model does not consume (${shown}${stray.length > 5 ? ', ...' : ''}): not implemented by this config, refused rather than ignored`,
+    );
+  }
+  return want;
+}
+
+/**
+ * Loads config.json + model.safetensors (or a sharded index) + tokenizer.json from a folder. Tensors
+ * are read one at a time and converted once to float32 in the layout the engine uses (tfjs has no
+ * f16 tensors), so peak memory is the model plus one tensor.
+ */
 export function loadModel(dir: string): LoadedModel {
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new Error(`loadModel: ${cfgPath} not found`);
   const config = parseModelConfig(JSON.parse(readFileSync(cfgPath, 'utf8')));
-  const named = new Map<string, { shape: number[]; data: Float32Array }>();
-  const single = join(dir, 'model.safetensors');
-  const index = join(dir, 'model.safetensors.index.json');
-  if (existsSync(single)) {
-    for (const [k, v] of readSafetensors(readFileSync(single))) named.set(k, v);
-  } else if (existsSync(index)) {
-    const shards = new Set(Object.values((JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map));
-    for (const shard of shards) for (const [k, v] of readSafetensors(readFileSync(join(dir, shard)))) named.set(k, v);
-  } else {
-    throw new Error(`loadModel: neither model.safetensors nor model.safetensors.index.json in ${dir}`);
-  }
-  const params = paramsFromNamed(config, named);
+  const stored = indexCheckpoint(dir);
+  const want = checkTensorSet(config, stored);
   const tokenizer = Tokenizer.fromDir(dir);
-  return { dir, config, params, tokenizer, dispose: () => disposeParams(params) };
+  if (config.tieWordEmbeddings && stored.has('lm_head.weight')) checkTiedHead(stored);
+  const made: tf.Tensor[] = [];
+  const take = (name: string): tf.Tensor => {
+    const spec = want.get(name)!;
+    const t = stored.get(name)!;
+    const shape = spec.transposed ? [spec.shape[1], spec.shape[0]] : spec.shape;
+    const out = tf.tensor(readTensor(t, spec.transposed), shape, 'float32');
+    made.push(out);
+    return out;
+  };
+  try {
+    const layers = Array.from({ length: config.numLayers }, (_, i) => {
+      const layer = {} as Record<Role, tf.Tensor | null>;
+      for (const spec of LAYER_ROLES) layer[spec.role] = spec.present(config) ? take(layerTensorName(config, i, spec)) : null;
+      return layer as unknown as LayerParams;
+    });
+    const params: LlamaParams = {
+      config,
+      embed: take('model.embed_tokens.weight') as tf.Tensor2D,
+      layers,
+      finalNorm: take('model.norm.weight') as tf.Tensor1D,
+      lmHead: config.tieWordEmbeddings ? null : (take('lm_head.weight') as tf.Tensor2D),
+    };
+    return { dir, config, params, tokenizer, dispose: () => disposeParams(params) };
+  } catch (err) {
+    for (const t of made) t.dispose();
+    throw err;
+  }
+}
+
+/** A tied checkpoint that also stores lm_head.weight must store the embedding there, else it is not tied. */
+function checkTiedHead(stored: Map<string, StoredTensor>): void {
+  const head = stored.get('lm_head.weight')!;
+  const embed = stored.get('model.embed_tokens.weight')!;
+  const same = head.shape.length === embed.shape.length && head.shape.every((s, i) => s === embed.shape[i]);
+  const a = same ? readTensor(head) : null;
+  const b = same ? readTensor(embed) : null;
+  if (!a || !b || a.some((v, i) => v !== b[i]))
+    throw new Error('checkpoint: tie_word_embeddings is true but lm_head.weight differs from model.embed_tokens.weight; refused (which one would be meant?)');
 }
 
 /** Wraps in-memory params and a tokenizer as a LoadedModel (tests, training). */

@@ -6,7 +6,7 @@ import type { LlamaParams } from '../model/weights.js';
 export interface FusedLayer {
   /** [d, (H+2K)*D (+K adapter columns)]: diag(inputNorm) @ [q|k|v], then diag(dmsNorm) @ dmsProj. */
   qkvd: tf.Tensor2D;
-  /** q|k|v bias [(H+2K)*D] or null. */
+  /** Bias of every qkvd column [(H+2K)*D (+K)] (zeros where a part has none), or null when no part has one. */
   qkvBias: Float32Array | null;
   /** Per-head q/k RMSNorm weights [D] (Qwen3) or null. */
   qNorm: Float32Array | null;
@@ -16,8 +16,24 @@ export interface FusedLayer {
   oBias: Float32Array | null;
   /** [d, 2I]: diag(postNorm) @ [gate|up]. */
   gateUp: tf.Tensor2D;
+  /** gate|up bias [2I] (mlpBias) or null. */
+  gateUpBias: Float32Array | null;
   /** [I, d]. */
   down: tf.Tensor2D;
+  /** down bias [d] (mlpBias) or null. */
+  downBias: Float32Array | null;
+}
+
+/** The concatenation of bias vectors for adjacent column blocks (null parts are zeros of their width); null if all are. */
+function concatBias(parts: Array<{ bias: tf.Tensor | null; width: number }>): Float32Array | null {
+  if (parts.every((p) => p.bias === null)) return null;
+  const out = new Float32Array(parts.reduce((a, p) => a + p.width, 0));
+  let at = 0;
+  for (const p of parts) {
+    if (p.bias) out.set(p.bias.dataSync() as Float32Array, at);
+    at += p.width;
+  }
+  return out;
 }
 
 export class FusedWeights {
@@ -34,8 +50,18 @@ export class FusedWeights {
         return [tf.concat(parts, 1) as tf.Tensor2D, tf.mul(col(p.postNorm), tf.concat([p.gate, p.up], 1)) as tf.Tensor2D, tf.clone(p.oProj), tf.clone(p.down)];
       });
       const vec = (t: tf.Tensor | null) => (t ? (t.dataSync() as Float32Array) : null);
-      const qkvBias = p.qBias && p.kBias && p.vBias ? Float32Array.from([...vec(p.qBias)!, ...vec(p.kBias)!, ...vec(p.vBias)!]) : null;
-      return { qkvd, qkvBias, qNorm: vec(p.qNorm), kNorm: vec(p.kNorm), o, oBias: vec(p.oBias), gateUp, down };
+      const width = (t: tf.Tensor) => t.shape[1] as number;
+      const qkvBias = concatBias([
+        { bias: p.qBias, width: width(p.qProj) },
+        { bias: p.kBias, width: width(p.kProj) },
+        { bias: p.vBias, width: width(p.vProj) },
+        ...(p.dmsProj ? [{ bias: p.dmsBias, width: width(p.dmsProj) }] : []),
+      ]);
+      const gateUpBias = concatBias([
+        { bias: p.gateBias, width: width(p.gate) },
+        { bias: p.upBias, width: width(p.up) },
+      ]);
+      return { qkvd, qkvBias, qNorm: vec(p.qNorm), kNorm: vec(p.kNorm), o, oBias: vec(p.oBias), gateUp, gateUpBias, down, downBias: vec(p.downBias) };
     });
     this.lmHead = tf.tidy(() => tf.mul(tf.reshape(params.finalNorm, [-1, 1]), params.lmHead ?? tf.transpose(params.embed)) as tf.Tensor2D);
   }
@@ -67,4 +93,10 @@ export function rmsNormRows(x: Float32Array, n: number, d: number, eps: number):
     for (let i = r * d; i < (r + 1) * d; i++) out[i] = x[i] * inv;
   }
   return out;
+}
+
+/** x[N, width] += bias[width] on every row. */
+export function addBiasRows(x: Float32Array, bias: Float32Array, n: number): void {
+  const w = bias.length;
+  for (let r = 0; r < n; r++) for (let j = 0; j < w; j++) x[r * w + j] += bias[j];
 }

@@ -4,8 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { attendRow } from '../kv/attention.js';
 import type { PagedCache } from '../kv/paged-cache.js';
+import { gatedRows } from '../model/activation.js';
 import { ropeTables } from '../model/rope.js';
-import { FusedWeights, matmulRows, rmsNormRows } from './fused-weights.js';
+import { addBiasRows, FusedWeights, matmulRows, rmsNormRows } from './fused-weights.js';
 import { splitQkv } from './qkv-post.js';
 import type { LlamaParams } from '../model/weights.js';
 import type { KvPolicy } from '../policies/kv-policy.js';
@@ -127,14 +128,9 @@ export class ModelRunner {
       }
       addRows(x, matmulRows(attn, N, f.o), f.oBias, N, d);
       const gu = matmulRows(rmsNormRows(x, N, d, cfg.rmsNormEps), N, f.gateUp); // [N, 2I]
-      const act = new Float32Array(N * I); // [N, I] silu(gate) * up
-      for (let r = 0; r < N; r++) {
-        for (let j = 0, o = r * 2 * I; j < I; j++) {
-          const g = gu[o + j];
-          act[r * I + j] = (g / (1 + Math.exp(-g))) * gu[o + I + j];
-        }
-      }
-      addRows(x, matmulRows(act, N, f.down), null, N, d);
+      if (f.gateUpBias) addBiasRows(gu, f.gateUpBias, N);
+      const act = gatedRows(cfg.hiddenAct, gu, N, I); // [N, I] act(gate) * up
+      addRows(x, matmulRows(act, N, f.down), f.downBias, N, d);
     });
     if (wanted.length === 0) return { logits: new Float32Array(0), reads };
     const xs = new Float32Array(wanted.length * d);

@@ -45,7 +45,7 @@ export function splitQkv(
   const width = qkv + (dms?.mode === 'adapter' ? K : 0);
   for (let i = 0; i < n; i++) {
     const yo = i * width;
-    if (f.qkvBias) for (let j = 0; j < qkv; j++) y[yo + j] += f.qkvBias[j];
+    if (f.qkvBias) for (let j = 0; j < width; j++) y[yo + j] += f.qkvBias[j];
     q.set(y.subarray(yo, yo + H * D), i * H * D);
     k.set(y.subarray(yo + H * D, yo + (H + K) * D), i * K * D);
     v.set(y.subarray(yo + (H + K) * D, yo + qkv), i * K * D);
@@ -65,5 +65,7 @@ export function splitQkv(
     for (let h = 0; h < H; h++) rotate(q, (i * H + h) * D, rot, cos, sin, i * rot);
     for (let h = 0; h < K; h++) rotate(k, (i * K + h) * D, rot, cos, sin, i * rot);
     if (dms?.mode === 'neuron') for (let h = 0; h < K; h++) q[(i * H + h * G) * D + D - 1] = 0;
+    if (dms?.alphaPer === 'layer') for (let h = 1; h < K; h++) logits[i * K + h] = logits[i * K]; // KV head 0 decides for all
+    if (dms?.disableEviction) logits.fill(-1000, i * K, (i + 1) * K);
   }
 }

@@ -11,7 +11,17 @@ export interface StudentOptions {
 }
 
 export function studentConfig(base: ModelConfig, opts: StudentOptions): ModelConfig {
-  const dms: DmsConfig = { mode: opts.mode, window: opts.window, scale: 100, offset: 5, ratio: opts.ratio };
+  const dms: DmsConfig = {
+    mode: opts.mode,
+    window: opts.window,
+    scale: 100,
+    offset: 5,
+    ratio: opts.ratio,
+    format: 'project',
+    alphaPer: 'head',
+    adapterBias: false,
+    disableEviction: false,
+  };
   return { ...base, dms };
 }
 

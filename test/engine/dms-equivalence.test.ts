@@ -56,6 +56,22 @@ const cases: Case[] = [
     prefill: 4,
     seed: 4,
   },
+  {
+    name: 'NVIDIA adapter with bias, alpha per layer; mlp_bias, gelu_pytorch_tanh, yarn, w=3',
+    extra: {
+      attention_bias: true,
+      mlp_bias: true,
+      hidden_act: 'gelu_pytorch_tanh',
+      rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 16 },
+      dms_separate_alpha: true,
+      dms_window_size: 3,
+      dms_alpha_per: 'layer',
+      dms_initial_alpha_offset: -2,
+    },
+    window: 3,
+    prefill: 5,
+    seed: 5,
+  },
 ];
 
 describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => {

@@ -33,7 +33,7 @@ export function randomParams(cfg: ModelConfig, seed: number, dmsStd = 0.05): Lla
   const base = initParams(cfg, seed);
   const out = mapParams(base, (t, name) => {
     const r = tf.tidy(() => {
-      if (name.endsWith('dms_proj.weight')) return tf.randomNormal(t.shape, 0, dmsStd, 'float32', seed * 7919 + n++);
+      if (name.endsWith('dms_proj.weight') || name.endsWith('dms_proj_alpha.weight')) return tf.randomNormal(t.shape, 0, dmsStd, 'float32', seed * 7919 + n++);
       if (name.includes('norm')) return tf.add(t, tf.randomUniform(t.shape, -0.3, 0.3, 'float32', seed * 7919 + n++));
       if (name.endsWith('bias')) return tf.randomNormal(t.shape, 0, 0.1, 'float32', seed * 7919 + n++);
       return tf.mul(t, 5); // larger weights: sharper attention, so a wrong cache shows in the logits

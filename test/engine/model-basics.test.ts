@@ -36,7 +36,17 @@ describe('config', () => {
   it('parses llama, qwen2 and qwen3 fields and round-trips', () => {
     const c = parseModelConfig(tinyConfigJson({ partial_rotary_factor: 0.5, dms: { mode: 'adapter', window: 3, ratio: 8 } }));
     expect(c.headDim).toBe(8);
-    expect(c.dms).toEqual({ mode: 'adapter', window: 3, scale: 100, offset: 5, ratio: 8 });
+    expect(c.dms).toEqual({
+      mode: 'adapter',
+      window: 3,
+      scale: 100,
+      offset: 5,
+      ratio: 8,
+      format: 'project',
+      alphaPer: 'head',
+      adapterBias: false,
+      disableEviction: false,
+    });
     expect(parseModelConfig(modelConfigToJson(c))).toEqual(c);
     const q2 = parseModelConfig(tinyConfigJson({ model_type: 'qwen2' }));
     expect([q2.attentionBias, q2.outputBias, q2.qkNorm]).toEqual([true, false, false]);
@@ -111,7 +121,7 @@ describe('tokenizer', () => {
 
 describe('weights', () => {
   it('saves and loads an HF folder; same logits; shape errors name the tensor', () => {
-    const cfg = parseModelConfig(tinyConfigJson({ model_type: 'qwen3', tie_word_embeddings: false, dms: { mode: 'adapter', window: 2 } }));
+    const cfg = parseModelConfig(tinyConfigJson({ model_type: 'qwen3', head_dim: 8, tie_word_embeddings: false, dms: { mode: 'adapter', window: 2 } }));
     const params = initParams(cfg, 7);
     const dir = mkdtempSync(join(tmpdir(), 'model-'));
     saveModel(dir, params, { tokenizerJson: buildByteLevelTokenizerJson(), tokenizerConfig: buildByteLevelTokenizerConfig() });
