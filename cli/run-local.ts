@@ -39,7 +39,9 @@ function asResult(write: RequestResultWrite, pricePerHour: number): RequestResul
 export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Promise<ExitCode> {
   const catalog = await loadModelCatalog(resolve(opts.modelsDir), opts.defaultModel);
   if (catalog.models.length === 0)
-    throw usageError(`no checkpoints in ${resolve(opts.modelsDir)}: set DMS_MODELS_DIR to a folder of <name>-base / <name>-dms-r<R> checkpoints`);
+    throw usageError(
+      `no checkpoints in ${resolve(opts.modelsDir)}: set DMS_MODELS_DIR to a folder of checkpoint folders (each with a config.json; see README, Models)`,
+    );
   const checked = validateJob(submission, catalog, resolveLimits());
   if (!checked.ok)
     throw usageError(

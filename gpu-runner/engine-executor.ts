@@ -5,7 +5,7 @@ import { createPolicy } from '../engine/policies/registry.js';
 import type { ClaimedJob, PendingRequest, RequestResultWrite } from '../protocol/index.js';
 import type { ExecutionContext, Executor } from './executor.js';
 import { StaleLeaseError } from './job-source.js';
-import { checkpointFolder, ModelRegistry } from './model-registry.js';
+import { ModelRegistry } from './model-registry.js';
 
 export interface EngineExecutorOptions {
   /** KV memory budget of one generate call in bytes (the scheduler admits sequences while it allows). */
@@ -84,7 +84,9 @@ export class EngineExecutor implements Executor {
   async execute(job: ClaimedJob, requests: PendingRequest[], ctx: ExecutionContext): Promise<void> {
     const groups = new Map<string, PendingRequest[]>();
     for (const r of requests) {
-      const folder = checkpointFolder({ model: job.model, ...r.params.compression });
+      const key = { model: job.model, ...r.params.compression };
+      // Requests whose checkpoint is unknown group by their key and fail together with the registry's reason.
+      const folder = this.registry.folderOf(key) ?? `?${key.method}/${key.ratio}`;
       const group = groups.get(folder);
       if (group) group.push(r);
       else groups.set(folder, [r]);

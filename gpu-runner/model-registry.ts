@@ -1,8 +1,9 @@
-// Maps a job's (model name, compression) to a checkpoint folder under the models directory and keeps
-// a few loaded models warm: DMS at ratio R runs on `<name>-dms-r<R>`, every other method on `<name>-base`.
-import { existsSync } from 'node:fs';
+// Maps a job's (model name, compression) to a checkpoint folder with the catalog function the
+// gateway uses (protocol/catalog-content.ts), and keeps a few loaded models warm.
 import { join, resolve } from 'node:path';
 import { type LoadedModel, loadModel } from '../engine/index.js';
+import { checkpointFor, type ServedModels } from '../protocol/catalog-content.js';
+import { scanModelsDir } from '../protocol/model-folders.js';
 
 /** The compression part of a request that decides which checkpoint serves it. */
 export interface CheckpointKey {
@@ -15,13 +16,9 @@ export class UnknownCheckpointError extends Error {
   override name = 'UnknownCheckpointError';
 }
 
-/** Folder name of the checkpoint serving a request: the DMS retrofit for dms, the base otherwise. */
-export function checkpointFolder(key: CheckpointKey): string {
-  return key.method === 'dms' ? `${key.model}-dms-r${key.ratio}` : `${key.model}-base`;
-}
-
 export class ModelRegistry {
   private readonly loaded = new Map<string, LoadedModel>();
+  private served: ServedModels | null = null;
 
   /** modelsDir: where checkpoint folders live; maxLoaded: models kept in memory (least recently used goes). */
   constructor(
@@ -29,22 +26,35 @@ export class ModelRegistry {
     readonly maxLoaded = 3,
   ) {}
 
-  /** Loads (or reuses) the checkpoint for a key; throws UnknownCheckpointError naming the folder when absent. */
+  /** The folder serving a key, or null; the directory is rescanned on a miss (folders added since start). */
+  folderOf(key: CheckpointKey): string | null {
+    const hit = this.served && checkpointFor(this.served, key.model, key.method, key.ratio);
+    if (hit && 'folder' in hit) return hit.folder;
+    this.served = scanModelsDir(this.modelsDir);
+    const again = checkpointFor(this.served, key.model, key.method, key.ratio);
+    return 'folder' in again ? again.folder : null;
+  }
+
+  /** Loads (or reuses) the checkpoint for a key; throws UnknownCheckpointError saying what is missing. */
   get(key: CheckpointKey): LoadedModel {
-    const folder = checkpointFolder(key);
+    const folder = this.folderOf(key);
+    if (folder === null) {
+      const miss = checkpointFor(this.served!, key.model, key.method, key.ratio);
+      throw new UnknownCheckpointError(`${'error' in miss ? miss.error : 'no checkpoint'} in ${this.modelsDir}`);
+    }
     const hit = this.loaded.get(folder);
     if (hit) {
       this.loaded.delete(folder);
       this.loaded.set(folder, hit); // most recently used last
       return hit;
     }
-    const dir = join(this.modelsDir, folder);
-    if (!existsSync(join(dir, 'config.json'))) {
-      throw new UnknownCheckpointError(
-        `no checkpoint for model '${key.model}' with method ${key.method}${key.method === 'dms' ? ` ratio ${key.ratio}` : ''}: ${dir} not found`,
-      );
+    let model: LoadedModel;
+    try {
+      model = loadModel(join(this.modelsDir, folder));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UnknownCheckpointError(`checkpoint folder ${folder} is gone: ${(e as Error).message}`);
+      throw e;
     }
-    const model = loadModel(dir);
     this.loaded.set(folder, model);
     while (this.loaded.size > this.maxLoaded) {
       const [oldest, m] = this.loaded.entries().next().value as [string, LoadedModel];

@@ -9,6 +9,10 @@ export const CatalogModelSchema = named(
     contextLength: z.number().int().describe('max prompt + generated tokens'),
     methods: z.array(z.string()).describe('compression methods this model serves'),
     dmsRatios: z.array(z.number()).describe('ratios with a DMS-retrofitted checkpoint'),
+    architecture: z.string().nullable().optional().describe('model_type of the checkpoint (llama, qwen2, qwen3)'),
+    parameters: z.number().int().nullable().optional().describe('parameter count implied by config.json'),
+    dtype: z.string().nullable().optional().describe('stored weight dtype (torch_dtype), as the checkpoint declares it'),
+    dmsWindow: z.number().int().nullable().optional().describe('DMS sliding window w of its DMS checkpoints (smallest), null without DMS'),
   }),
   'CatalogModel',
 );

@@ -45,7 +45,9 @@ function runDms(model: LoadedModel, ids: number[], window: number): { logits: nu
   const runner = new ModelRunner(model.params, cache);
   const seq = runner.addSequence(new DmsPolicy(window));
   const logits: number[] = [];
-  ids.forEach((token, t) => logits.push(...runner.run([{ seq, token, position: t, wantLogits: true }]).logits));
+  ids.forEach((token, t) => {
+    logits.push(...runner.run([{ seq, token, position: t, wantLogits: true }]).logits);
+  });
   const retained = cache.rows(seq).map((row) => Array.from(row.positions.subarray(0, row.length)).sort((a, b) => a - b));
   runner.free(seq);
   runner.dispose();

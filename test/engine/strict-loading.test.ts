@@ -151,7 +151,7 @@ describe('newly implemented features equal an independent float64 reference', ()
         rope_scaling: { rope_type: 'yarn', factor: c.factor, original_max_position_embeddings: c.orig },
       });
       const inv = inverseFrequencies(cfg);
-      c.want.forEach((w, i) => expect(Math.abs(inv[i] - w) / w).toBeLessThan(1e-6));
+      for (const [i, w] of c.want.entries()) expect(Math.abs(inv[i] - w) / w).toBeLessThan(1e-6);
       expect(cfg.ropeScaling?.type === 'yarn' && cfg.ropeScaling.attentionFactor).toBeCloseTo(c.mscale, 12);
     });
   }
