@@ -101,7 +101,7 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
   const cfg = model.config;
   const started = performance.now();
   const states = requests.map((req, i) => {
-    const promptIds = model.tokenizer.encodePrompt(req.prompt);
+    const promptIds = req.messages ? model.tokenizer.encodeChat(req.messages) : model.tokenizer.encodePrompt(req.prompt);
     validate(model, req, promptIds);
     const policy = createPolicy(req.compression ?? { method: 'none', ratio: 1 }, cfg);
     const rows = cfg.numLayers * cfg.numKvHeads;

@@ -4,7 +4,9 @@ import {
   type ApiIssue,
   type CatalogModel,
   estimatePromptTokens,
+  messagesToPrompt,
   type ModelCatalog,
+  normalizeMessages,
   type RequestParams,
   type ResolvedParams,
   resolveParams,
@@ -50,10 +52,13 @@ export function validateJob(body: unknown, catalog: ModelCatalog, limits: Limits
     if (seen !== undefined) {
       issues.push({ field: `requests[${i}].custom_id`, reason: `duplicate custom_id "${req.custom_id}" (first at requests[${seen}])` });
     } else firstIndex.set(req.custom_id, i);
-    const params = resolveParams(sub.defaults, req.params);
+    const messages = req.messages ? normalizeMessages(req.messages) : null;
+    // A chat request stores its messages' text as the prompt (display, estimates) and the messages with its params.
+    const prompt = messages ? messagesToPrompt(messages) : (req.prompt as string);
+    const params = { ...resolveParams(sub.defaults, req.params), ...(messages ? { messages } : {}) };
     const ratioGiven = (req.params?.compression ?? sub.defaults?.compression)?.ratio !== undefined;
-    if (model) issues.push(...checkParams(params, ratioGiven, req.prompt, model, limits, fieldOf(i, req.params, sub.defaults)));
-    requests.push({ customId: req.custom_id, prompt: req.prompt, params });
+    if (model) issues.push(...checkParams(params, ratioGiven, prompt, model, limits, fieldOf(i, req.params, sub.defaults)));
+    requests.push({ customId: req.custom_id, prompt, params });
   });
 
   if (issues.length > 0 || !model) return { ok: false, status: 400, issues };

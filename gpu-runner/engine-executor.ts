@@ -49,7 +49,8 @@ export function toGenerateRequest(model: LoadedModel, p: PendingRequest): Genera
   const { params } = p;
   const compression = { method: params.compression.method, ratio: params.compression.ratio };
   createPolicy(compression, model.config); // throws on a method/ratio this checkpoint can not run
-  const promptTokens = model.tokenizer.encodePrompt(p.prompt).length;
+  const messages = params.messages;
+  const promptTokens = (messages ? model.tokenizer.encodeChat(messages) : model.tokenizer.encodePrompt(p.prompt)).length;
   const context = model.config.maxPositionEmbeddings;
   if (promptTokens + params.max_tokens > context) {
     throw new Error(`prompt (${promptTokens} tokens) + max_tokens (${params.max_tokens}) exceeds the model context of ${context} tokens`);
@@ -57,6 +58,7 @@ export function toGenerateRequest(model: LoadedModel, p: PendingRequest): Genera
   return {
     id: p.custom_id,
     prompt: p.prompt,
+    ...(messages ? { messages } : {}),
     maxTokens: params.max_tokens,
     temperature: params.temperature,
     topP: params.top_p,

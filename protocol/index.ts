@@ -1,6 +1,7 @@
 // The wire protocol shared by gateway, runners and the CLI: zod schemas and their types.
 // Import from here; the OpenAPI document is generated from the schemas registered in registry.ts.
 export * from './registry.js';
+export * from './chat.js';
 export * from './params.js';
 export * from './results.js';
 export * from './errors.js';

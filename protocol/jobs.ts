@@ -1,6 +1,7 @@
 // The client job API on the wire: the submission body, the job view with live request counts
 // and usage totals, and the list page. Timestamps are ISO 8601 strings, null until reached.
 import { z } from 'zod';
+import { ChatMessagesSchema } from './chat.js';
 import { RequestParamsSchema } from './params.js';
 import { named } from './registry.js';
 import { ResultErrorSchema } from './results.js';
@@ -12,11 +13,14 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_STATUSES: JobStatus[] = ['completed', 'failed', 'canceled'];
 
 export const JobRequestSchema = named(
-  z.strictObject({
-    custom_id: z.string().min(1, 'custom_id must not be empty').max(256),
-    prompt: z.string().min(1, 'prompt must not be empty'),
-    params: RequestParamsSchema.optional(),
-  }),
+  z
+    .strictObject({
+      custom_id: z.string().min(1, 'custom_id must not be empty').max(256),
+      prompt: z.string().min(1, 'prompt must not be empty').optional().describe('raw prompt text, fed as is (after bos)'),
+      messages: ChatMessagesSchema.optional().describe("chat messages, rendered with the checkpoint's chat template"),
+      params: RequestParamsSchema.optional(),
+    })
+    .refine((r) => (r.prompt === undefined) !== (r.messages === undefined), { message: 'give exactly one of prompt and messages', path: ['prompt'] }),
   'JobRequest',
 );
 export type JobRequest = z.infer<typeof JobRequestSchema>;

@@ -2,6 +2,7 @@
 // chat messages or a completion prompt become the prompt; sampling fields and our extensions, params.
 import { z } from 'zod';
 import type { OpenAiBatchEndpoint, OpenAiBatchError } from './openai-objects.js';
+import { ChatMessagesSchema, type ChatMessage, normalizeMessages } from './chat.js';
 import type { JobRequest, RequestParams } from './index.js';
 
 /** A line converted: the job request and the model it names. */
@@ -31,21 +32,6 @@ const NEUTRAL_VALUES: Record<string, unknown[]> = {
   response_format: [null],
 };
 
-const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() });
-const MessageSchema = z.object({
-  role: z.enum(['system', 'developer', 'user', 'assistant']),
-  content: z.union([z.string(), z.array(TextPartSchema)]),
-});
-const MessagesSchema = z.array(MessageSchema).min(1, 'messages must not be empty');
-
-/**
- * The served models have no chat template: a lone message's content is the prompt verbatim, and
- * several messages are joined by newlines in order (so a task prompt such as `Q:8a+2b=` passes as is).
- */
-export function messagesToPrompt(messages: z.infer<typeof MessagesSchema>): string {
-  return messages.map((m) => (typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''))).join('\n');
-}
-
 const issue = (line: number, code: string, message: string, param: string | null = null): OpenAiBatchError => ({ code, message, param, line });
 
 /** Converts one parsed JSON line (1-based `line`) for `endpoint`; collects every problem it finds. */
@@ -65,15 +51,16 @@ export function convertBatchLine(json: unknown, line: number, endpoint: OpenAiBa
   if (typeof model !== 'string' || model.length === 0) errors.push(issue(line, 'missing_required_parameter', 'body.model is required', 'body.model'));
 
   let prompt: string | null = null;
+  let messages: ChatMessage[] | null = null;
   if (endpoint === '/v1/chat/completions') {
-    const messages = MessagesSchema.safeParse(body.messages);
-    if (messages.success) prompt = messagesToPrompt(messages.data);
+    const parsedMessages = ChatMessagesSchema.safeParse(body.messages);
+    if (parsedMessages.success) messages = normalizeMessages(parsedMessages.data);
     else
       errors.push(
         issue(
           line,
           body.messages === undefined ? 'missing_required_parameter' : 'invalid_request',
-          `body.messages: ${messages.error.issues[0].message}`,
+          `body.messages: ${parsedMessages.error.issues[0].message}`,
           'body.messages',
         ),
       );
@@ -110,8 +97,12 @@ export function convertBatchLine(json: unknown, line: number, endpoint: OpenAiBa
     }
   }
 
-  if (errors.length > 0 || prompt === null) return { ok: false, errors };
-  const request: JobRequest = { custom_id, prompt, ...(Object.keys(params).length > 0 ? { params: params as RequestParams } : {}) };
+  if (errors.length > 0 || (prompt === null && messages === null)) return { ok: false, errors };
+  const request: JobRequest = {
+    custom_id,
+    ...(messages ? { messages } : { prompt: prompt as string }),
+    ...(Object.keys(params).length > 0 ? { params: params as RequestParams } : {}),
+  };
   return { ok: true, value: { request, model: model as string } };
 }
 

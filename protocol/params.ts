@@ -1,6 +1,7 @@
 // Per-request generation parameters: the zod schema clients send (all optional) and the fully
 // resolved form runners receive (system defaults <- job defaults <- request params).
 import { z } from 'zod';
+import { NormalizedMessagesSchema } from './chat.js';
 import { named } from './registry.js';
 
 /** KV-cache policies a request may ask for: `none` keeps everything, `dms` is learned eviction. */
@@ -52,6 +53,7 @@ export const ResolvedParamsSchema = named(
     n: z.number().int(),
     compression: z.object({ method: z.enum(COMPRESSION_METHODS), ratio: z.number() }),
     answer_pattern: z.string().nullable(),
+    messages: NormalizedMessagesSchema.optional().describe("chat requests: the messages the runner renders with the checkpoint's chat template"),
   }),
   'ResolvedParams',
   'Parameters with every default applied, as a runner receives them',

@@ -1,5 +1,6 @@
 // Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
 // naming each tensor's dtype, shape and byte range, then the raw little-endian data.
+import { closeSync, openSync, writeSync } from 'node:fs';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
@@ -167,4 +168,41 @@ export function writeSafetensors(tensors: Map<string, { shape: number[]; data: F
     }
   }
   return out;
+}
+
+/**
+ * Writes a safetensors file tensor by tensor (for checkpoints too large to build in memory):
+ * `produce(name)` returns each tensor's float32 values when its turn comes. Same layout as writeSafetensors.
+ */
+export function writeSafetensorsFile(path: string, shapes: Map<string, number[]>, produce: (name: string) => Float32Array, dtype: 'F32' | 'F16' = 'F32'): void {
+  const width = dtype === 'F32' ? 4 : 2;
+  const names = [...shapes.keys()].sort();
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const name of names) {
+    const count = shapes.get(name)!.reduce((a, b) => a * b, 1);
+    header[name] = { dtype, shape: shapes.get(name), data_offsets: [offset, offset + count * width] };
+    offset += count * width;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const head = new Uint8Array(8 + padded).fill(0x20, 8);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.set(json, 8);
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, head);
+    for (const name of names) {
+      const data = produce(name);
+      const count = shapes.get(name)!.reduce((a, b) => a * b, 1);
+      if (data.length !== count) throw new Error(`safetensors: tensor "${name}" has ${data.length} values but shape [${shapes.get(name)}]`);
+      const out = new Uint8Array(count * width);
+      const view = new DataView(out.buffer);
+      if (dtype === 'F32') new Float32Array(out.buffer).set(data);
+      else for (let i = 0; i < count; i++) view.setUint16(2 * i, floatToHalf(data[i]), true);
+      writeSync(fd, out);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

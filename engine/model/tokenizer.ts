@@ -3,6 +3,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { type ChatTurn, encodeChat } from './chat-template.js';
 
 /** Ids of the shipped byte-level tokenizer's specials. */
 export const BYTE_SPECIALS = { bos: '<|bos|>', eos: '<|eos|>', pad: '<|pad|>' } as const;
@@ -56,6 +57,24 @@ export function buildByteLevelTokenizerJson(): Record<string, unknown> {
   };
 }
 
+/**
+ * The shipped models' chat template: they were trained on bare suite prompts and follow no
+ * instructions, so they read only the conversation's user and assistant turns, joined by newlines,
+ * after bos; system and developer messages are left out (they would only perturb the prompt), and
+ * the generation prompt is empty (the answer follows the problem directly).
+ */
+export const BYTE_CHAT_TEMPLATE = [
+  '{{- bos_token -}}',
+  '{%- set ns = namespace(first=true) -%}',
+  '{%- for m in messages -%}',
+  "{%- if m.role == 'user' or m.role == 'assistant' -%}",
+  "{%- if not ns.first %}{{ '\n' }}{% endif -%}",
+  '{{- m.content -}}',
+  '{%- set ns.first = false -%}',
+  '{%- endif -%}',
+  '{%- endfor -%}',
+].join('');
+
 /** tokenizer_config.json matching buildByteLevelTokenizerJson. */
 export function buildByteLevelTokenizerConfig(): Record<string, unknown> {
   return {
@@ -65,6 +84,7 @@ export function buildByteLevelTokenizerConfig(): Record<string, unknown> {
     add_bos_token: true,
     clean_up_tokenization_spaces: false,
     model_max_length: 1 << 20,
+    chat_template: BYTE_CHAT_TEMPLATE,
   };
 }
 
@@ -85,7 +105,7 @@ export class Tokenizer {
   /** Ids that decode() skips by default. */
   readonly specialIds: Set<number>;
   /** The texts of the special tokens (e.g. `<|eos|>`), which encode() treats as ordinary text. */
-  private readonly specialTexts: string[];
+  readonly specialTexts: string[];
 
   constructor(
     readonly json: Record<string, unknown>,
@@ -146,6 +166,16 @@ export class Tokenizer {
     }
     ids.push(...this.encodePlain(rest));
     return ids;
+  }
+
+  /** Text -> ids with special-token texts read as those tokens: for a chat template's own markup only. */
+  encodeWithSpecials(text: string): number[] {
+    return this.encodePlain(text);
+  }
+
+  /** Prompt ids of chat messages through the checkpoint's chat template (chat-template.ts). */
+  encodeChat(messages: ChatTurn[]): number[] {
+    return encodeChat(this, messages);
   }
 
   private encodePlain(text: string): number[] {

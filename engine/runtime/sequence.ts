@@ -10,6 +10,8 @@ export interface GenerateRequest {
   id: string;
   /** Prompt text (the tokenizer's bos is prepended). */
   prompt: string;
+  /** Chat turns: when given, the prompt ids come from the checkpoint's chat template over them and `prompt` is only a label. */
+  messages?: { role: string; content: string }[];
   /** Most tokens generated per thread. */
   maxTokens: number;
   /** Sampling temperature (0: greedy). */
