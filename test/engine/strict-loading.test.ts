@@ -11,6 +11,7 @@ import { PagedCache } from '../../engine/kv/paged-cache.js';
 import { parseModelConfig } from '../../engine/model/config.js';
 import { forwardDense } from '../../engine/model/llama.js';
 import { inverseFrequencies } from '../../engine/model/rope.js';
+import { readSafetensors, writeSafetensors } from '../../engine/model/safetensors.js';
 import { loadModel, paramsToNamed } from '../../engine/model/weights.js';
 import { NonePolicy } from '../../engine/policies/none.js';
 import { ModelRunner } from '../../engine/runtime/model-runner.js';
@@ -164,5 +165,48 @@ describe('newly implemented features equal an independent float64 reference', ()
     const plain = inverseFrequencies(tinyConfig());
     const dyn = inverseFrequencies(tinyConfig({ rope_scaling: { rope_type: 'dynamic', factor: 4 } }));
     expect(Array.from(dyn)).toEqual(Array.from(plain));
+  });
+});
+
+describe('sharded checkpoints and tied heads', () => {
+  it('reads an index of shards like one file; an index that lies is refused', () => {
+    const dir = join(root, 'sharded');
+    writeRandomModel(dir, tinyConfig(), 31);
+    const single = loadModel(dir);
+    const named = readSafetensors(readFileSync(join(dir, 'model.safetensors')));
+    rmSync(join(dir, 'model.safetensors'));
+    const names = [...named.keys()].sort();
+    const half = Math.floor(names.length / 2);
+    const shards = [names.slice(0, half), names.slice(half)];
+    const weightMap: Record<string, string> = {};
+    shards.forEach((part, i) => {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      writeFileSync(join(dir, file), writeSafetensors(new Map(part.map((n) => [n, named.get(n)!])), 'F16'));
+      for (const n of part) weightMap[n] = file;
+    });
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    const sharded = loadModel(dir);
+    const ids = tf.tensor2d([[256, 3, 5, 7]], [1, 4], 'int32');
+    const a = tf.tidy(() => forwardDense(single.params, ids).logits.arraySync() as number[][][]);
+    const b = tf.tidy(() => forwardDense(sharded.params, ids).logits.arraySync() as number[][][]);
+    expect(Math.max(...a.flat(2).map((v, i) => Math.abs(v - b.flat(2)[i])))).toBeLessThan(0.05); // f16 shards vs f32 file
+    ids.dispose();
+    single.dispose();
+    sharded.dispose();
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, [names[0]]: 'model-00002-of-00002.safetensors' } }));
+    expect(() => loadModel(dir)).toThrow(/index maps it to model-00002/);
+  });
+
+  it('a tied checkpoint may store lm_head.weight only as a copy of the embedding', () => {
+    const dir = join(root, 'tied');
+    writeRandomModel(dir, tinyConfig(), 32);
+    const named = readSafetensors(readFileSync(join(dir, 'model.safetensors')));
+    const embed = named.get('model.embed_tokens.weight')!;
+    named.set('lm_head.weight', { ...embed });
+    writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(named));
+    loadModel(dir).dispose();
+    named.set('lm_head.weight', { ...embed, data: embed.data.map((v) => v + 1) });
+    writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(named));
+    expect(() => loadModel(dir)).toThrow(/lm_head\.weight differs from model\.embed_tokens\.weight/);
   });
 });
