@@ -297,6 +297,7 @@ export function loadModel(dir: string): LoadedModel {
   const config = parseModelConfig(JSON.parse(readFileSync(cfgPath, 'utf8')));
   const stored = indexCheckpoint(dir);
   const want = checkTensorSet(config, stored);
+  checkBackendFits(want);
   const tokenizer = Tokenizer.fromDir(dir);
   if (config.tieWordEmbeddings && stored.has('lm_head.weight')) checkTiedHead(stored);
   const made: tf.Tensor[] = [];
@@ -326,6 +327,22 @@ export function loadModel(dir: string): LoadedModel {
     for (const t of made) t.dispose();
     throw err;
   }
+}
+
+/** The most bytes of tensors the wasm backend can hold: its WebAssembly memory is 32-bit (4 GiB minus 64 KiB). */
+const WASM_HEAP_MAX = 4294901760;
+
+/**
+ * Refuses up front a model the wasm backend can not hold, rather than failing half-loaded: serving
+ * needs the f32 weights plus about as much again for the runner's fused copies.
+ */
+function checkBackendFits(want: Map<string, { shape: number[] }>): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const bytes = 4 * [...want.values()].reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+  if (2 * bytes > WASM_HEAP_MAX)
+    throw new Error(
+      `loadModel: ${(bytes / 2 ** 30).toFixed(2)} GiB of f32 weights (about twice that while serving) do not fit the wasm backend's 4 GiB memory; use DMS_BACKEND=cpu or tensorflow`,
+    );
 }
 
 /** A tied checkpoint that also stores lm_head.weight must store the embedding there, else it is not tied. */

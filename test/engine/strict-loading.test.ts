@@ -1,6 +1,6 @@
 // Strict loading: every config value and tensor either runs exactly (checked against an independent
 // float64 reference of the HF forward, or transformers' formulas computed apart) or is refused by name.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../engine/backend.js';
 import { PagePool } from '../../engine/kv/page-pool.js';
 import { PagedCache } from '../../engine/kv/paged-cache.js';
-import { parseModelConfig } from '../../engine/model/config.js';
+import { modelConfigToJson, parseModelConfig } from '../../engine/model/config.js';
 import { forwardDense } from '../../engine/model/llama.js';
 import { inverseFrequencies } from '../../engine/model/rope.js';
 import { readSafetensors, writeSafetensors } from '../../engine/model/safetensors.js';
-import { loadModel, paramsToNamed } from '../../engine/model/weights.js';
+import { buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
+import { expectedTensors, loadModel, paramsToNamed } from '../../engine/model/weights.js';
 import { NonePolicy } from '../../engine/policies/none.js';
 import { ModelRunner } from '../../engine/runtime/model-runner.js';
 import { tinyConfig, writeRandomModel } from './helpers.js';
@@ -208,5 +209,38 @@ describe('sharded checkpoints and tied heads', () => {
     named.set('lm_head.weight', { ...embed, data: embed.data.map((v) => v + 1) });
     writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(named));
     expect(() => loadModel(dir)).toThrow(/lm_head\.weight differs from model\.embed_tokens\.weight/);
+  });
+});
+
+describe('the wasm backend', () => {
+  it('refuses up front a model whose f32 weights (twice, while serving) exceed its 4 GiB memory', () => {
+    if (tf.getBackend() !== 'wasm') return;
+    // The Llama-3.2-1B shape as a sparse file: the header is real, the data bytes are never written.
+    const cfg = tinyConfig({
+      hidden_size: 2048,
+      num_hidden_layers: 16,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      intermediate_size: 8192,
+      vocab_size: 128256,
+    });
+    const dir = join(root, 'big');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfigToJson(cfg)));
+    const header: Record<string, unknown> = {};
+    let offset = 0;
+    for (const [name, t] of expectedTensors(cfg, false)) {
+      const bytes = 2 * t.shape.reduce((a, b) => a * b, 1);
+      header[name] = { dtype: 'F16', shape: t.shape, data_offsets: [offset, offset + bytes] };
+      offset += bytes;
+    }
+    const json = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    const file = join(dir, 'model.safetensors');
+    writeFileSync(file, Buffer.concat([len, json]));
+    truncateSync(file, 8 + json.length + offset);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(buildByteLevelTokenizerJson()));
+    expect(() => loadModel(dir)).toThrow(/4\.60 GiB of f32 weights .* do not fit the wasm backend's 4 GiB memory; use DMS_BACKEND=cpu/);
   });
 });
