@@ -121,7 +121,8 @@ function runCase(dir: string, shape: string, backend: string, mode: string, para
     return { shape, parameters, fileMB, ...JSON.parse(out.trim().split('\n').pop()!) };
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    const tail = (err.stderr || err.message).trim().split('\n').slice(-2).join(' ').slice(0, 300);
+    const lines = (err.stderr || err.message).trim().split('\n');
+    const tail = (lines.find((l) => /Error/.test(l)) ?? lines.slice(-2).join(' ')).trim().slice(0, 300);
     return { shape, parameters, fileMB, backend, mode, error: tail };
   }
 }

@@ -100,23 +100,34 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, label =
  */
 export function decodeTensor(bytes: Uint8Array, dtype: SafetensorsDtype, shape: number[], transpose2d = false): Float32Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const flat = new Float32Array(count);
   if (dtype === 'F32')
     new Uint8Array(flat.buffer).set(bytes.subarray(0, 4 * count)); // bytes need not be 4-byte aligned
-  else if (dtype === 'F16') {
-    const table = halfTable();
-    for (let i = 0; i < count; i++) flat[i] = table[view.getUint16(2 * i, true)];
-  } else {
-    for (let i = 0; i < count; i++) {
-      u32Scratch[0] = view.getUint16(2 * i, true) << 16;
-      flat[i] = f32Scratch[0];
+  else {
+    // Little-endian 16-bit words: a typed view when aligned (the loader's buffers are), else a copy.
+    const words = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.slice(0, 2 * count).buffer);
+    if (dtype === 'F16') {
+      const table = halfTable();
+      for (let i = 0; i < count; i++) flat[i] = table[words[i]];
+    } else {
+      const bits = new Uint32Array(flat.buffer);
+      for (let i = 0; i < count; i++) bits[i] = words[i] << 16;
     }
   }
-  if (!transpose2d) return flat;
-  const [rows, cols] = shape;
-  const out = new Float32Array(count);
-  for (let r = 0; r < rows; r++) for (let c = 0, o = r * cols; c < cols; c++) out[c * rows + r] = flat[o + c];
+  return transpose2d ? transpose(flat, shape[0], shape[1]) : flat;
+}
+
+/** [rows, cols] -> [cols, rows] in 64 x 64 tiles, so reads and writes both stay in cache. */
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  const B = 64;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(r0 + B, rows);
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const c1 = Math.min(c0 + B, cols);
+      for (let r = r0; r < r1; r++) for (let c = c0, o = r * cols; c < c1; c++) out[c * rows + r] = a[o + c];
+    }
+  }
   return out;
 }
 
