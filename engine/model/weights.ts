@@ -254,7 +254,8 @@ export function saveModel(
   opts: { tokenizerJson: Record<string, unknown>; tokenizerConfig?: Record<string, unknown>; dtype?: 'F32' | 'F16' },
 ): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(modelConfigToJson(params.config), null, 2)}\n`);
+  const config = { ...modelConfigToJson(params.config), torch_dtype: opts.dtype === 'F16' ? 'float16' : 'float32' }; // the stored dtype, as HF writes it
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(paramsToNamed(params), opts.dtype ?? 'F32'));
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizerJson));
   if (opts.tokenizerConfig) writeFileSync(join(dir, 'tokenizer_config.json'), `${JSON.stringify(opts.tokenizerConfig, null, 2)}\n`);
