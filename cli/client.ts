@@ -2,6 +2,7 @@
 // failure turned into a CliError whose exit code says whether the gateway refused or was unreachable.
 import type { ErrorBody, Job, SubmitJob } from '../protocol/index.js';
 import { CliError, EXIT } from './errors.js';
+import { groupProblems, issueProblem, listed } from './problems.js';
 
 export type ClientConfig = {
   /** Gateway base URL (DMS_GATEWAY, default http://localhost:8787). */
@@ -34,13 +35,13 @@ export class GatewayClient {
     const text = await res.text();
     let message = text.slice(0, 2000) || res.statusText;
     try {
-      const parsed = JSON.parse(text) as ErrorBody;
-      const issues = parsed.error.issues
-        .slice(1, 20)
-        .map((i) => `\n  ${i.field}: ${i.reason}`)
-        .join('');
-      const more = parsed.error.issues.length > 20 ? `\n  ... ${parsed.error.issues.length - 20} more` : '';
-      message = `${parsed.error.message}${issues}${more}`;
+      const { error } = JSON.parse(text) as ErrorBody;
+      // The message repeats the first issue; with several, the headline goes alone and every issue is
+      // listed once, grouped (the same reason on 50 requests is one line with its count).
+      const first = error.issues[0];
+      const tail = first ? `: ${first.field}: ${first.reason}` : '';
+      const headline = error.issues.length > 1 && error.message.endsWith(tail) ? error.message.slice(0, -tail.length) : error.message;
+      message = error.issues.length > 1 ? `${headline}${listed(groupProblems(error.issues.map(issueProblem), 'request'))}` : headline;
     } catch {
       // not our error body: keep the text
     }

@@ -8,6 +8,7 @@ import { validateJob } from '../gateway/validate-job.js';
 import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
 import type { ClaimedJob, PendingRequest, RequestCounts, RequestResult, RequestResultWrite, SubmitJob } from '../protocol/index.js';
 import { CliError, EXIT, type ExitCode, usageError } from './errors.js';
+import { groupProblems, issueProblem, listed } from './problems.js';
 import { type Observation, rates, renderProgress } from './progress.js';
 
 export type RunLocalOptions = {
@@ -41,13 +42,7 @@ export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Pr
   if (catalog.models.length === 0)
     throw usageError(`no checkpoints in ${resolve(opts.modelsDir)}: set DMS_MODELS_DIR to a folder of <name>-base / <name>-dms-r<R> checkpoints`);
   const checked = validateJob(submission, catalog, resolveLimits());
-  if (!checked.ok)
-    throw usageError(
-      `invalid batch:\n${checked.issues
-        .slice(0, 20)
-        .map((i) => `  ${i.field}: ${i.reason}`)
-        .join('\n')}`,
-    );
+  if (!checked.ok) throw usageError(`invalid batch:${listed(groupProblems(checked.issues.map(issueProblem), 'request'))}`);
 
   const executor = await createDefaultExecutor({ ...process.env, DMS_MODELS_DIR: opts.modelsDir });
   const job: ClaimedJob = {

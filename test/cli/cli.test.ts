@@ -110,6 +110,17 @@ describe('dms help and usage errors', () => {
     const bad = await dms(['submit', file('bad.jsonl', [requestLines(1)[0], 'not json', { custom_id: 'x' }])]);
     expect(bad.code).toBe(2);
     expect(bad.output).toMatch(/line 2: line is not valid JSON[\s\S]*line 3: prompt/);
+    // One problem shared by 50 lines is printed once, with the count and the first line numbers.
+    const many = await dms([
+      'submit',
+      file(
+        'many.jsonl',
+        Array.from({ length: 50 }, (_, i) => ({ custom_id: `m${i}` })),
+      ),
+    ]);
+    expect(many.code).toBe(2);
+    expect(many.output).toContain('50 problems\n  lines 1, 2, 3, 4, 5, ... (50 lines): prompt: ');
+    expect(many.output.match(/prompt: /g)).toHaveLength(1);
     expect((await dms(['submit', file('ok.jsonl', requestLines(1)), '--n', 'lots'])).code).toBe(2);
     expect((await dms(['submit', file('ok.jsonl', requestLines(1)), '--bogus'])).code).toBe(2);
   });
@@ -133,6 +144,19 @@ describe('dms against a gateway', () => {
     expect(invalid.code).toBe(3);
     expect(invalid.stderr).toMatch(/defaults\.compression\.ratio: no DMS checkpoint of "tiny" for ratio 3/);
     expect((await dmsSplit(['status', id], { DMS_GATEWAY: 'http://127.0.0.1:1' })).code).toBe(4);
+    // The gateway's issue on 30 requests: one line with the count, not 30 lines.
+    const long = await dmsSplit([
+      'submit',
+      file(
+        'long.jsonl',
+        Array.from({ length: 30 }, (_, i) => ({ custom_id: `l${i}`, prompt: 'C1:a1b7=', params: { max_tokens: 100_000 } })),
+      ),
+      '--model',
+      'tiny',
+    ]);
+    expect(long.code).toBe(3);
+    expect(long.stderr).toMatch(/-> 400: invalid request\n {2}requests 0, 1, 2, 3, 4, \.\.\. \(30 requests\): (params\.)?max_tokens: /);
+    expect(long.stderr.trim().split('\n')).toHaveLength(2);
   });
 
   it('submit --wait follows a job to the end, results writes NDJSON, watch exits 1 when requests failed', async () => {
