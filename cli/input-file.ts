@@ -7,16 +7,47 @@ import { convertBatchLine, parseJsonl } from '../protocol/openai-requests.js';
 import { usageError } from './errors.js';
 import { groupProblems, listed, type Problem } from './problems.js';
 
-/** Job-level settings from flags: they become the job's model, defaults and metadata. */
-export type JobFlags = { model?: string; defaults: RequestParams; metadata?: Record<string, string> };
+/**
+ * Job-level settings from flags: the job's model, defaults and metadata. Param flags are defaults
+ * (a line's own params win) unless `override` is set, when they replace what every line says.
+ */
+export type JobFlags = { model?: string; defaults: RequestParams; metadata?: Record<string, string>; override?: boolean };
+
+/** The flag that sets each param, for notices. */
+const FLAG_OF: Record<string, string> = {
+  max_tokens: '--max-tokens',
+  n: '--n',
+  temperature: '--temperature',
+  top_p: '--top-p',
+  seed: '--seed',
+  compression: '--compression',
+};
+
+/**
+ * Applies the precedence: with `override`, each flag's value replaces the lines' own; without it,
+ * lines that set a param keep their value, and a notice says how many did (a flag is never ignored silently).
+ */
+function applyFlags(requests: JobRequest[], defaults: RequestParams, override: boolean, notify: (message: string) => void): JobRequest[] {
+  const keys = Object.keys(defaults) as Array<keyof RequestParams>;
+  if (override) return requests.map((r) => ({ ...r, params: { ...r.params, ...defaults } }));
+  for (const key of keys) {
+    const own = requests.filter((r) => r.params?.[key] !== undefined).length;
+    if (own === 0) continue;
+    const value = key === 'compression' ? JSON.stringify(defaults[key]) : String(defaults[key]);
+    notify(
+      `${FLAG_OF[key]} ${value} is a default: ${own} of ${requests.length} lines set ${key} themselves and keep it (add --override to apply flags to every line)`,
+    );
+  }
+  return requests;
+}
 
 function fail(file: string, problems: Problem[]): never {
   const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
   throw usageError(`${file}: ${count}${listed(groupProblems(problems, 'line'))}`);
 }
 
-/** Parses the file into a job submission; every malformed line is reported with its number. */
-export function readBatchFile(file: string, flags: JobFlags): SubmitJob {
+/** Parses the file into a job submission; every malformed line is reported with its number, flag notices go to `notify`. */
+export function readBatchFile(file: string, flags: JobFlags, notify: (message: string) => void = () => {}): SubmitJob {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -63,9 +94,11 @@ export function readBatchFile(file: string, flags: JobFlags): SubmitJob {
       zodIssues(defaults.error).map((i) => ({ at: null, what: `flag ${i.field}: ${i.reason}` })),
     );
   const hasDefaults = Object.keys(defaults.data).length > 0;
+  if (flags.override && !hasDefaults)
+    throw usageError('--override needs a param flag to apply (--max-tokens, --n, --temperature, --top-p, --seed, --compression)');
   return {
     ...(model ? { model } : {}),
-    requests,
+    requests: applyFlags(requests, defaults.data, flags.override === true, notify),
     ...(hasDefaults ? { defaults: defaults.data } : {}),
     ...(flags.metadata ? { metadata: flags.metadata } : {}),
   };

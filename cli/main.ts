@@ -15,7 +15,9 @@ const CONNECTION = `  --gateway URL   gateway base URL (env DMS_GATEWAY, default
 const JOB_FLAGS = `  --model NAME            model for every request (default: the lines' model, else the gateway's default)
   --max-tokens N, --n N, --temperature T, --top-p P, --seed S
                           job defaults: apply to every request whose params do not set them
+                          (a line's own params win; a note on stderr says how many lines kept theirs)
   --compression M[:R]     job default KV policy, e.g. dms:4, tova:2, none
+  --override              the param flags above replace what the lines set, on every line
   --metadata k=v          job metadata (repeatable)`;
 const FILE_FORMAT = `FILE.jsonl: one request per line, either {"custom_id", "prompt", "params"?} (params as in POST /v1/jobs)
 or OpenAI batch lines {"custom_id", "method": "POST", "url": "/v1/chat/completions" | "/v1/completions", "body"}.`;
@@ -96,6 +98,7 @@ const jobOptions: Options = {
   'top-p': { type: 'string' },
   seed: { type: 'string' },
   compression: { type: 'string' },
+  override: { type: 'boolean' },
   metadata: { type: 'string', multiple: true },
 };
 const OPTIONS: Record<string, Options> = {
@@ -142,8 +145,10 @@ function jobFlags(values: Values) {
     if (eq <= 0) throw usageError(`--metadata wants key=value, got "${pair}"`);
     (metadata ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  return { model: values.model as string | undefined, defaults, metadata };
+  return { model: values.model as string | undefined, defaults, metadata, override: values.override === true };
 }
+
+const note = (message: string) => process.stderr.write(`dms: note: ${message}\n`);
 
 function client(values: Values): GatewayClient {
   const baseUrl = (values.gateway as string | undefined) ?? process.env.DMS_GATEWAY ?? 'http://localhost:8787';
@@ -224,7 +229,7 @@ async function run(argv: string[]): Promise<ExitCode> {
   switch (command) {
     case 'submit': {
       const job = await client(values).submit(
-        readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values)),
+        readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values), note),
         values['idempotency-key'] as string | undefined,
       );
       process.stdout.write(values.json ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
@@ -260,7 +265,7 @@ async function run(argv: string[]): Promise<ExitCode> {
       return EXIT.ok;
     }
     case 'run': {
-      const submission = readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values));
+      const submission = readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values), note);
       const out = outputOf(values);
       const price = Number(process.env.DMS_PRICE_PER_RUNNER_HOUR ?? 2.0);
       // Imported here: it loads the engine (TensorFlow.js), which the gateway commands do not need.

@@ -159,6 +159,31 @@ describe('dms against a gateway', () => {
     expect(long.stderr.trim().split('\n')).toHaveLength(2);
   });
 
+  it('param flags are defaults that lines override, with a note; --override makes them win', async () => {
+    const stored = (id: string) =>
+      (sqlDb.sqlite.prepare('SELECT params_json FROM requests WHERE job_id = ? ORDER BY idx').all(id) as Array<{ params_json: string }>).map(
+        (r) => JSON.parse(r.params_json) as { max_tokens: number; n: number },
+      );
+    const input = file('own.jsonl', requestLines(3, { max_tokens: 8 }));
+    const flags = ['--model', 'tiny', '--max-tokens', '4', '--n', '2'];
+    const asDefaults = await dmsSplit(['submit', input, ...flags]);
+    expect(asDefaults.code).toBe(0);
+    expect(asDefaults.stderr).toContain('dms: note: --max-tokens 4 is a default: 3 of 3 lines set max_tokens themselves and keep it (add --override');
+    expect(asDefaults.stderr).not.toContain('--n 2'); // no line sets n: the flag applies everywhere, nothing to say
+    expect(stored(asDefaults.stdout.trim()).map((p) => [p.max_tokens, p.n])).toEqual([
+      [8, 2],
+      [8, 2],
+      [8, 2],
+    ]);
+    const overridden = await dmsSplit(['submit', input, ...flags, '--override']);
+    expect(overridden).toMatchObject({ code: 0, stderr: '' });
+    expect(stored(overridden.stdout.trim()).map((p) => p.max_tokens)).toEqual([4, 4, 4]);
+    const alone = await dmsSplit(['submit', input, '--model', 'tiny', '--override']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/--override needs a param flag/);
+    for (const id of [asDefaults.stdout.trim(), overridden.stdout.trim()]) await dmsSplit(['cancel', id]);
+  });
+
   it('submit --wait follows a job to the end, results writes NDJSON, watch exits 1 when requests failed', async () => {
     runner.start();
     const waited = await dmsSplit([
