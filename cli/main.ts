@@ -206,7 +206,11 @@ function oneArg(command: string, positionals: string[], what: string): string {
 
 async function run(argv: string[]): Promise<ExitCode> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (!command) {
+    process.stderr.write(`${HELP.main}\n`);
+    return EXIT.usage;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     const topic = command === 'help' && rest[0] && HELP[rest[0]] ? rest[0] : 'main';
     process.stdout.write(`${HELP[topic]}\n`);
     return EXIT.ok;
@@ -285,6 +289,15 @@ async function run(argv: string[]): Promise<ExitCode> {
     }
   }
   throw usageError(`unknown command "${command}"`);
+}
+
+// A reader that closes the pipe (`dms results ID | head`) has what it wanted: exit quietly, with no
+// EPIPE trace (and before tfjs-wasm's uncaughtException hook can print its source and exit 7).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
 }
 
 run(process.argv.slice(2)).then(

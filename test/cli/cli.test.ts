@@ -8,14 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderProgress, rates } from '../../cli/progress.js';
 import { openBetterSqlite } from '../../db/better-sqlite-db.js';
-import { createJobStore } from '../../db/job-store.js';
+import { createJobStore, type JobStore } from '../../db/job-store.js';
 import { createApp } from '../../gateway/app.js';
 import { loadModelCatalog } from '../../gateway/model-catalog.js';
 import { EngineExecutor } from '../../gpu-runner/engine-executor.js';
 import { HttpJobSource } from '../../gpu-runner/http-source.js';
 import { ModelRegistry } from '../../gpu-runner/model-registry.js';
 import { RunnerLoop } from '../../gpu-runner/runner-loop.js';
-import { killAll, ROOT, startService } from '../runner-processes/processes.js';
+import { resolveParams } from '../../protocol/index.js';
+import { killAll, ROOT, runToEnd, startService } from '../runner-processes/processes.js';
 import { writeTinyModels } from '../runner-processes/tiny-models.js';
 
 const RUNNER_TOKEN = 'cli-test-runner-token';
@@ -26,6 +27,7 @@ let server: ServerType;
 let base: string;
 let key: string;
 let runner: RunnerLoop;
+let store: JobStore;
 
 /** Runs `dms ARGS` to completion; kills it after timeoutMs. */
 async function dms(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000) {
@@ -64,7 +66,7 @@ const requestLines = (n: number, params: Record<string, unknown> = { max_tokens:
 
 beforeAll(async () => {
   modelsDir = await writeTinyModels();
-  const store = createJobStore(sqlDb);
+  store = createJobStore(sqlDb);
   await store.ensureTenant('acme');
   key = await store.createApiKey('acme');
   const catalog = await loadModelCatalog(modelsDir);
@@ -270,6 +272,64 @@ describe('dms run (local, no gateway)', () => {
     const empty = await dmsSplit(['run', input], { DMS_MODELS_DIR: join(dir, 'nothing') });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/no checkpoints in/);
+  });
+});
+
+describe('pipes and usage', () => {
+  /** Runs `dms ARGS | head -n 1` in bash; the output is dms's stderr plus the pipeline's exit status of dms. */
+  const piped = (args: string, env: Record<string, string> = {}) =>
+    runToEnd('bash', ['-c', `"${process.execPath}" cli/bin.mjs ${args} | head -n 1 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`], {
+      env: { DMS_GATEWAY: base, DMS_API_KEY: key, ...env },
+    });
+
+  it('exits quietly when the reader closes the pipe (results | head, run | head)', async () => {
+    const params = resolveParams(undefined, undefined);
+    const n = 3000;
+    const submitted = await store.submit({
+      tenantId: 'acme',
+      model: 'ghost',
+      defaults: null,
+      metadata: null,
+      idempotencyKey: null,
+      bodyHash: null,
+      requests: Array.from({ length: n }, (_, i) => ({ customId: `p${i}`, prompt: 'C1:a1b7=', params })),
+    });
+    const claim = await store.claim({ runnerId: 'pipe-test', models: ['ghost'] });
+    expect(claim?.job.id).toBe(submitted.kind === 'created' ? submitted.job.id : null);
+    const text = 'x'.repeat(400);
+    for (let i = 0; i < n; i += 500) {
+      const results = Array.from({ length: 500 }, (_, j) => ({
+        custom_id: `p${i + j}`,
+        status: 'succeeded' as const,
+        answer: '1',
+        threads: [{ text, answer: '1', finish_reason: 'stop' as const, completion_tokens: 1 }],
+        usage: null,
+        timings: null,
+        error: null,
+      }));
+      await store.writeResults(claim!.job.id, claim!.lease.lease_token, results);
+    }
+    await store.complete(claim!.job.id, claim!.lease.lease_token);
+    expect((await piped(`results ${claim!.job.id}`)).output).toBe('exit=0\n'); // 1.3 MB of lines, head reads one
+
+    const lines = Array.from({ length: 40 }, (_, i) => ({ custom_id: `r${i}`, prompt: 'C1:a3b7=', params: { max_tokens: 2 + 2 * i, temperature: 0 } }));
+    const ran = await piped(`run ${file('pipe.jsonl', lines)} --model tiny 2>/dev/null`, { DMS_MODELS_DIR: modelsDir });
+    expect(ran.output).toBe('exit=0\n');
+  });
+
+  it('dms with no command exits 2 with usage; train and retrofit print usage for --help and on a bad flag', async () => {
+    const bare = await dmsSplit([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^usage: dms <command>/);
+    for (const script of ['train', 'retrofit']) {
+      const help = await runToEnd('npm', ['run', '-s', script, '--', '--help']);
+      expect(help.code).toBe(0);
+      expect(help.output).toMatch(new RegExp(`^usage: npm run ${script} -- \\[flags\\]\\n[\\s\\S]*--token-budget`));
+      const bad = await runToEnd('npm', ['run', '-s', script, '--', '--bogus']);
+      expect(bad.code).toBe(2);
+      expect(bad.output).toMatch(/^Unknown option '--bogus'\nusage: /);
+      expect(bad.output).not.toMatch(/ERR_PARSE_ARGS|at parseArgs/);
+    }
   });
 });
 
