@@ -9,7 +9,7 @@ import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
 import type { ClaimedJob, PendingRequest, RequestCounts, RequestResult, RequestResultWrite, SubmitJob } from '../protocol/index.js';
 import { CliError, EXIT, type ExitCode, usageError } from './errors.js';
 import { groupProblems, issueProblem, listed } from './problems.js';
-import { type Observation, rates, renderProgress } from './progress.js';
+import { fittedProgress, type Observation, rates, renderProgress } from './progress.js';
 
 export type RunLocalOptions = {
   /** Checkpoint folders (DMS_MODELS_DIR, default ./models). */
@@ -59,8 +59,11 @@ export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Pr
   let tokens = 0;
   const draw = (status: 'running' | 'completed' | 'canceled') => {
     const now: Observation = { atMs: Date.now(), finished: done.size, completionTokens: tokens };
-    const line = renderProgress({ request_counts: counts, status }, rates(start, now, counts.total));
-    opts.progress.write(opts.progress.isTTY ? `\r\x1b[2K${line}${status === 'running' ? '' : '\n'}` : `${line}\n`);
+    const job = { request_counts: counts, status };
+    const r = rates(start, now, counts.total);
+    const tty = opts.progress.isTTY === true;
+    if (tty) opts.progress.write(`\r\x1b[2K${fittedProgress(job, r, opts.progress.columns || 80)}${status === 'running' ? '' : '\n'}`);
+    else opts.progress.write(`${renderProgress(job, r)}\n`);
   };
   const write = (result: RequestResult) => {
     done.add(result.custom_id);
