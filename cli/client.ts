@@ -1,6 +1,6 @@
 // A small client of the gateway's job API for the CLI: bearer key, JSON in and out, and every
 // failure turned into a CliError whose exit code says whether the gateway refused or was unreachable.
-import type { ErrorBody, Job, SubmitJob } from '../protocol/index.js';
+import type { ErrorBody, Job, JobList, SubmitJob } from '../protocol/index.js';
 import { CliError, EXIT } from './errors.js';
 import { groupProblems, issueProblem, listed } from './problems.js';
 
@@ -56,6 +56,17 @@ export class GatewayClient {
 
   async getJob(id: string): Promise<Job> {
     return (await (await this.call('GET', `/v1/jobs/${encodeURIComponent(id)}`)).json()) as Job;
+  }
+
+  /** A page of the caller's jobs, newest first (`status` comma-separated, as GET /v1/jobs takes it). */
+  async listJobs(query: { limit?: number; after?: string; status?: string }): Promise<JobList> {
+    const params = new URLSearchParams(
+      Object.entries(query)
+        .filter((e): e is [string, string] => e[1] !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
+    const qs = params.size > 0 ? `?${params}` : '';
+    return (await (await this.call('GET', `/v1/jobs${qs}`)).json()) as JobList;
   }
 
   async cancel(id: string): Promise<Job> {

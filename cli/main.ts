@@ -29,6 +29,7 @@ commands:
   submit FILE.jsonl [--wait]   submit a batch as one job; prints the job id
   status ID                    a job's status, request counts and usage
   watch ID                     live progress: counts, tokens/s, ETA; exits when the job ends
+  list [--status S]            your jobs, newest first (status: queued, running, ... comma-separated)
   results ID [-o FILE]         the job's results as NDJSON (stdout or FILE)
   cancel ID                    cancel a job (finished results are kept)
   run FILE.jsonl [-o FILE]     run a batch on this machine with the engine, no gateway (DMS_MODELS_DIR)
@@ -61,6 +62,16 @@ Redraws a progress line on stderr until the job ends: [bar] finished/total, succ
 canceled, generated tokens per second and an ETA (measured since watching began).
 Exits 0 when every request succeeded, 1 otherwise; Ctrl-C stops watching (130), not the job.
   --interval S    seconds between polls (default 1)
+${CONNECTION}
+
+${EXIT_CODES_HELP}`,
+  list: `usage: dms list [--status S[,S...]] [--limit N] [--after ID] [--json]
+
+Lists your jobs, newest first: id, status, finished/total requests, model, created time.
+  --status S      only jobs in these statuses (queued, running, completed, failed, canceling, canceled), comma-separated
+  --limit N       jobs per page (default 20, at most 100); a last line says how to get the next page
+  --after ID      the page after this job id
+  --json          the list page as the gateway sends it
 ${CONNECTION}
 
 ${EXIT_CODES_HELP}`,
@@ -112,6 +123,7 @@ const OPTIONS: Record<string, Options> = {
   },
   status: { ...common, json: { type: 'boolean' } },
   watch: { ...common, interval: { type: 'string' } },
+  list: { ...common, status: { type: 'string' }, limit: { type: 'string' }, after: { type: 'string' }, json: { type: 'boolean' } },
   results: { ...common, output: { type: 'string', short: 'o' } },
   cancel: { ...common, json: { type: 'boolean' } },
   run: { ...common, ...jobOptions, output: { type: 'string', short: 'o' } },
@@ -261,6 +273,26 @@ async function run(argv: string[]): Promise<ExitCode> {
       await body.pipeTo(Writable.toWeb(counter));
       await out.close();
       if (typeof values.output === 'string') process.stderr.write(`wrote ${lines} results of ${id} to ${values.output}\n`);
+      return EXIT.ok;
+    }
+    case 'list': {
+      if (positionals.length > 0) throw usageError('dms list takes no arguments; see dms list --help');
+      const page = await client(values).listJobs({
+        status: values.status as string | undefined,
+        limit: number(values, 'limit'),
+        after: values.after as string | undefined,
+      });
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+        return EXIT.ok;
+      }
+      for (const job of page.data) {
+        const c = job.request_counts;
+        process.stdout.write(
+          `${job.id}  ${job.status.padEnd(9)}  ${`${c.succeeded + c.failed + c.canceled}/${c.total}`.padStart(11)}  ${job.model}  ${job.created_at}\n`,
+        );
+      }
+      if (page.has_more) process.stderr.write(`more: dms list --after ${page.next_after}${values.status ? ` --status ${values.status}` : ''}\n`);
       return EXIT.ok;
     }
     case 'cancel': {

@@ -29,7 +29,7 @@ const ROUTES: Route[] = [
   {
     method: 'get',
     path: '/v1/jobs',
-    summary: "The caller's jobs, newest first (?limit=&after=)",
+    summary: "The caller's jobs, newest first (?limit=&after=&status=queued,running)",
     auth: 'client',
     ok: { status: 200, schema: 'JobList' },
     errors: [400, 401],

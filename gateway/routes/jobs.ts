@@ -48,7 +48,7 @@ export function jobRoutes({ store, models, limits }: JobRouteDeps) {
       if (!query.success) return invalid(c, zodIssues(query.error));
       const limit = query.data.limit ?? limits.defaultListLimit;
       if (limit > limits.maxListLimit) return invalid(c, [{ field: 'limit', reason: `must be at most ${limits.maxListLimit}` }]);
-      const page = await store.listJobs(c.get('tenantId'), { limit, after: query.data.after });
+      const page = await store.listJobs(c.get('tenantId'), { limit, after: query.data.after, status: query.data.status });
       const list: JobList = {
         object: 'list',
         data: page.jobs,

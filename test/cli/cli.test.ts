@@ -100,7 +100,7 @@ describe('dms help and usage errors', () => {
     const main = await dms(['--help']);
     expect(main.code).toBe(0);
     expect(main.output).toMatch(/commands:[\s\S]*exit codes:[\s\S]*130/);
-    const commands = ['submit', 'status', 'watch', 'results', 'cancel', 'run'];
+    const commands = ['submit', 'status', 'watch', 'list', 'results', 'cancel', 'run'];
     const helps = await Promise.all(commands.map((command) => dms([command, '--help'])));
     helps.forEach((help, i) => {
       expect(help.code).toBe(0);
@@ -139,6 +139,11 @@ describe('dms against a gateway', () => {
     expect(status.stdout).toMatch(new RegExp(`${id}  queued  model tiny[\\s\\S]*2 total, 0 succeeded`));
     expect(JSON.parse((await dmsSplit(['status', id, '--json'])).stdout)).toMatchObject({ id, metadata: { run: 'cli' } });
     expect((await dmsSplit(['cancel', id])).stdout.trim()).toBe(`${id} canceled`);
+    const listed = await dmsSplit(['list', '--status', 'canceled', '--limit', '1']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${id}  canceled\\s+2/2  tiny  \\d{4}-`));
+    expect(listed.stdout.trim().split('\n')).toHaveLength(1);
+    expect((await dmsSplit(['list', '--status', 'done'])).code).toBe(3);
     expect(await dmsSplit(['cancel', id])).toMatchObject({ code: 0, stdout: `${id} canceled\n` }); // idempotent
     expect((await dmsSplit(['status', 'job_nope'])).code).toBe(3);
     expect((await dmsSplit(['status', id], { DMS_API_KEY: 'dms_wrong' })).stderr).toMatch(/401.*check DMS_API_KEY/);

@@ -118,6 +118,25 @@ describe('job lifecycle', () => {
     expect((await bad.json()).error.field).toBe('limit');
     expect((await h.call('GET', '/v1/jobs?limit=1000')).status).toBe(400);
   });
+
+  it('filters the list by status (?status=, comma-separated), paging within the filter', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await h.submit(jobBody(1))).body.id);
+    await h.call('POST', `/v1/jobs/${ids[1]}/cancel`);
+    await h.call('POST', `/v1/jobs/${ids[3]}/cancel`);
+    const listed = async (query: string) => ((await (await h.call('GET', `/v1/jobs?${query}`)).json()).data as Array<{ id: string }>).map((j) => j.id);
+    expect(await listed('status=canceled')).toEqual([ids[3], ids[1]]);
+    expect(await listed('status=queued')).toEqual([ids[2], ids[0]]);
+    expect(await listed('status=queued,canceled')).toEqual([ids[3], ids[2], ids[1], ids[0]]);
+    const first = await (await h.call('GET', '/v1/jobs?status=canceled&limit=1')).json();
+    expect(first).toMatchObject({ has_more: true, next_after: ids[3] });
+    expect(await listed(`status=canceled&after=${first.next_after}`)).toEqual([ids[1]]);
+    const bad = await h.call('GET', '/v1/jobs?status=queued,done');
+    expect(bad.status).toBe(400);
+    const body = await bad.json();
+    expect(body.error.field).toBe('status');
+    expect(body.error.issues[0].reason).toMatch(/one or more of queued, running, completed, failed, canceling, canceled/);
+  });
 });
 
 describe('cancel', () => {
