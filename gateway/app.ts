@@ -30,6 +30,8 @@ export type AppDeps = {
   rateClock?: () => number;
   /** SHA-256 hex for credentials (default WebCrypto); node.ts passes node:crypto's synchronous one. */
   digest?: Digest;
+  /** Called after a job is stored (POST /v1/jobs, a validated batch): node.ts wakes its in-process runner. */
+  wakeRunners?: () => void;
 };
 
 export function createApp(deps: AppDeps) {
@@ -56,9 +58,10 @@ export function createApp(deps: AppDeps) {
   const client = new Hono<ClientEnv>();
   client.use('*', clientAuth(deps.store, deps.digest));
   client.use('*', rateLimit(buckets));
-  client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits }));
+  const wakeRunners = deps.wakeRunners ?? (() => {});
+  client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits, wakeRunners }));
   client.get('/models', (c) => c.json(deps.models));
-  const openAi = { store: deps.store, models: deps.models, limits, clock };
+  const openAi = { store: deps.store, models: deps.models, limits, clock, wakeRunners };
   client.route('/files', openAiFileRoutes(openAi));
   client.route('/batches', openAiBatchRoutes(openAi));
 

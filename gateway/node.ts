@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     rateLimitBurst: env.DMS_RATE_LIMIT_BURST ? num('DMS_RATE_LIMIT_BURST', 0) : undefined,
   };
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-  const app = createApp({ store, models, auth: { runnerTokens }, limits, log, digest });
+  let runner: RunnerLoop | null = null;
+  // A submit wakes the in-process runner, so an idle server claims a new job at once, not after its poll backoff.
+  const app = createApp({ store, models, auth: { runnerTokens }, limits, log, digest, wakeRunners: () => runner?.wake() });
   const sweepTimer = setInterval(
     () => void store.sweep().catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
     num('DMS_SWEEP_SECONDS', 15) * 1000,
@@ -52,7 +54,6 @@ async function main(): Promise<void> {
   // Construction point of the in-process runner's executor (the engine executor, issue 3).
   // DMS_INPROCESS_RUNNER=0: a gateway only (remote runners do the work; load tests measure the gateway).
   const inProcess = env.DMS_INPROCESS_RUNNER !== '0';
-  let runner: RunnerLoop | null = null;
   if (inProcess) {
     const executor = await createDefaultExecutor();
     const heartbeatMs = Math.min(10_000, store.config.leaseMs / 3);

@@ -9,9 +9,9 @@ import { apiError, invalid, notFound, readJson } from '../http-errors.js';
 import type { Limits } from '../limits.js';
 import { validateJob } from '../validate-job.js';
 
-export type JobRouteDeps = { store: JobStore; models: ModelCatalog; limits: Limits };
+export type JobRouteDeps = { store: JobStore; models: ModelCatalog; limits: Limits; wakeRunners?: () => void };
 
-export function jobRoutes({ store, models, limits }: JobRouteDeps) {
+export function jobRoutes({ store, models, limits, wakeRunners }: JobRouteDeps) {
   const capped = (issues: ApiIssue[]) =>
     issues.length <= limits.maxIssues
       ? issues
@@ -40,6 +40,7 @@ export function jobRoutes({ store, models, limits }: JobRouteDeps) {
         return apiError(c, 409, 'conflict', 'idempotency key reused', [{ field: 'Idempotency-Key', reason }]);
       }
       if (outcome.kind === 'replayed') c.header('Idempotent-Replayed', 'true');
+      else wakeRunners?.();
       return c.json(outcome.job, 201);
     })
 

@@ -95,6 +95,7 @@ async function validateAndSubmit(deps: OpenAiDeps, row: BatchRow): Promise<Batch
     bodyHash: 'openai-batch',
   });
   if (outcome.kind === 'conflict') throw new Error(`batch ${row.id}: its idempotency key names another job`);
+  if (outcome.kind === 'created') deps.wakeRunners?.();
   const now = clock();
   const moved = await store.updateBatch(row.id, ['validating'], {
     status: 'in_progress',
