@@ -67,18 +67,43 @@ async function main(): Promise<void> {
     console.log(`dms-batch gateway listening on http://localhost:${info.port} (data: ${dataDir})`);
   });
 
+  // SIGTERM / SIGINT (what systemd, a container runtime or Ctrl-C send): the runner claims nothing new
+  // and finishes its job for up to DMS_DRAIN_SECONDS (else releases it), then the server closes. The
+  // gateway keeps answering while it drains; a second signal releases the running job at once.
+  const drainSeconds = num('DMS_DRAIN_SECONDS', 30);
   let closing = false;
-  const shutdown = async () => {
-    if (closing) return;
+  const shutdown = async (why: string) => {
+    if (closing) {
+      console.log(`${why} again: releasing the running job now`);
+      await runner?.stop();
+      return;
+    }
     closing = true;
+    console.log(`${why}: shutting down (draining the in-process runner for up to ${drainSeconds} s, then closing the server)`);
     clearInterval(sweepTimer);
-    await runner?.stop();
-    server.close();
+    const drained = runner ? await runner.drain(drainSeconds * 1000) : true;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Open result streams and keep-alive sockets must not hold the exit up.
+      setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 2000).unref();
+    });
     sqlDb.close();
+    console.log(`dms-batch gateway stopped (${drained ? 'no job left running' : 'the running job was released to the queue'})`);
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  // Handlers stay installed: a repeated signal must not fall back to the default action (an abrupt kill).
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // Started by npm (`npm start`): if npm itself goes away (SIGKILL, a crash), shut down rather than
+  // keep serving as an orphan of init.
+  if (env.npm_lifecycle_event) {
+    const parent = process.ppid;
+    const orphanWatch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(orphanWatch);
+      void shutdown(`parent process ${parent} (npm) exited`);
+    }, 1000).unref();
+  }
 }
 
 main().catch((error) => {

@@ -59,6 +59,21 @@ export class RunnerLoop {
     this.idleWait.abort();
   }
 
+  /**
+   * Claims nothing new and lets the running job finish for up to `timeoutMs`; past that, aborts it
+   * (its lease is released, the attempt not counted). Resolves true when the job finished in time.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    this.idleWait.abort();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const drained = await Promise.race([(this.loopDone ?? Promise.resolve()).then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    if (!drained) await this.stop();
+    return drained;
+  }
+
   /** Aborts the running job (its lease is released), stops polling, and waits for the loop to end. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -152,7 +167,8 @@ export class RunnerLoop {
         log(`lost the lease on ${job.id}; stopped working on it`);
         return 'stale';
       }
-      if (this.stopping && !canceled) {
+      // Released only when shutdown cut the job short; a job that finished while draining completes.
+      if (this.stopping && controller.signal.aborted && !canceled) {
         await this.source.release(job.id, token);
         log(`released ${job.id} for another runner`);
         return 'released';
