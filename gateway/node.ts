@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   // A submit wakes the in-process runner, so an idle server claims a new job at once, not after its poll backoff.
   const app = createApp({ store, models, auth: { runnerTokens }, limits, log, digest, wakeRunners: () => runner?.wake() });
   const sweepTimer = setInterval(
-    () => void store.sweep().catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
+    // Expired leases go back to the queue; expired files (expires_after) are purged.
+    () => void Promise.all([store.sweep(), store.purgeExpiredFiles()]).catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
     num('DMS_SWEEP_SECONDS', 15) * 1000,
   );
 

@@ -189,7 +189,16 @@ async function finalize(deps: OpenAiDeps, row: BatchRow, job: Job): Promise<Batc
   for (const kind of ['output', 'error'] as const) {
     const bytes = await renderedBytes(deps, finalizing, job, kind);
     if (bytes > 0)
-      generated.push({ id: `file-${hex}-${kind}`, tenantId: row.tenantId, filename: `${row.id}_${kind}.jsonl`, bytes, sourceJobId: job.id, sourceKind: kind });
+      generated.push({
+        id: `file-${hex}-${kind}`,
+        tenantId: row.tenantId,
+        filename: `${row.id}_${kind}.jsonl`,
+        bytes,
+        sourceJobId: job.id,
+        sourceKind: kind,
+        // output_expires_after: anchored at the file's creation (now), as OpenAI anchors it.
+        expiresAt: row.outputExpiresAfterSeconds === null ? null : now + row.outputExpiresAfterSeconds * 1000,
+      });
   }
   const status: BatchStatus = job.status === 'canceled' ? (row.expiring ? 'expired' : 'cancelled') : 'completed';
   const jobErrors: OpenAiBatchError[] = job.error ? [{ code: job.error.code, message: job.error.message, param: null, line: null }] : [];

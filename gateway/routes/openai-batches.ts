@@ -103,6 +103,7 @@ export function openAiBatchRoutes(deps: OpenAiDeps) {
         numRequests: 0,
         errorsJson: null,
         metadataJson: body.metadata ? JSON.stringify(body.metadata) : null,
+        outputExpiresAfterSeconds: body.output_expires_after?.seconds ?? null,
         expiring: false,
         outputFileId: null,
         errorFileId: null,

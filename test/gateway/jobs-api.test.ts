@@ -252,7 +252,15 @@ describe('health, models and OpenAPI', () => {
   });
 
   it('serves the catalog and an OpenAPI document generated from the zod schemas', async () => {
-    expect((await (await h.call('GET', '/v1/models')).json()).models[0].dmsRatios).toEqual([2, 4, 8]);
+    const models = await (await h.call('GET', '/v1/models')).json();
+    const created = Math.floor(h.now() / 1000);
+    expect(models).toMatchObject({ object: 'list', default_model: 'reasoner' });
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(['reasoner', 'tiny']);
+    expect(models.data[0]).toMatchObject({ id: 'reasoner', object: 'model', created, owned_by: 'dms-batch', dmsRatios: [2, 4, 8], contextLength: 512 });
+    expect(await (await h.call('GET', '/v1/models/tiny')).json()).toEqual(models.data[1]);
+    const missing = await h.call('GET', '/v1/models/gpt-5');
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error).toMatchObject({ type: 'not_found_error', code: 'model_not_found', param: 'model' });
     const doc = await (await h.call('GET', '/openapi.json', { token: null })).json();
     expect(doc.openapi).toBe('3.1.0');
     for (const id of referencedSchemas()) expect(doc.components.schemas[id], id).toBeDefined();

@@ -132,6 +132,22 @@ describe('openai npm client', () => {
     expect(dms.usage.prompt_tokens).toBe(10); // messages join with a newline: "C1:\na3b7=" is 9 bytes plus BOS
   });
 
+  it('lists and retrieves models, uploads with expires_after, deletes a file', async () => {
+    const models: OpenAI.Models.Model[] = [];
+    for await (const m of client.models.list()) models.push(m);
+    expect(models.map((m) => m.id)).toEqual(['tiny']);
+    expect(await client.models.retrieve('tiny')).toMatchObject({ id: 'tiny', object: 'model', owned_by: 'dms-batch', created: expect.any(Number) });
+    await expect(client.models.retrieve('gpt-5')).rejects.toBeInstanceOf(NotFoundError);
+    const file = await client.files.create({
+      file: await toFile(Buffer.from(asJsonl([line('x', { messages: [{ role: 'user', content: 'Q:1=' }] })])), 'expiring.jsonl'),
+      purpose: 'batch',
+      expires_after: { anchor: 'created_at', seconds: 3600 },
+    });
+    expect(file.expires_at).toBe(file.created_at + 3600);
+    expect(await client.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+    await expect(client.files.retrieve(file.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('lists batches with the client’s pager and cancels a queued batch', async () => {
     await runner.stop(); // nothing claims from here on, so the next batch stays queued
     const input = asJsonl([
