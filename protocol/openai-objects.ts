@@ -5,7 +5,7 @@ import { CatalogModelSchema } from './models.js';
 import { named } from './registry.js';
 
 /** Endpoints a batch may target; each line's `url` must equal the batch's endpoint. */
-export const OPENAI_BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/completions'] as const;
+export const OPENAI_BATCH_ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/completions'] as const;
 export type OpenAiBatchEndpoint = (typeof OPENAI_BATCH_ENDPOINTS)[number];
 
 export const OPENAI_BATCH_STATUSES = ['validating', 'failed', 'in_progress', 'finalizing', 'completed', 'expired', 'cancelling', 'cancelled'] as const;

@@ -5,7 +5,7 @@ import type { BatchRow, BatchStatus } from '../../db/openai-schema.js';
 import type { GeneratedFile, NewBatch } from '../../db/store-openai.js';
 import type { OpenAiBatchEndpoint, OpenAiBatchError } from '../../protocol/openai-objects.js';
 import { OPENAI_TERMINAL_STATUSES } from '../../protocol/openai-objects.js';
-import { convertBatchLine, parseJsonl } from '../../protocol/openai-requests.js';
+import { convertBatchLine, PROMPT_FIELD, parseJsonl } from '../../protocol/openai-requests.js';
 import { batchResultLine, type BatchLineContext, fileKindOf } from '../../protocol/openai-results.js';
 import { validateJob } from '../validate-job.js';
 import type { OpenAiDeps } from './openai-common.js';
@@ -84,7 +84,7 @@ async function validateAndSubmit(deps: OpenAiDeps, row: BatchRow): Promise<Batch
   if (errors.length > 0) return fail(errors);
 
   const checked = validateJob({ model, requests }, models, limits);
-  const promptParam = endpoint === '/v1/chat/completions' ? 'body.messages' : 'body.prompt';
+  const promptParam = `body.${PROMPT_FIELD[endpoint]}`;
   if (!checked.ok) return fail(checked.issues.map((i) => lineError(i.field, i.reason, lineOf, promptParam)));
 
   const outcome = await store.submit({

@@ -280,7 +280,7 @@ describe('batches', () => {
     const lines = [
       chatLine('ok'),
       { ...chatLine('wrong-url'), url: '/v1/completions' },
-      chatLine('tools', { tools: [] }),
+      chatLine('tools', { tools: [{ type: 'function', function: { name: 'f' } }] }), // an empty list would be fine
       chatLine('other-model', { model: 'tiny' }),
       chatLine('ok'),
       chatLine('ratio', { compression: { method: 'dms', ratio: 3 } }),
