@@ -20,7 +20,7 @@ const JOB_FLAGS = `  --model NAME            model for every request (default: t
   --override              the param flags above replace what the lines set, on every line
   --metadata k=v          job metadata (repeatable)`;
 const FILE_FORMAT = `FILE.jsonl: one request per line, either {"custom_id", "prompt", "params"?} (params as in POST /v1/jobs)
-or OpenAI batch lines {"custom_id", "method": "POST", "url": "/v1/chat/completions" | "/v1/completions", "body"}.`;
+or OpenAI batch lines {"custom_id", "method": "POST", "url": "/v1/responses" | "/v1/chat/completions" | "/v1/completions", "body"}.`;
 
 const HELP: Record<string, string> = {
   main: `usage: dms <command> [options]
