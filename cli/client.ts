@@ -1,7 +1,8 @@
 // A small client of the gateway's job API for the CLI: bearer key, JSON in and out, and every
 // failure turned into a CliError whose exit code says whether the gateway refused or was unreachable.
-import type { ErrorBody, Job, SubmitJob } from '../protocol/index.js';
+import type { ErrorBody, Job, JobList, SubmitJob } from '../protocol/index.js';
 import { CliError, EXIT } from './errors.js';
+import { groupProblems, issueProblem, listed } from './problems.js';
 
 export type ClientConfig = {
   /** Gateway base URL (DMS_GATEWAY, default http://localhost:8787). */
@@ -34,13 +35,13 @@ export class GatewayClient {
     const text = await res.text();
     let message = text.slice(0, 2000) || res.statusText;
     try {
-      const parsed = JSON.parse(text) as ErrorBody;
-      const issues = parsed.error.issues
-        .slice(1, 20)
-        .map((i) => `\n  ${i.field}: ${i.reason}`)
-        .join('');
-      const more = parsed.error.issues.length > 20 ? `\n  ... ${parsed.error.issues.length - 20} more` : '';
-      message = `${parsed.error.message}${issues}${more}`;
+      const { error } = JSON.parse(text) as ErrorBody;
+      // The message repeats the first issue; with several, the headline goes alone and every issue is
+      // listed once, grouped (the same reason on 50 requests is one line with its count).
+      const first = error.issues[0];
+      const tail = first ? `: ${first.field}: ${first.reason}` : '';
+      const headline = error.issues.length > 1 && error.message.endsWith(tail) ? error.message.slice(0, -tail.length) : error.message;
+      message = error.issues.length > 1 ? `${headline}${listed(groupProblems(error.issues.map(issueProblem), 'request'))}` : headline;
     } catch {
       // not our error body: keep the text
     }
@@ -55,6 +56,17 @@ export class GatewayClient {
 
   async getJob(id: string): Promise<Job> {
     return (await (await this.call('GET', `/v1/jobs/${encodeURIComponent(id)}`)).json()) as Job;
+  }
+
+  /** A page of the caller's jobs, newest first (`status` comma-separated, as GET /v1/jobs takes it). */
+  async listJobs(query: { limit?: number; after?: string; status?: string }): Promise<JobList> {
+    const params = new URLSearchParams(
+      Object.entries(query)
+        .filter((e): e is [string, string] => e[1] !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
+    const qs = params.size > 0 ? `?${params}` : '';
+    return (await (await this.call('GET', `/v1/jobs${qs}`)).json()) as JobList;
   }
 
   async cancel(id: string): Promise<Job> {

@@ -15,10 +15,12 @@ const CONNECTION = `  --gateway URL   gateway base URL (env DMS_GATEWAY, default
 const JOB_FLAGS = `  --model NAME            model for every request (default: the lines' model, else the gateway's default)
   --max-tokens N, --n N, --temperature T, --top-p P, --seed S
                           job defaults: apply to every request whose params do not set them
+                          (a line's own params win; a note on stderr says how many lines kept theirs)
   --compression M[:R]     job default KV policy, e.g. dms:4, tova:2, none
+  --override              the param flags above replace what the lines set, on every line
   --metadata k=v          job metadata (repeatable)`;
 const FILE_FORMAT = `FILE.jsonl: one request per line, either {"custom_id", "prompt", "params"?} (params as in POST /v1/jobs)
-or OpenAI batch lines {"custom_id", "method": "POST", "url": "/v1/chat/completions" | "/v1/completions", "body"}.`;
+or OpenAI batch lines {"custom_id", "method": "POST", "url": "/v1/responses" | "/v1/chat/completions" | "/v1/completions", "body"}.`;
 
 const HELP: Record<string, string> = {
   main: `usage: dms <command> [options]
@@ -27,6 +29,7 @@ commands:
   submit FILE.jsonl [--wait]   submit a batch as one job; prints the job id
   status ID                    a job's status, request counts and usage
   watch ID                     live progress: counts, tokens/s, ETA; exits when the job ends
+  list [--status S]            your jobs, newest first (status: queued, running, ... comma-separated)
   results ID [-o FILE]         the job's results as NDJSON (stdout or FILE)
   cancel ID                    cancel a job (finished results are kept)
   run FILE.jsonl [-o FILE]     run a batch on this machine with the engine, no gateway (DMS_MODELS_DIR)
@@ -59,6 +62,16 @@ Redraws a progress line on stderr until the job ends: [bar] finished/total, succ
 canceled, generated tokens per second and an ETA (measured since watching began).
 Exits 0 when every request succeeded, 1 otherwise; Ctrl-C stops watching (130), not the job.
   --interval S    seconds between polls (default 1)
+${CONNECTION}
+
+${EXIT_CODES_HELP}`,
+  list: `usage: dms list [--status S[,S...]] [--limit N] [--after ID] [--json]
+
+Lists your jobs, newest first: id, status, finished/total requests, model, created time.
+  --status S      only jobs in these statuses (queued, running, completed, failed, canceling, canceled), comma-separated
+  --limit N       jobs per page (default 20, at most 100); a last line says how to get the next page
+  --after ID      the page after this job id
+  --json          the list page as the gateway sends it
 ${CONNECTION}
 
 ${EXIT_CODES_HELP}`,
@@ -96,6 +109,7 @@ const jobOptions: Options = {
   'top-p': { type: 'string' },
   seed: { type: 'string' },
   compression: { type: 'string' },
+  override: { type: 'boolean' },
   metadata: { type: 'string', multiple: true },
 };
 const OPTIONS: Record<string, Options> = {
@@ -109,6 +123,7 @@ const OPTIONS: Record<string, Options> = {
   },
   status: { ...common, json: { type: 'boolean' } },
   watch: { ...common, interval: { type: 'string' } },
+  list: { ...common, status: { type: 'string' }, limit: { type: 'string' }, after: { type: 'string' }, json: { type: 'boolean' } },
   results: { ...common, output: { type: 'string', short: 'o' } },
   cancel: { ...common, json: { type: 'boolean' } },
   run: { ...common, ...jobOptions, output: { type: 'string', short: 'o' } },
@@ -142,8 +157,10 @@ function jobFlags(values: Values) {
     if (eq <= 0) throw usageError(`--metadata wants key=value, got "${pair}"`);
     (metadata ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  return { model: values.model as string | undefined, defaults, metadata };
+  return { model: values.model as string | undefined, defaults, metadata, override: values.override === true };
 }
+
+const note = (message: string) => process.stderr.write(`dms: note: ${message}\n`);
 
 function client(values: Values): GatewayClient {
   const baseUrl = (values.gateway as string | undefined) ?? process.env.DMS_GATEWAY ?? 'http://localhost:8787';
@@ -201,7 +218,11 @@ function oneArg(command: string, positionals: string[], what: string): string {
 
 async function run(argv: string[]): Promise<ExitCode> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (!command) {
+    process.stderr.write(`${HELP.main}\n`);
+    return EXIT.usage;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     const topic = command === 'help' && rest[0] && HELP[rest[0]] ? rest[0] : 'main';
     process.stdout.write(`${HELP[topic]}\n`);
     return EXIT.ok;
@@ -224,7 +245,7 @@ async function run(argv: string[]): Promise<ExitCode> {
   switch (command) {
     case 'submit': {
       const job = await client(values).submit(
-        readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values)),
+        readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values), note),
         values['idempotency-key'] as string | undefined,
       );
       process.stdout.write(values.json ? `${JSON.stringify(job, null, 2)}\n` : `${job.id}\n`);
@@ -254,13 +275,33 @@ async function run(argv: string[]): Promise<ExitCode> {
       if (typeof values.output === 'string') process.stderr.write(`wrote ${lines} results of ${id} to ${values.output}\n`);
       return EXIT.ok;
     }
+    case 'list': {
+      if (positionals.length > 0) throw usageError('dms list takes no arguments; see dms list --help');
+      const page = await client(values).listJobs({
+        status: values.status as string | undefined,
+        limit: number(values, 'limit'),
+        after: values.after as string | undefined,
+      });
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+        return EXIT.ok;
+      }
+      for (const job of page.data) {
+        const c = job.request_counts;
+        process.stdout.write(
+          `${job.id}  ${job.status.padEnd(9)}  ${`${c.succeeded + c.failed + c.canceled}/${c.total}`.padStart(11)}  ${job.model}  ${job.created_at}\n`,
+        );
+      }
+      if (page.has_more) process.stderr.write(`more: dms list --after ${page.next_after}${values.status ? ` --status ${values.status}` : ''}\n`);
+      return EXIT.ok;
+    }
     case 'cancel': {
       const job = await client(values).cancel(oneArg(command, positionals, 'job ID'));
       process.stdout.write(values.json ? `${JSON.stringify(job, null, 2)}\n` : `${job.id} ${job.status}\n`);
       return EXIT.ok;
     }
     case 'run': {
-      const submission = readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values));
+      const submission = readBatchFile(oneArg(command, positionals, 'FILE.jsonl'), jobFlags(values), note);
       const out = outputOf(values);
       const price = Number(process.env.DMS_PRICE_PER_RUNNER_HOUR ?? 2.0);
       // Imported here: it loads the engine (TensorFlow.js), which the gateway commands do not need.
@@ -280,6 +321,15 @@ async function run(argv: string[]): Promise<ExitCode> {
     }
   }
   throw usageError(`unknown command "${command}"`);
+}
+
+// A reader that closes the pipe (`dms results ID | head`) has what it wanted: exit quietly, with no
+// EPIPE trace (and before tfjs-wasm's uncaughtException hook can print its source and exit 7).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
 }
 
 run(process.argv.slice(2)).then(

@@ -49,6 +49,24 @@ export function renderProgress(job: Pick<Job, 'request_counts' | 'status'>, r: R
   return `${bar} ${finished}/${c.total} ok ${c.succeeded} failed ${c.failed} canceled ${c.canceled} | ${tps} | ${eta} | ${job.status}`;
 }
 
+/** Widest bar drawn; it shrinks (down to none) so the line fits the terminal. */
+const BAR_WIDTH = 24;
+
+/**
+ * The progress line fitted to a terminal `columns` wide: one column short of it (a full-width line
+ * wraps on some terminals, and a wrapped line cannot be redrawn with \r), by narrowing the bar first,
+ * then dropping it, then cutting the end with an ellipsis.
+ */
+export function fittedProgress(job: Pick<Job, 'request_counts' | 'status'>, r: Rates, columns: number): string {
+  const room = Math.max(columns - 1, 1);
+  const full = renderProgress(job, r, BAR_WIDTH);
+  if (full.length <= room) return full;
+  const bar = BAR_WIDTH - (full.length - room);
+  if (bar >= 5) return renderProgress(job, r, bar);
+  const bare = full.slice(BAR_WIDTH + 3); // without "[...] "
+  return bare.length <= room ? bare : `${bare.slice(0, room - 1)}…`;
+}
+
 /** The exit code a finished job maps to: 0 only when every request succeeded. */
 export function exitCodeOf(job: Job): ExitCode {
   return job.status === 'completed' && job.request_counts.succeeded === job.request_counts.total ? EXIT.ok : EXIT.incomplete;
@@ -56,35 +74,45 @@ export function exitCodeOf(job: Job): ExitCode {
 
 export type WatchOptions = { intervalMs: number; out: NodeJS.WriteStream; signal?: AbortSignal };
 
+/** Waits `ms`, or rejects with `interrupted()` when the signal aborts; its listener never outlives the wait. */
+function pause(ms: number, signal: AbortSignal | undefined, interrupted: () => Error): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(interrupted());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(interrupted());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Polls until the job is terminal, drawing progress; resolves with the final job. */
-export async function watchJob(client: GatewayClient, id: string, opts: WatchOptions): Promise<Job> {
+export async function watchJob(client: Pick<GatewayClient, 'getJob'>, id: string, opts: WatchOptions): Promise<Job> {
   const tty = opts.out.isTTY === true;
   let job = await client.getJob(id);
   const first = observe(job, Date.now());
   let lastKey = '';
   const interrupted = () => new CliError(EXIT.interrupted, `stopped watching ${id} (the job keeps running; \`dms watch ${id}\` resumes)`);
   for (;;) {
-    const line = renderProgress(job, rates(first, observe(job, Date.now()), job.request_counts.total));
+    const r = rates(first, observe(job, Date.now()), job.request_counts.total);
     const terminal = TERMINAL_STATUSES.includes(job.status);
-    // A TTY redraws one line in place; a log or pipe gets a line only when counts or status change.
+    // A TTY redraws one line in place, fitted to its width (read each time: the window may be resized);
+    // a log or pipe gets a full line only when counts or status change.
     const key = `${finishedOf(job.request_counts)} ${job.status}`;
-    if (tty) opts.out.write(`\r\x1b[2K${line}${terminal ? '\n' : ''}`);
-    else if (key !== lastKey) opts.out.write(`${line}\n`);
+    if (tty) opts.out.write(`\r\x1b[2K${fittedProgress(job, r, opts.out.columns || 80)}${terminal ? '\n' : ''}`);
+    else if (key !== lastKey) opts.out.write(`${renderProgress(job, r)}\n`);
     lastKey = key;
     if (terminal) return job;
-    await new Promise<void>((resolve, reject) => {
-      if (opts.signal?.aborted) return reject(interrupted());
-      const timer = setTimeout(resolve, opts.intervalMs);
-      opts.signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          if (tty) opts.out.write('\n');
-          reject(interrupted());
-        },
-        { once: true },
-      );
-    });
+    try {
+      await pause(opts.intervalMs, opts.signal, interrupted);
+    } catch (error) {
+      if (tty) opts.out.write('\n');
+      throw error;
+    }
     job = await client.getJob(id);
   }
 }

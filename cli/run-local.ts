@@ -8,7 +8,8 @@ import { validateJob } from '../gateway/validate-job.js';
 import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
 import type { ClaimedJob, PendingRequest, RequestCounts, RequestResult, RequestResultWrite, SubmitJob } from '../protocol/index.js';
 import { CliError, EXIT, type ExitCode, usageError } from './errors.js';
-import { type Observation, rates, renderProgress } from './progress.js';
+import { groupProblems, issueProblem, listed } from './problems.js';
+import { fittedProgress, type Observation, rates, renderProgress } from './progress.js';
 
 export type RunLocalOptions = {
   /** Checkpoint folders (DMS_MODELS_DIR, default ./models). */
@@ -43,13 +44,7 @@ export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Pr
       `no checkpoints in ${resolve(opts.modelsDir)}: set DMS_MODELS_DIR to a folder of checkpoint folders (each with a config.json; see README, Models)`,
     );
   const checked = validateJob(submission, catalog, resolveLimits());
-  if (!checked.ok)
-    throw usageError(
-      `invalid batch:\n${checked.issues
-        .slice(0, 20)
-        .map((i) => `  ${i.field}: ${i.reason}`)
-        .join('\n')}`,
-    );
+  if (!checked.ok) throw usageError(`invalid batch:${listed(groupProblems(checked.issues.map(issueProblem), 'request'))}`);
 
   const executor = await createDefaultExecutor({ ...process.env, DMS_MODELS_DIR: opts.modelsDir });
   const job: ClaimedJob = {
@@ -66,8 +61,11 @@ export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Pr
   let tokens = 0;
   const draw = (status: 'running' | 'completed' | 'canceled') => {
     const now: Observation = { atMs: Date.now(), finished: done.size, completionTokens: tokens };
-    const line = renderProgress({ request_counts: counts, status }, rates(start, now, counts.total));
-    opts.progress.write(opts.progress.isTTY ? `\r\x1b[2K${line}${status === 'running' ? '' : '\n'}` : `${line}\n`);
+    const job = { request_counts: counts, status };
+    const r = rates(start, now, counts.total);
+    const tty = opts.progress.isTTY === true;
+    if (tty) opts.progress.write(`\r\x1b[2K${fittedProgress(job, r, opts.progress.columns || 80)}${status === 'running' ? '' : '\n'}`);
+    else opts.progress.write(`${renderProgress(job, r)}\n`);
   };
   const write = (result: RequestResult) => {
     done.add(result.custom_id);

@@ -1,6 +1,6 @@
 // The job store: every read and write the gateway and runners make, as one async interface over
 // an SqlDb (better-sqlite3 or D1). Lease-fenced writes return a tagged outcome instead of throwing.
-import type { ClaimResponse, HeartbeatResponse, Job, RequestParams, RequestResult, RequestResultWrite, ResolvedParams } from '../protocol/index.js';
+import type { ClaimResponse, HeartbeatResponse, Job, JobStatus, RequestParams, RequestResult, RequestResultWrite, ResolvedParams } from '../protocol/index.js';
 import { createKeyStore, type KeyStore } from './store-keys.js';
 import { createLeaseOps } from './store-lease.js';
 import { createFinishOps } from './store-finish.js';
@@ -43,8 +43,8 @@ export interface JobStore extends KeyStore, OpenAiStore {
   /** Stores a job and all its requests in one atomic batch, honouring the idempotency key. */
   submit(job: NewJob): Promise<SubmitOutcome>;
   getJob(tenantId: string, jobId: string): Promise<Job | null>;
-  /** The tenant's jobs, newest first; `after` is the id of the last job of the previous page. */
-  listJobs(tenantId: string, opts: { limit: number; after?: string }): Promise<{ jobs: Job[]; hasMore: boolean }>;
+  /** The tenant's jobs, newest first (only `status` ones when given); `after` is the id of the last job of the previous page. */
+  listJobs(tenantId: string, opts: { limit: number; after?: string; status?: JobStatus[] }): Promise<{ jobs: Job[]; hasMore: boolean }>;
   /** Finished requests in submission order, `afterIdx` exclusive; null when the job is not the tenant's. */
   listResults(tenantId: string, jobId: string, afterIdx: number, limit: number): Promise<Array<{ idx: number; result: RequestResult }> | null>;
   cancel(tenantId: string, jobId: string): Promise<CancelOutcome>;

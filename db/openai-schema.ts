@@ -21,8 +21,10 @@ export const files = sqliteTable(
     sourceJobId: text('source_job_id').references(() => jobs.id), // generated files: the job rendered
     sourceKind: text('source_kind', { enum: ['output', 'error'] }),
     createdAt: integer('created_at').notNull(), // ms since epoch, like every time column here
+    expiresAt: integer('expires_at'), // null: kept until deleted; past it the file reads as gone and the sweep purges it
+    deletedAt: integer('deleted_at'), // deleted or purged: content dropped, the row kept so batches still name it
   },
-  (t) => [index('files_tenant_seq').on(t.tenantId, t.seq)],
+  (t) => [index('files_tenant_seq').on(t.tenantId, t.seq), index('files_expiry').on(t.deletedAt, t.expiresAt)],
 );
 
 /** Content of an uploaded file, in order; each chunk stays far below D1's 2 MB row limit. */
@@ -58,6 +60,7 @@ export const batches = sqliteTable(
     numRequests: integer('num_requests').notNull().default(0), // lines of the input (set when validated)
     errorsJson: text('errors_json'), // validation errors [{code, message, param, line}]
     metadataJson: text('metadata_json'),
+    outputExpiresAfterSeconds: integer('output_expires_after_seconds'), // output/error files expire this long after they are created
     expiring: integer('expiring', { mode: 'boolean' }).notNull().default(false), // its job was canceled because the window passed
     outputFileId: text('output_file_id'),
     errorFileId: text('error_file_id'),

@@ -1,6 +1,6 @@
 // Store operations of the OpenAI-compatible Batch API: files (uploaded content in chunks; output and
 // error files rendered from a job), batches with conditional status moves, and a batch's results.
-import { and, asc, desc, eq, gt, inArray, lt, ne, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, lt, ne, or, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { RequestResult, ResolvedParams } from '../protocol/index.js';
 import { resultView } from './job-views.js';
@@ -12,8 +12,16 @@ import type { StoreConfig } from './store-config.js';
 /** Characters per stored chunk: at most 3 UTF-8 bytes each, so a chunk stays under 1 MB (D1 rows: 2 MB). */
 export const FILE_CHUNK_CHARS = 256 * 1024;
 
-export type NewFile = { id: string; tenantId: string; filename: string; content: string };
-export type GeneratedFile = { id: string; tenantId: string; filename: string; bytes: number; sourceJobId: string; sourceKind: 'output' | 'error' };
+export type NewFile = { id: string; tenantId: string; filename: string; content: string; expiresAt: number | null };
+export type GeneratedFile = {
+  id: string;
+  tenantId: string;
+  filename: string;
+  bytes: number;
+  sourceJobId: string;
+  sourceKind: 'output' | 'error';
+  expiresAt: number | null;
+};
 export type NewBatch = Omit<BatchRow, 'seq' | 'updatedAt'>;
 export type BatchResultRow = { idx: number; result: RequestResult; params: ResolvedParams };
 export type PageOpts = { limit: number; after?: string; order?: 'asc' | 'desc' };
@@ -26,6 +34,10 @@ export interface OpenAiStore {
   listFiles(tenantId: string, opts: PageOpts & { purpose?: string }): Promise<{ rows: FileRow[]; hasMore: boolean }>;
   /** The full text of an uploaded file. */
   readFileContent(fileId: string): Promise<string>;
+  /** Deletes a file: its content goes, its row stays (batches name it) and reads as not found. False when there was none. */
+  deleteFile(tenantId: string, fileId: string): Promise<boolean>;
+  /** Deletes every file whose expires_at has passed (up to `limit` per call); the count deleted. */
+  purgeExpiredFiles(limit?: number): Promise<number>;
   insertBatch(batch: NewBatch): Promise<BatchRow>;
   getBatch(tenantId: string, batchId: string): Promise<BatchRow | null>;
   listBatches(tenantId: string, opts: PageOpts): Promise<{ rows: BatchRow[]; hasMore: boolean }>;
@@ -43,6 +55,21 @@ const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
 
 export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
   const { db } = sqlDb;
+
+  /** A file a tenant can still see: not deleted, not past its expiry. */
+  const visibleFile = () => and(isNull(files.deletedAt), or(isNull(files.expiresAt), gt(files.expiresAt, cfg.clock())));
+
+  /** Drops files' content and marks them deleted, in one atomic batch (ids chunked under D1's parameter limit). */
+  async function dropFiles(ids: string[]): Promise<void> {
+    const now = cfg.clock();
+    for (let i = 0; i < ids.length; i += 50) {
+      const some = ids.slice(i, i + 50);
+      await sqlDb.batch([
+        db.delete(fileChunks).where(inArray(fileChunks.fileId, some)),
+        db.update(files).set({ deletedAt: now }).where(inArray(files.id, some)),
+      ]);
+    }
+  }
 
   /** A page by insertion order; the cursor is the `seq` of the row named by `after`. */
   async function page<T extends { seq: number }>(
@@ -80,13 +107,13 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
     const [row] = await db
       .select()
       .from(files)
-      .where(and(eq(files.id, fileId), eq(files.tenantId, tenantId)))
+      .where(and(eq(files.id, fileId), eq(files.tenantId, tenantId), visibleFile()))
       .limit(1);
     return row ?? null;
   }
 
   return {
-    async createFile({ id, tenantId, filename, content }) {
+    async createFile({ id, tenantId, filename, content, expiresAt }) {
       const chunks: string[] = [];
       for (let i = 0; i < content.length; i += FILE_CHUNK_CHARS) chunks.push(content.slice(i, i + FILE_CHUNK_CHARS));
       const now = cfg.clock();
@@ -100,6 +127,8 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
         sourceJobId: null,
         sourceKind: null,
         createdAt: now,
+        expiresAt,
+        deletedAt: null,
       };
       await sqlDb.batch([db.insert(files).values(row), ...chunks.map((data, idx) => db.insert(fileChunks).values({ fileId: id, idx, data }))]);
       return (await getFile(tenantId, id)) as FileRow;
@@ -107,11 +136,28 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
 
     getFile,
 
-    listFiles: (tenantId, opts) => page<FileRow>(files, tenantId, opts, opts.purpose ? eq(files.purpose, opts.purpose as FileRow['purpose']) : undefined),
+    listFiles: (tenantId, opts) =>
+      page<FileRow>(files, tenantId, opts, and(visibleFile(), opts.purpose ? eq(files.purpose, opts.purpose as FileRow['purpose']) : undefined)),
 
     async readFileContent(fileId) {
       const rows = await db.select({ data: fileChunks.data }).from(fileChunks).where(eq(fileChunks.fileId, fileId)).orderBy(asc(fileChunks.idx));
       return rows.map((r) => r.data).join('');
+    },
+
+    async deleteFile(tenantId, fileId) {
+      if (!(await getFile(tenantId, fileId))) return false;
+      await dropFiles([fileId]);
+      return true;
+    },
+
+    async purgeExpiredFiles(limit = 500) {
+      const due = await db
+        .select({ id: files.id })
+        .from(files)
+        .where(and(isNull(files.deletedAt), lte(files.expiresAt, cfg.clock())))
+        .limit(limit);
+      await dropFiles(due.map((f) => f.id));
+      return due.length;
     },
 
     async insertBatch(batch) {
@@ -149,7 +195,7 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
       const statements: BatchItem<'sqlite'>[] = generated.map((f) =>
         db
           .insert(files)
-          .values({ ...f, purpose: 'batch_output', numChunks: 0, createdAt: now })
+          .values({ ...f, purpose: 'batch_output', numChunks: 0, createdAt: now, expiresAt: f.expiresAt })
           .onConflictDoNothing({ target: files.id }),
       );
       statements.push(

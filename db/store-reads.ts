@@ -1,7 +1,7 @@
 // Read paths of the job store: one job, a tenant's jobs page by page (newest first), finished
 // results in submission order, runners seen recently, and a liveness ping.
-import { and, asc, desc, eq, gt, lt, ne, sql } from 'drizzle-orm';
-import type { Job, RequestResult } from '../protocol/index.js';
+import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
+import type { Job, JobStatus, RequestResult } from '../protocol/index.js';
 import { aggregateJobs, jobView, resultView } from './job-views.js';
 import type { RunnerSeen } from './job-store.js';
 import { type JobRow, jobs, requests, runners } from './schema.js';
@@ -36,14 +36,18 @@ export function createReadOps({ db, maxBoundParams }: SqlDb, cfg: StoreConfig) {
     viewJob,
     getJob: (tenantId: string, jobId: string) => viewJob(tenantId, jobId),
 
-    async listJobs(tenantId: string, opts: { limit: number; after?: string }): Promise<{ jobs: Job[]; hasMore: boolean }> {
+    async listJobs(tenantId: string, opts: { limit: number; after?: string; status?: JobStatus[] }): Promise<{ jobs: Job[]; hasMore: boolean }> {
       let beforeSeq: number | undefined;
       if (opts.after) {
         const cursor = await jobRow(tenantId, opts.after);
         if (!cursor) return { jobs: [], hasMore: false };
         beforeSeq = cursor.seq;
       }
-      const where = beforeSeq === undefined ? eq(jobs.tenantId, tenantId) : and(eq(jobs.tenantId, tenantId), lt(jobs.seq, beforeSeq));
+      const where = and(
+        eq(jobs.tenantId, tenantId),
+        beforeSeq === undefined ? undefined : lt(jobs.seq, beforeSeq),
+        opts.status?.length ? inArray(jobs.status, opts.status) : undefined,
+      );
       const rows = await db
         .select()
         .from(jobs)

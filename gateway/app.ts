@@ -12,7 +12,9 @@ import { defaultLogger, describeError, type Logger } from './log.js';
 import { rateLimit, TokenBuckets } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { modelRoutes } from './routes/models.js';
 import { openAiBatchRoutes } from './routes/openai-batches.js';
+import { openAiErrors } from './routes/openai-errors.js';
 import { openAiFileRoutes } from './routes/openai-files.js';
 import { runnerRoutes } from './routes/runner.js';
 import { storageFailure, storageUnavailable } from './storage-errors.js';
@@ -30,6 +32,8 @@ export type AppDeps = {
   rateClock?: () => number;
   /** SHA-256 hex for credentials (default WebCrypto); node.ts passes node:crypto's synchronous one. */
   digest?: Digest;
+  /** Called after a job is stored (POST /v1/jobs, a validated batch): node.ts wakes its in-process runner. */
+  wakeRunners?: () => void;
 };
 
 export function createApp(deps: AppDeps) {
@@ -44,6 +48,8 @@ export function createApp(deps: AppDeps) {
   });
   const app = new Hono();
 
+  // Before every other layer, so that their errors on these routes get OpenAI's types too.
+  for (const path of ['/v1/files', '/v1/batches', '/v1/models']) app.use(`${path}/*`, openAiErrors());
   app.use(
     '*',
     requestBodyLimit(limits.maxBodyBytes, (c) =>
@@ -56,9 +62,10 @@ export function createApp(deps: AppDeps) {
   const client = new Hono<ClientEnv>();
   client.use('*', clientAuth(deps.store, deps.digest));
   client.use('*', rateLimit(buckets));
-  client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits }));
-  client.get('/models', (c) => c.json(deps.models));
-  const openAi = { store: deps.store, models: deps.models, limits, clock };
+  const wakeRunners = deps.wakeRunners ?? (() => {});
+  client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits, wakeRunners }));
+  client.route('/models', modelRoutes(deps.models, clock));
+  const openAi = { store: deps.store, models: deps.models, limits, clock, wakeRunners };
   client.route('/files', openAiFileRoutes(openAi));
   client.route('/batches', openAiBatchRoutes(openAi));
 

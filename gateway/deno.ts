@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   const log = createLogger({ verbose: env.DMS_LOG_VERBOSE === '1' });
   const app = createApp({ store, models, auth: { runnerTokens }, log });
   const sweepTimer = setInterval(
-    () => void store.sweep().catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
+    // Expired leases go back to the queue; expired files (expires_after) are purged.
+    () => void Promise.all([store.sweep(), store.purgeExpiredFiles()]).catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
     num('DMS_SWEEP_SECONDS', 15) * 1000,
   );
   const server = Deno.serve(

@@ -18,7 +18,8 @@ export async function readJson(c: Context): Promise<{ ok: true; value: unknown }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    const reason = `malformed JSON: ${(error as Error).message}`;
+    // The message names the problem once; the issue carries the parser's detail (no "malformed JSON: body: malformed JSON").
+    const reason = `not valid JSON (${(error as Error).message})`;
     return { ok: false, response: invalid(c, [{ field: 'body', reason }], 'malformed JSON') };
   }
 }

@@ -43,16 +43,18 @@ async function main(): Promise<void> {
     rateLimitBurst: env.DMS_RATE_LIMIT_BURST ? num('DMS_RATE_LIMIT_BURST', 0) : undefined,
   };
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-  const app = createApp({ store, models, auth: { runnerTokens }, limits, log, digest });
+  let runner: RunnerLoop | null = null;
+  // A submit wakes the in-process runner, so an idle server claims a new job at once, not after its poll backoff.
+  const app = createApp({ store, models, auth: { runnerTokens }, limits, log, digest, wakeRunners: () => runner?.wake() });
   const sweepTimer = setInterval(
-    () => void store.sweep().catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
+    // Expired leases go back to the queue; expired files (expires_after) are purged.
+    () => void Promise.all([store.sweep(), store.purgeExpiredFiles()]).catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
     num('DMS_SWEEP_SECONDS', 15) * 1000,
   );
 
   // Construction point of the in-process runner's executor (the engine executor, issue 3).
   // DMS_INPROCESS_RUNNER=0: a gateway only (remote runners do the work; load tests measure the gateway).
   const inProcess = env.DMS_INPROCESS_RUNNER !== '0';
-  let runner: RunnerLoop | null = null;
   if (inProcess) {
     const executor = await createDefaultExecutor();
     const heartbeatMs = Math.min(10_000, store.config.leaseMs / 3);
@@ -66,18 +68,43 @@ async function main(): Promise<void> {
     console.log(`dms-batch gateway listening on http://localhost:${info.port} (data: ${dataDir})`);
   });
 
+  // SIGTERM / SIGINT (what systemd, a container runtime or Ctrl-C send): the runner claims nothing new
+  // and finishes its job for up to DMS_DRAIN_SECONDS (else releases it), then the server closes. The
+  // gateway keeps answering while it drains; a second signal releases the running job at once.
+  const drainSeconds = num('DMS_DRAIN_SECONDS', 30);
   let closing = false;
-  const shutdown = async () => {
-    if (closing) return;
+  const shutdown = async (why: string) => {
+    if (closing) {
+      console.log(`${why} again: releasing the running job now`);
+      await runner?.stop();
+      return;
+    }
     closing = true;
+    console.log(`${why}: shutting down (draining the in-process runner for up to ${drainSeconds} s, then closing the server)`);
     clearInterval(sweepTimer);
-    await runner?.stop();
-    server.close();
+    const drained = runner ? await runner.drain(drainSeconds * 1000) : true;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Open result streams and keep-alive sockets must not hold the exit up.
+      setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 2000).unref();
+    });
     sqlDb.close();
+    console.log(`dms-batch gateway stopped (${drained ? 'no job left running' : 'the running job was released to the queue'})`);
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  // Handlers stay installed: a repeated signal must not fall back to the default action (an abrupt kill).
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // Started by npm (`npm start`): if npm itself goes away (SIGKILL, a crash), shut down rather than
+  // keep serving as an orphan of init.
+  if (env.npm_lifecycle_event) {
+    const parent = process.ppid;
+    const orphanWatch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(orphanWatch);
+      void shutdown(`parent process ${parent} (npm) exited`);
+    }, 1000).unref();
+  }
 }
 
 main().catch((error) => {

@@ -5,7 +5,7 @@ import { apiSchemas } from '../protocol/index.js';
 import '../protocol/openai-objects.js'; // registers the OpenAI-compatible schemas the route table names
 
 type Route = {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string;
   summary: string;
   auth: 'client' | 'runner' | 'none';
@@ -29,7 +29,7 @@ const ROUTES: Route[] = [
   {
     method: 'get',
     path: '/v1/jobs',
-    summary: "The caller's jobs, newest first (?limit=&after=)",
+    summary: "The caller's jobs, newest first (?limit=&after=&status=queued,running)",
     auth: 'client',
     ok: { status: 200, schema: 'JobList' },
     errors: [400, 401],
@@ -61,10 +61,18 @@ const ROUTES: Route[] = [
   {
     method: 'get',
     path: '/v1/models',
-    summary: 'Models, methods and DMS ratios this gateway serves',
+    summary: "Models, methods and DMS ratios this gateway serves, in OpenAI's list format",
     auth: 'client',
-    ok: { status: 200, schema: 'ModelCatalog' },
+    ok: { status: 200, schema: 'OpenAiModelList' },
     errors: [401],
+  },
+  {
+    method: 'get',
+    path: '/v1/models/{id}',
+    summary: 'One served model',
+    auth: 'client',
+    ok: { status: 200, schema: 'OpenAiModel' },
+    errors: [401, 404],
   },
   {
     method: 'post',
@@ -123,7 +131,7 @@ const ROUTES: Route[] = [
   {
     method: 'post',
     path: '/v1/files',
-    summary: 'OpenAI-compatible: upload a JSONL batch input (multipart form: file, purpose=batch)',
+    summary: 'OpenAI-compatible: upload a JSONL batch input (multipart form: file, purpose=batch, expires_after[anchor], expires_after[seconds])',
     auth: 'client',
     ok: { status: 200, schema: 'OpenAiFile' },
     errors: [400, 401, 413],
@@ -134,6 +142,14 @@ const ROUTES: Route[] = [
     summary: 'OpenAI-compatible: a file object',
     auth: 'client',
     ok: { status: 200, schema: 'OpenAiFile' },
+    errors: [401, 404],
+  },
+  {
+    method: 'delete',
+    path: '/v1/files/{id}',
+    summary: 'OpenAI-compatible: delete a file (its content is dropped)',
+    auth: 'client',
+    ok: { status: 200, schema: 'OpenAiFileDeleted' },
     errors: [401, 404],
   },
   {

@@ -79,8 +79,9 @@ export default {
     return app.fetch(request, env, ctx);
   },
 
-  /** Cron trigger: take back expired leases even when no runner is claiming (claims sweep too). */
+  /** Cron trigger: take back expired leases even when no runner is claiming (claims sweep too); purge expired files. */
   async scheduled(_event: unknown, env: Env, ctx: Ctx): Promise<void> {
-    ctx.waitUntil(instance(env).store.sweep());
+    const { store } = instance(env);
+    ctx.waitUntil(Promise.all([store.sweep(), store.purgeExpiredFiles()]));
   },
 };

@@ -8,8 +8,9 @@ import { HttpJobSource } from './http-source.js';
 import type { ClaimRequest, JobSource } from './job-source.js';
 import { DEFAULT_RUNNER_CONFIG, RunnerLoop } from './runner-loop.js';
 
-const USAGE = `usage: npm run runner -- --gateway URL --token TOKEN [--runner-id ID] [--models a,b] [--heartbeat-ms N] [--drain-seconds S]
-  (or DMS_GATEWAY_URL / DMS_RUNNER_TOKEN / DMS_RUNNER_ID / DMS_DRAIN_SECONDS in the environment)
+const USAGE = `usage: npm run runner -- --gateway URL --token TOKEN [--runner-id ID] [--models a,b] [--heartbeat-ms N] [--drain-seconds S] [--poll-max-ms N]
+  (or DMS_GATEWAY_URL / DMS_RUNNER_TOKEN / DMS_RUNNER_ID / DMS_DRAIN_SECONDS / DMS_POLL_MAX_MS in the environment)
+  An idle runner polls after 0.5 s, doubling the wait up to --poll-max-ms (default ${DEFAULT_RUNNER_CONFIG.pollMaxMs}): the longest a new job waits for it.
   SIGTERM: stop claiming, finish the current job within --drain-seconds (default 30), else release it; then exit 0.
   SIGINT: release the current job to the queue at once (also while draining) and exit 0.
   Signal this process (or its process group): npm does not forward signals to the scripts it runs.`;
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
       models: { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'drain-seconds': { type: 'string' },
+      'poll-max-ms': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -69,7 +71,10 @@ async function main(): Promise<number> {
   const baseUrl = values.gateway ?? process.env.DMS_GATEWAY_URL;
   const token = values.token ?? process.env.DMS_RUNNER_TOKEN;
   const drainSeconds = Number(values['drain-seconds'] ?? process.env.DMS_DRAIN_SECONDS ?? 30);
-  if (!baseUrl || !token || !Number.isFinite(drainSeconds) || drainSeconds < 0) {
+  const pollMaxMs = Number(values['poll-max-ms'] ?? process.env.DMS_POLL_MAX_MS ?? DEFAULT_RUNNER_CONFIG.pollMaxMs);
+  const validPoll = Number.isFinite(pollMaxMs) && pollMaxMs >= DEFAULT_RUNNER_CONFIG.pollMinMs;
+  if (!baseUrl || !token || !Number.isFinite(drainSeconds) || drainSeconds < 0 || !validPoll) {
+    if (!validPoll) console.error(`--poll-max-ms must be a number >= ${DEFAULT_RUNNER_CONFIG.pollMinMs}`);
     console.error(USAGE);
     return 2;
   }
@@ -80,8 +85,9 @@ async function main(): Promise<number> {
     runnerId,
     models: values.models?.split(',').filter(Boolean),
     heartbeatMs: values['heartbeat-ms'] ? Number(values['heartbeat-ms']) : DEFAULT_RUNNER_CONFIG.heartbeatMs,
+    pollMaxMs,
   });
-  console.log(`runner ${runnerId} polling ${baseUrl} (backend ${executor.backend ?? 'unknown'})`);
+  console.log(`runner ${runnerId} polling ${baseUrl} (backend ${executor.backend ?? 'unknown'}; idle backoff up to ${pollMaxMs} ms)`);
   loop.start();
 
   await new Promise<void>((resolve) => {

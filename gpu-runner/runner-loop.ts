@@ -30,9 +30,12 @@ export type JobOutcome = 'idle' | 'completed' | 'failed' | 'canceled' | 'release
 export class RunnerLoop {
   private readonly config: RunnerConfig;
   private stopping = false;
-  private readonly stopController = new AbortController();
   private current: AbortController | null = null;
   private loopDone: Promise<void> | null = null;
+  /** Aborted by wake() to cut the idle wait short; replaced for each wait. */
+  private idleWait = new AbortController();
+  /** A wake() that came while a claim was in flight: poll again at once instead of sleeping. */
+  private woken = false;
 
   constructor(
     private readonly source: JobSource,
@@ -47,10 +50,34 @@ export class RunnerLoop {
     this.loopDone ??= this.loop();
   }
 
+  /**
+   * New work may be claimable (the gateway calls it on submit): an idle runner polls now, with its
+   * backoff reset, instead of finishing a wait of up to pollMaxMs. A busy runner is not disturbed.
+   */
+  wake(): void {
+    this.woken = true;
+    this.idleWait.abort();
+  }
+
+  /**
+   * Claims nothing new and lets the running job finish for up to `timeoutMs`; past that, aborts it
+   * (its lease is released, the attempt not counted). Resolves true when the job finished in time.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    this.idleWait.abort();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const drained = await Promise.race([(this.loopDone ?? Promise.resolve()).then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    if (!drained) await this.stop();
+    return drained;
+  }
+
   /** Aborts the running job (its lease is released), stops polling, and waits for the loop to end. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.stopController.abort();
+    this.idleWait.abort();
     this.current?.abort(new Error('runner shutting down'));
     await this.loopDone;
   }
@@ -59,15 +86,21 @@ export class RunnerLoop {
     let delay = this.config.pollMinMs;
     while (!this.stopping) {
       let outcome: JobOutcome | 'error';
+      this.woken = false;
       try {
         outcome = await this.runOnce();
       } catch (error) {
         this.config.log(`poll failed: ${(error as Error).message}`);
         outcome = 'error';
       }
-      if (outcome === 'idle' || outcome === 'error') {
-        await sleep(delay, this.stopController.signal);
-        delay = Math.min(delay * 2, this.config.pollMaxMs);
+      if (outcome === 'idle' && this.woken) {
+        delay = this.config.pollMinMs;
+      } else if (outcome === 'idle' || outcome === 'error') {
+        if (this.stopping) break;
+        // stop() and wake() both abort this controller (a fresh one per wait, so no listener piles up).
+        this.idleWait = new AbortController();
+        await sleep(delay, this.idleWait.signal);
+        delay = this.woken ? this.config.pollMinMs : Math.min(delay * 2, this.config.pollMaxMs);
       } else {
         delay = this.config.pollMinMs;
       }
@@ -134,7 +167,8 @@ export class RunnerLoop {
         log(`lost the lease on ${job.id}; stopped working on it`);
         return 'stale';
       }
-      if (this.stopping && !canceled) {
+      // Released only when shutdown cut the job short; a job that finished while draining completes.
+      if (this.stopping && controller.signal.aborted && !canceled) {
         await this.source.release(job.id, token);
         log(`released ${job.id} for another runner`);
         return 'released';

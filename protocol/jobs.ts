@@ -113,7 +113,15 @@ export const JobListSchema = named(
 );
 export type JobList = z.infer<typeof JobListSchema>;
 
+const isJobStatus = (s: string): s is JobStatus => (JOB_STATUSES as readonly string[]).includes(s);
+
 export const ListJobsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).optional(),
   after: z.string().min(1).optional(),
+  status: z
+    .string()
+    .refine((s) => s.split(',').every(isJobStatus), `must be one or more of ${JOB_STATUSES.join(', ')}, comma-separated`)
+    .transform((s) => [...new Set(s.split(','))] as JobStatus[])
+    .optional()
+    .describe('only jobs in these statuses, e.g. queued,running'),
 });

@@ -1,10 +1,11 @@
 // The OpenAI Batch API's objects as this gateway sends them: File, Batch, their lists and the
 // create-batch body. Field names, states and null-for-unset follow OpenAI's; times are Unix seconds.
 import { z } from 'zod';
+import { CatalogModelSchema } from './models.js';
 import { named } from './registry.js';
 
 /** Endpoints a batch may target; each line's `url` must equal the batch's endpoint. */
-export const OPENAI_BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/completions'] as const;
+export const OPENAI_BATCH_ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/completions'] as const;
 export type OpenAiBatchEndpoint = (typeof OPENAI_BATCH_ENDPOINTS)[number];
 
 export const OPENAI_BATCH_STATUSES = ['validating', 'failed', 'in_progress', 'finalizing', 'completed', 'expired', 'cancelling', 'cancelled'] as const;
@@ -88,18 +89,57 @@ export const OpenAiBatchSchema = named(
 );
 export type OpenAiBatch = z.infer<typeof OpenAiBatchSchema>;
 
+/** OpenAI's expiration policy of a file: `seconds` (1 hour to 30 days) after its creation. */
+export const ExpiresAfterSchema = z.strictObject({
+  anchor: z.literal('created_at', 'anchor must be "created_at"'),
+  seconds: z.number().int().min(3600, 'seconds must be at least 3600 (1 hour)').max(2_592_000, 'seconds must be at most 2592000 (30 days)'),
+});
+
+/** Uploaded batch input files expire after 30 days unless the upload says otherwise (OpenAI's default). */
+export const DEFAULT_INPUT_FILE_TTL_SECONDS = 30 * 24 * 3600;
+
+export const OpenAiFileDeletedSchema = named(
+  z.object({ id: z.string(), object: z.literal('file'), deleted: z.boolean() }),
+  'OpenAiFileDeleted',
+  'Answer of DELETE /v1/files/{id}',
+);
+export type OpenAiFileDeleted = z.infer<typeof OpenAiFileDeletedSchema>;
+
 export const OpenAiCreateBatchSchema = named(
   z.strictObject({
     input_file_id: z.string().min(1),
     endpoint: z.string().min(1),
     completion_window: z.string().regex(/^\d{1,3}h$/, 'completion_window must be hours, like "24h"'),
     metadata: z.record(z.string().min(1).max(64), z.string().max(512)).nullable().optional(),
-    output_expires_after: z.strictObject({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600) }).optional(),
+    output_expires_after: ExpiresAfterSchema.optional().describe('when the output and error files expire, counted from their creation'),
   }),
   'OpenAiCreateBatch',
   'Body of POST /v1/batches',
 );
 export type OpenAiCreateBatch = z.infer<typeof OpenAiCreateBatchSchema>;
+
+export const OpenAiModelSchema = named(
+  CatalogModelSchema.omit({ name: true }).extend({
+    id: z.string().describe('the model name jobs and batch lines use'),
+    object: z.literal('model'),
+    created: z.number().int().describe('Unix seconds when this gateway loaded its catalog'),
+    owned_by: z.string(),
+  }),
+  'OpenAiModel',
+  "A served model: OpenAI's Model fields plus the catalog's (context length, methods, DMS ratios)",
+);
+export type OpenAiModel = z.infer<typeof OpenAiModelSchema>;
+
+export const OpenAiModelListSchema = named(
+  z.object({
+    object: z.literal('list'),
+    data: z.array(OpenAiModelSchema),
+    default_model: z.string().nullable().describe('extension: the model a job that names none gets'),
+  }),
+  'OpenAiModelList',
+  'GET /v1/models',
+);
+export type OpenAiModelList = z.infer<typeof OpenAiModelListSchema>;
 
 /** OpenAI's list page: `after` takes the last id of the previous page. */
 export type OpenAiList<T> = { object: 'list'; data: T[]; first_id: string | null; last_id: string | null; has_more: boolean };

@@ -30,9 +30,54 @@ const NEUTRAL_VALUES: Record<string, unknown[]> = {
   frequency_penalty: [0, null],
   best_of: [1, null],
   response_format: [null],
+  text: [null],
+  tool_choice: [null, 'none', 'auto'],
+  reasoning: [null],
+  previous_response_id: [null],
+  background: [false, null],
+};
+
+/** Responses API input: a string, or items that are messages with text content (`input_text` parts). */
+const InputTextPartSchema = z.object({ type: z.enum(['input_text', 'output_text', 'text']), text: z.string() });
+const InputMessageSchema = z.object({
+  type: z.literal('message').optional(),
+  role: z.enum(['system', 'developer', 'user', 'assistant']),
+  content: z.union([z.string(), z.array(InputTextPartSchema)]),
+});
+const ResponsesInputSchema = z.union([z.string().min(1, 'input must not be empty'), z.array(InputMessageSchema).min(1, 'input must not be empty')]);
+
+/**
+ * A Responses input as chat messages (`instructions` first, as a system turn), so that the runner
+ * renders the checkpoint's chat template over it as for chat lines. A bare string without
+ * instructions stays a plain prompt, so models without a chat template serve it too.
+ */
+export function responsesInput(input: z.infer<typeof ResponsesInputSchema>, instructions: string | null): { prompt: string } | { messages: ChatMessage[] } {
+  if (typeof input === 'string' && !instructions) return { prompt: input };
+  const turns =
+    typeof input === 'string'
+      ? [{ role: 'user' as const, content: input }]
+      : input.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join('') }));
+  return { messages: [...(instructions ? [{ role: 'system' as const, content: instructions }] : []), ...turns] };
+}
+
+/** Where each endpoint's body keeps the prompt (the param named in errors). */
+export const PROMPT_FIELD: Record<OpenAiBatchEndpoint, string> = {
+  '/v1/responses': 'input',
+  '/v1/chat/completions': 'messages',
+  '/v1/completions': 'prompt',
 };
 
 const issue = (line: number, code: string, message: string, param: string | null = null): OpenAiBatchError => ({ code, message, param, line });
+
+/** Plain-text output asked for explicitly: chat's response_format {type: text}, the Responses API's text {format: {type: text}}. */
+function isTextFormat(key: string, value: unknown): boolean {
+  if (key === 'response_format') return (value as { type?: unknown })?.type === 'text';
+  if (key === 'text') {
+    const { format, ...rest } = (value ?? {}) as { format?: { type?: unknown } };
+    return Object.keys(rest).length === 0 && (format === undefined || format?.type === 'text');
+  }
+  return false;
+}
 
 /** Converts one parsed JSON line (1-based `line`) for `endpoint`; collects every problem it finds. */
 export function convertBatchLine(json: unknown, line: number, endpoint: OpenAiBatchEndpoint): LineOutcome {
@@ -52,7 +97,26 @@ export function convertBatchLine(json: unknown, line: number, endpoint: OpenAiBa
 
   let prompt: string | null = null;
   let messages: ChatMessage[] | null = null;
-  if (endpoint === '/v1/chat/completions') {
+  if (endpoint === '/v1/responses') {
+    const input = ResponsesInputSchema.safeParse(body.input);
+    const instructions = body.instructions ?? null;
+    if (instructions !== null && typeof instructions !== 'string')
+      errors.push(issue(line, 'invalid_request', 'body.instructions must be a string', 'body.instructions'));
+    else if (input.success) {
+      const converted = responsesInput(input.data, instructions);
+      if ('prompt' in converted) prompt = converted.prompt;
+      else messages = converted.messages;
+    }
+    if (!input.success)
+      errors.push(
+        issue(
+          line,
+          body.input === undefined ? 'missing_required_parameter' : 'invalid_request',
+          `body.input: ${body.input === undefined ? 'input is required' : 'must be a string or a list of messages with text content'}`,
+          'body.input',
+        ),
+      );
+  } else if (endpoint === '/v1/chat/completions') {
     const parsedMessages = ChatMessagesSchema.safeParse(body.messages);
     if (parsedMessages.success) messages = normalizeMessages(parsedMessages.data);
     else
@@ -80,17 +144,24 @@ export function convertBatchLine(json: unknown, line: number, endpoint: OpenAiBa
   }
 
   const params: Record<string, unknown> = {};
-  const promptField = endpoint === '/v1/chat/completions' ? 'messages' : 'prompt';
+  const promptFields = endpoint === '/v1/responses' ? ['input', 'instructions'] : [PROMPT_FIELD[endpoint]];
+  // The newer names of max_tokens: chat's max_completion_tokens, the Responses API's max_output_tokens.
+  const maxName = endpoint === '/v1/responses' ? 'max_output_tokens' : 'max_completion_tokens';
   for (const [key, value] of Object.entries(body)) {
-    if (key === 'model' || key === promptField || IGNORED_FIELDS.has(key)) continue;
-    if (key === 'max_completion_tokens') {
+    if (key === 'model' || promptFields.includes(key) || IGNORED_FIELDS.has(key)) continue;
+    if (key === 'tools' && (value === null || (Array.isArray(value) && value.length === 0))) continue; // no tools offered
+    if (key === 'max_completion_tokens' || key === 'max_output_tokens') {
+      if (key !== maxName) {
+        errors.push(issue(line, 'unsupported_parameter', `body.${key} is not supported by this endpoint (use ${maxName})`, `body.${key}`));
+        continue;
+      }
       if (body.max_tokens !== undefined && body.max_tokens !== value)
-        errors.push(issue(line, 'invalid_request', 'max_tokens and max_completion_tokens differ', 'body.max_completion_tokens'));
-      params.max_tokens = value;
+        errors.push(issue(line, 'invalid_request', `max_tokens and ${key} differ`, `body.${key}`));
+      if (value !== null) params.max_tokens = value;
     } else if ((PARAM_FIELDS as readonly string[]).includes(key)) {
       if (value !== null) params[key] = value;
     } else if (key in NEUTRAL_VALUES) {
-      const fine = NEUTRAL_VALUES[key].some((v) => v === value) || (key === 'response_format' && (value as { type?: unknown })?.type === 'text');
+      const fine = NEUTRAL_VALUES[key].some((v) => v === value) || isTextFormat(key, value);
       if (!fine) errors.push(issue(line, 'unsupported_value', `body.${key} = ${JSON.stringify(value)} is not supported here`, `body.${key}`));
     } else {
       errors.push(issue(line, 'unsupported_parameter', `body.${key} is not supported by this endpoint`, `body.${key}`));

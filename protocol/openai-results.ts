@@ -44,6 +44,63 @@ export function openAiUsage(usage: Usage | null): Record<string, number> | null 
 
 const suffix = (ctx: BatchLineContext) => `${ctx.batchId.replace(/^batch_/, '')}_${ctx.idx}`;
 
+/** The Responses API's usage names (input/output tokens with their details) and our KV accounting beside them. */
+export function responsesUsage(usage: Usage | null): Record<string, unknown> | null {
+  const ours = openAiUsage(usage);
+  if (!usage || !ours) return null;
+  const { prompt_tokens: _p, completion_tokens: _c, total_tokens, ...kv } = ours;
+  return {
+    input_tokens: usage.prompt_tokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: usage.completion_tokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens,
+    ...kv,
+  };
+}
+
+/**
+ * A Responses API `response` object: one assistant message per thread (`n`, our extension; one by
+ * default), `incomplete` with reason max_output_tokens when a thread ran out of tokens.
+ */
+export function responseBody(result: RequestResult, ctx: BatchLineContext): Record<string, unknown> {
+  const truncated = result.threads.some((t) => t.finish_reason === 'length');
+  const output = result.threads.map((t, i) => ({
+    type: 'message',
+    id: `msg_${suffix(ctx)}_${i}`,
+    status: t.finish_reason === 'length' ? 'incomplete' : 'completed',
+    role: 'assistant',
+    content: [{ type: 'output_text', text: t.text, annotations: [] }],
+    answer: t.answer,
+  }));
+  return {
+    id: `resp_${suffix(ctx)}`,
+    object: 'response',
+    created_at: ctx.created,
+    status: truncated ? 'incomplete' : 'completed',
+    error: null,
+    incomplete_details: truncated ? { reason: 'max_output_tokens' } : null,
+    instructions: null, // joined into the prompt the model saw (no chat template)
+    max_output_tokens: ctx.params.max_tokens,
+    metadata: null,
+    model: ctx.model,
+    output,
+    parallel_tool_calls: false,
+    temperature: ctx.params.temperature,
+    tool_choice: 'none',
+    tools: [],
+    top_p: ctx.params.top_p,
+    text: { format: { type: 'text' } },
+    usage: responsesUsage(result.usage),
+    // Extensions, as on the other endpoints.
+    answer: result.answer,
+    n: ctx.params.n,
+    compression: ctx.params.compression,
+    timings: result.timings,
+    backend: result.backend,
+  };
+}
+
 /** The chat.completion or text_completion body: one choice per thread, the vote in `answer`. */
 export function completionBody(result: RequestResult, ctx: BatchLineContext): Record<string, unknown> {
   const chat = ctx.endpoint === '/v1/chat/completions';
@@ -74,7 +131,8 @@ export function batchResultLine(result: RequestResult, ctx: BatchLineContext): B
   const base = { id: `batch_req_${suffix(ctx)}`, custom_id: result.custom_id };
   const requestId = `req_${suffix(ctx)}`;
   if (result.status === 'succeeded') {
-    return { ...base, response: { status_code: 200, request_id: requestId, body: completionBody(result, ctx) }, error: null };
+    const body = ctx.endpoint === '/v1/responses' ? responseBody(result, ctx) : completionBody(result, ctx);
+    return { ...base, response: { status_code: 200, request_id: requestId, body }, error: null };
   }
   if (result.status === 'canceled') {
     const error = ctx.expired
@@ -84,7 +142,8 @@ export function batchResultLine(result: RequestResult, ctx: BatchLineContext): B
   }
   const code = result.error?.code ?? 'server_error';
   const message = result.error?.message ?? 'the request failed';
-  const body = { error: { message, type: 'server_error', param: null, code }, usage: openAiUsage(result.usage) };
+  const usage = ctx.endpoint === '/v1/responses' ? responsesUsage(result.usage) : openAiUsage(result.usage);
+  const body = { error: { message, type: 'server_error', param: null, code }, usage };
   return { ...base, response: { status_code: 500, request_id: requestId, body }, error: null };
 }
 

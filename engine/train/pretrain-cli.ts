@@ -1,40 +1,38 @@
 // `npm run train`: pretrain the reasoner from scratch on the suite (or --resume a checkpoint).
 // Example: npm run train -- --out models/reasoner-base --steps 20000 --token-budget 2048 --lr 1e-3
-import { parseArgs } from 'node:util';
 import { initBackend } from '../backend.js';
+import { parseCliArgs } from './cli-args.js';
 import { installWasmTrainingSpeedups } from './wasm-speedups.js';
 import { DEFAULT_PRETRAIN, pretrain } from './pretrain.js';
 import { parseCurriculum } from './curriculum.js';
 import { reasonerConfig } from './reasoner-config.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      out: { type: 'string', default: 'models/reasoner-base' },
-      'log-dir': { type: 'string', default: 'models/logs' },
-      name: { type: 'string', default: 'reasoner-base' },
-      steps: { type: 'string' },
-      'token-budget': { type: 'string' },
-      lr: { type: 'string' },
-      warmup: { type: 'string' },
-      'decay-start': { type: 'string' },
-      'decay-steps': { type: 'string' },
-      'min-lr-ratio': { type: 'string' },
-      'clip-norm': { type: 'string' },
-      'weight-decay': { type: 'string' },
-      curriculum: { type: 'string' },
-      'family-weights': { type: 'string' },
-      'checkpoint-every': { type: 'string' },
-      'validate-every': { type: 'string' },
-      'validation-count': { type: 'string' },
-      'init-seed': { type: 'string' },
-      'time-limit': { type: 'string' },
-      hidden: { type: 'string' },
-      layers: { type: 'string' },
-      intermediate: { type: 'string' },
-      resume: { type: 'boolean', default: false },
-      'init-from': { type: 'string' },
-    },
+  const values = parseCliArgs('npm run train --', {
+    out: { type: 'string', default: 'models/reasoner-base' },
+    'log-dir': { type: 'string', default: 'models/logs' },
+    name: { type: 'string', default: 'reasoner-base' },
+    steps: { type: 'string' },
+    'token-budget': { type: 'string' },
+    lr: { type: 'string' },
+    warmup: { type: 'string' },
+    'decay-start': { type: 'string' },
+    'decay-steps': { type: 'string' },
+    'min-lr-ratio': { type: 'string' },
+    'clip-norm': { type: 'string' },
+    'weight-decay': { type: 'string' },
+    curriculum: { type: 'string' },
+    'family-weights': { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    'validate-every': { type: 'string' },
+    'validation-count': { type: 'string' },
+    'init-seed': { type: 'string' },
+    'time-limit': { type: 'string' },
+    hidden: { type: 'string' },
+    layers: { type: 'string' },
+    intermediate: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    'init-from': { type: 'string' },
   });
   const num = (k: keyof typeof values, fallback: number): number => (values[k] === undefined ? fallback : Number(values[k]));
   const backend = await initBackend();

@@ -1,32 +1,30 @@
 // `npm run retrofit -- --ratio R`: retrofit DMS onto the base model (checkpoint at each integer ratio).
 // Example: npm run retrofit -- --ratio 8 --window 16 --steps-per-ratio 100 [--hold-steps 40] [--mode neuron]
-import { parseArgs } from 'node:util';
 import { initBackend } from '../backend.js';
+import { parseCliArgs } from './cli-args.js';
 import { installWasmTrainingSpeedups } from './wasm-speedups.js';
 import { DEFAULT_RETROFIT, KD_WEIGHTINGS, outputSuffix, retrofit, type KdWeighting } from './retrofit.js';
 import { scheduleSteps } from './retrofit-schedule.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      ratio: { type: 'string', default: String(DEFAULT_RETROFIT.schedule.finalRatio) },
-      teacher: { type: 'string', default: 'models/reasoner-base' },
-      'out-prefix': { type: 'string', default: 'models/reasoner-dms' },
-      'log-dir': { type: 'string', default: 'models/logs' },
-      name: { type: 'string' },
-      mode: { type: 'string', default: DEFAULT_RETROFIT.mode },
-      window: { type: 'string', default: String(DEFAULT_RETROFIT.window) },
-      tau: { type: 'string', default: String(DEFAULT_RETROFIT.tau) },
-      'steps-per-ratio': { type: 'string', default: String(DEFAULT_RETROFIT.schedule.stepsPerRatio) },
-      'hold-steps': { type: 'string', default: String(DEFAULT_RETROFIT.schedule.holdSteps) },
-      lr: { type: 'string', default: String(DEFAULT_RETROFIT.lr) },
-      'token-budget': { type: 'string', default: String(DEFAULT_RETROFIT.tokenBudget) },
-      train: { type: 'string', default: DEFAULT_RETROFIT.train },
-      'validation-count': { type: 'string', default: String(DEFAULT_RETROFIT.validationCount) },
-      'seed-start': { type: 'string', default: String(DEFAULT_RETROFIT.seedStart) },
-      resume: { type: 'boolean', default: false },
-      'kd-weighting': { type: 'string', default: DEFAULT_RETROFIT.kdWeighting },
-    },
+  const values = parseCliArgs('npm run retrofit --', {
+    ratio: { type: 'string', default: String(DEFAULT_RETROFIT.schedule.finalRatio) },
+    teacher: { type: 'string', default: 'models/reasoner-base' },
+    'out-prefix': { type: 'string', default: 'models/reasoner-dms' },
+    'log-dir': { type: 'string', default: 'models/logs' },
+    name: { type: 'string' },
+    mode: { type: 'string', default: DEFAULT_RETROFIT.mode },
+    window: { type: 'string', default: String(DEFAULT_RETROFIT.window) },
+    tau: { type: 'string', default: String(DEFAULT_RETROFIT.tau) },
+    'steps-per-ratio': { type: 'string', default: String(DEFAULT_RETROFIT.schedule.stepsPerRatio) },
+    'hold-steps': { type: 'string', default: String(DEFAULT_RETROFIT.schedule.holdSteps) },
+    lr: { type: 'string', default: String(DEFAULT_RETROFIT.lr) },
+    'token-budget': { type: 'string', default: String(DEFAULT_RETROFIT.tokenBudget) },
+    train: { type: 'string', default: DEFAULT_RETROFIT.train },
+    'validation-count': { type: 'string', default: String(DEFAULT_RETROFIT.validationCount) },
+    'seed-start': { type: 'string', default: String(DEFAULT_RETROFIT.seedStart) },
+    resume: { type: 'boolean', default: false },
+    'kd-weighting': { type: 'string', default: DEFAULT_RETROFIT.kdWeighting },
   });
   const mode = values.mode as string;
   if (mode !== 'adapter' && mode !== 'neuron') throw new Error(`--mode must be adapter or neuron, got ${mode}`);

@@ -9,9 +9,9 @@ import { apiError, invalid, notFound, readJson } from '../http-errors.js';
 import type { Limits } from '../limits.js';
 import { validateJob } from '../validate-job.js';
 
-export type JobRouteDeps = { store: JobStore; models: ModelCatalog; limits: Limits };
+export type JobRouteDeps = { store: JobStore; models: ModelCatalog; limits: Limits; wakeRunners?: () => void };
 
-export function jobRoutes({ store, models, limits }: JobRouteDeps) {
+export function jobRoutes({ store, models, limits, wakeRunners }: JobRouteDeps) {
   const capped = (issues: ApiIssue[]) =>
     issues.length <= limits.maxIssues
       ? issues
@@ -40,6 +40,7 @@ export function jobRoutes({ store, models, limits }: JobRouteDeps) {
         return apiError(c, 409, 'conflict', 'idempotency key reused', [{ field: 'Idempotency-Key', reason }]);
       }
       if (outcome.kind === 'replayed') c.header('Idempotent-Replayed', 'true');
+      else wakeRunners?.();
       return c.json(outcome.job, 201);
     })
 
@@ -48,7 +49,7 @@ export function jobRoutes({ store, models, limits }: JobRouteDeps) {
       if (!query.success) return invalid(c, zodIssues(query.error));
       const limit = query.data.limit ?? limits.defaultListLimit;
       if (limit > limits.maxListLimit) return invalid(c, [{ field: 'limit', reason: `must be at most ${limits.maxListLimit}` }]);
-      const page = await store.listJobs(c.get('tenantId'), { limit, after: query.data.after });
+      const page = await store.listJobs(c.get('tenantId'), { limit, after: query.data.after, status: query.data.status });
       const list: JobList = {
         object: 'list',
         data: page.jobs,

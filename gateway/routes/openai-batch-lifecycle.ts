@@ -5,7 +5,7 @@ import type { BatchRow, BatchStatus } from '../../db/openai-schema.js';
 import type { GeneratedFile, NewBatch } from '../../db/store-openai.js';
 import type { OpenAiBatchEndpoint, OpenAiBatchError } from '../../protocol/openai-objects.js';
 import { OPENAI_TERMINAL_STATUSES } from '../../protocol/openai-objects.js';
-import { convertBatchLine, parseJsonl } from '../../protocol/openai-requests.js';
+import { convertBatchLine, PROMPT_FIELD, parseJsonl } from '../../protocol/openai-requests.js';
 import { batchResultLine, type BatchLineContext, fileKindOf } from '../../protocol/openai-results.js';
 import { validateJob } from '../validate-job.js';
 import type { OpenAiDeps } from './openai-common.js';
@@ -84,7 +84,7 @@ async function validateAndSubmit(deps: OpenAiDeps, row: BatchRow): Promise<Batch
   if (errors.length > 0) return fail(errors);
 
   const checked = validateJob({ model, requests }, models, limits);
-  const promptParam = endpoint === '/v1/chat/completions' ? 'body.messages' : 'body.prompt';
+  const promptParam = `body.${PROMPT_FIELD[endpoint]}`;
   if (!checked.ok) return fail(checked.issues.map((i) => lineError(i.field, i.reason, lineOf, promptParam)));
 
   const outcome = await store.submit({
@@ -95,6 +95,7 @@ async function validateAndSubmit(deps: OpenAiDeps, row: BatchRow): Promise<Batch
     bodyHash: 'openai-batch',
   });
   if (outcome.kind === 'conflict') throw new Error(`batch ${row.id}: its idempotency key names another job`);
+  if (outcome.kind === 'created') deps.wakeRunners?.();
   const now = clock();
   const moved = await store.updateBatch(row.id, ['validating'], {
     status: 'in_progress',
@@ -188,7 +189,16 @@ async function finalize(deps: OpenAiDeps, row: BatchRow, job: Job): Promise<Batc
   for (const kind of ['output', 'error'] as const) {
     const bytes = await renderedBytes(deps, finalizing, job, kind);
     if (bytes > 0)
-      generated.push({ id: `file-${hex}-${kind}`, tenantId: row.tenantId, filename: `${row.id}_${kind}.jsonl`, bytes, sourceJobId: job.id, sourceKind: kind });
+      generated.push({
+        id: `file-${hex}-${kind}`,
+        tenantId: row.tenantId,
+        filename: `${row.id}_${kind}.jsonl`,
+        bytes,
+        sourceJobId: job.id,
+        sourceKind: kind,
+        // output_expires_after: anchored at the file's creation (now), as OpenAI anchors it.
+        expiresAt: row.outputExpiresAfterSeconds === null ? null : now + row.outputExpiresAfterSeconds * 1000,
+      });
   }
   const status: BatchStatus = job.status === 'canceled' ? (row.expiring ? 'expired' : 'cancelled') : 'completed';
   const jobErrors: OpenAiBatchError[] = job.error ? [{ code: job.error.code, message: job.error.message, param: null, line: null }] : [];

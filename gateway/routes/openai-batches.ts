@@ -2,12 +2,13 @@
 // Each read brings the batch up to date with its job first (no background work, so Workers fit).
 import { Hono } from 'hono';
 import type { BatchRow } from '../../db/openai-schema.js';
-import { type Job, zodIssues } from '../../protocol/index.js';
+import { type Job, type UsageTotals, zodIssues } from '../../protocol/index.js';
 import {
   completionWindowHours,
   OPENAI_BATCH_ENDPOINTS,
   type OpenAiBatch,
   type OpenAiBatchError,
+  type OpenAiBatchUsage,
   OpenAiCreateBatchSchema,
 } from '../../protocol/openai-objects.js';
 import { randomId } from '../../db/ids.js';
@@ -15,6 +16,24 @@ import type { ClientEnv } from '../auth.js';
 import { readJson } from '../http-errors.js';
 import { cancelBatch, createBatch, refreshBatch } from './openai-batch-lifecycle.js';
 import { listPage, listQuery, type OpenAiDeps, openAiError, openAiNotFound, unixSeconds } from './openai-common.js';
+
+/** A batch's usage: OpenAI's token fields (input, output, total) with this service's KV totals beside them. */
+export function batchUsage(u: UsageTotals): OpenAiBatchUsage {
+  return {
+    input_tokens: u.prompt_tokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: u.completion_tokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: u.prompt_tokens + u.completion_tokens,
+    kv_token_reads: u.kv_token_reads,
+    prefill_kv_token_reads: u.prefill_kv_token_reads,
+    peak_kv_tokens: u.peak_kv_tokens,
+    peak_kv_bytes: u.peak_kv_bytes,
+    achieved_ratio: u.achieved_ratio,
+    runner_seconds: u.runner_seconds,
+    cost: u.cost,
+  };
+}
 
 /** The wire view: counts and usage come from the job (OpenAI's names plus our KV totals). */
 export function batchView(row: BatchRow, job: Job | null): OpenAiBatch {
@@ -42,22 +61,7 @@ export function batchView(row: BatchRow, job: Job | null): OpenAiBatch {
     cancelling_at: unixSeconds(row.cancellingAt),
     cancelled_at: unixSeconds(row.cancelledAt),
     request_counts: { total: counts?.total ?? row.numRequests, completed: counts?.succeeded ?? 0, failed: counts?.failed ?? 0 },
-    usage: u
-      ? {
-          input_tokens: u.prompt_tokens,
-          input_tokens_details: { cached_tokens: 0 },
-          output_tokens: u.completion_tokens,
-          output_tokens_details: { reasoning_tokens: 0 },
-          total_tokens: u.prompt_tokens + u.completion_tokens,
-          kv_token_reads: u.kv_token_reads,
-          prefill_kv_token_reads: u.prefill_kv_token_reads,
-          peak_kv_tokens: u.peak_kv_tokens,
-          peak_kv_bytes: u.peak_kv_bytes,
-          achieved_ratio: u.achieved_ratio,
-          runner_seconds: u.runner_seconds,
-          cost: u.cost,
-        }
-      : null,
+    usage: u ? batchUsage(u) : null,
     metadata: row.metadataJson ? (JSON.parse(row.metadataJson) as Record<string, string>) : null,
     job_id: row.jobId,
   };
@@ -103,6 +107,7 @@ export function openAiBatchRoutes(deps: OpenAiDeps) {
         numRequests: 0,
         errorsJson: null,
         metadataJson: body.metadata ? JSON.stringify(body.metadata) : null,
+        outputExpiresAfterSeconds: body.output_expires_after?.seconds ?? null,
         expiring: false,
         outputFileId: null,
         errorFileId: null,

@@ -7,7 +7,7 @@ import { type ModelCatalog, errorBody, zodIssues } from '../../protocol/index.js
 import { type OpenAiList, OpenAiListQuerySchema } from '../../protocol/openai-objects.js';
 import type { Limits } from '../limits.js';
 
-export type OpenAiDeps = { store: JobStore; models: ModelCatalog; limits: Limits; clock: () => number };
+export type OpenAiDeps = { store: JobStore; models: ModelCatalog; limits: Limits; clock: () => number; wakeRunners?: () => void };
 
 /** Our error body plus OpenAI's `param` and `code`, so both kinds of client read it. */
 export function openAiError(c: Context, status: ContentfulStatusCode, type: string, code: string, message: string, param: string | null = null): Response {

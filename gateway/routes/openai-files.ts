@@ -2,8 +2,8 @@
 // read a file's object or content, list files. Output and error files are rendered from their job.
 import { Hono } from 'hono';
 import type { FileRow } from '../../db/openai-schema.js';
-import type { OpenAiFile } from '../../protocol/openai-objects.js';
-import { parseJsonl } from '../../protocol/openai-requests.js';
+import { zodIssues } from '../../protocol/index.js';
+import { DEFAULT_INPUT_FILE_TTL_SECONDS, ExpiresAfterSchema, type OpenAiFile, type OpenAiFileDeleted } from '../../protocol/openai-objects.js';
 import type { ClientEnv } from '../auth.js';
 import { renderBatchFile } from './openai-batch-lifecycle.js';
 import { listPage, listQuery, newFileId, type OpenAiDeps, openAiError, openAiNotFound, unixSeconds } from './openai-common.js';
@@ -17,15 +17,42 @@ export function fileView(row: FileRow): OpenAiFile {
     filename: row.filename,
     purpose: row.purpose,
     status: 'processed',
-    expires_at: null,
+    expires_at: unixSeconds(row.expiresAt),
     status_details: null,
   };
 }
 
 const JSONL = 'application/jsonl; charset=utf-8';
 
+type Form = Record<string, string | File | (string | File)[]>;
+
+/**
+ * The upload's `expires_after`: the SDKs send form fields `expires_after[anchor]` and
+ * `expires_after[seconds]`; a JSON value in one `expires_after` field is taken too. Absent: 30 days.
+ */
+function expiresAfter(form: Form): { ok: true; seconds: number } | { ok: false; field: string; reason: string } {
+  const anchor = form['expires_after[anchor]'];
+  const seconds = form['expires_after[seconds]'];
+  let value: unknown;
+  if (typeof form.expires_after === 'string') {
+    try {
+      value = JSON.parse(form.expires_after);
+    } catch {
+      return { ok: false, field: 'expires_after', reason: 'must be {"anchor": "created_at", "seconds": N}' };
+    }
+  } else if (anchor !== undefined || seconds !== undefined) {
+    value = { anchor, seconds: typeof seconds === 'string' && seconds.trim() !== '' ? Number(seconds) : seconds };
+  } else {
+    return { ok: true, seconds: DEFAULT_INPUT_FILE_TTL_SECONDS };
+  }
+  const parsed = ExpiresAfterSchema.safeParse(value);
+  if (parsed.success) return { ok: true, seconds: parsed.data.seconds };
+  const [first] = zodIssues(parsed.error, 'expires_after');
+  return { ok: false, field: first.field, reason: first.reason };
+}
+
 export function openAiFileRoutes(deps: OpenAiDeps) {
-  const { store, limits } = deps;
+  const { store, limits, clock } = deps;
   return new Hono<ClientEnv>()
     .post('/', async (c) => {
       if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
@@ -46,22 +73,17 @@ export function openAiFileRoutes(deps: OpenAiDeps) {
       } catch {
         return openAiError(c, 400, 'invalid_request', 'invalid_file', 'the file is not UTF-8 text', 'file');
       }
-      // Only the JSONL framing is checked here; each line's request is checked when a batch is created.
-      const { lines, errors } = parseJsonl(text);
-      const notObject = lines.find((l) => typeof l.json !== 'object' || l.json === null || Array.isArray(l.json));
-      const bad = errors[0] ?? (notObject ? { line: notObject.line, message: 'line is not a JSON object' } : null);
-      if (bad) return openAiError(c, 400, 'invalid_request', 'invalid_jsonl', `line ${bad.line}: ${bad.message}`, 'file');
-      if (lines.length > limits.maxRequestsPerJob) {
-        return openAiError(
-          c,
-          413,
-          'payload_too_large',
-          'too_many_requests',
-          `${lines.length} lines exceed the limit of ${limits.maxRequestsPerJob} per batch`,
-          'file',
-        );
-      }
-      const row = await store.createFile({ id: newFileId(), tenantId: c.get('tenantId'), filename: file.name || 'input.jsonl', content: text });
+      // Lines are checked when a batch is created, as OpenAI does: a bad line fails that batch with
+      // errors.data[].line naming it, and the upload itself only needs to be UTF-8 text.
+      const expiry = expiresAfter(form);
+      if (!expiry.ok) return openAiError(c, 400, 'invalid_request', 'invalid_request', `${expiry.field}: ${expiry.reason}`, expiry.field);
+      const row = await store.createFile({
+        id: newFileId(),
+        tenantId: c.get('tenantId'),
+        filename: file.name || 'input.jsonl',
+        content: text,
+        expiresAt: clock() + expiry.seconds * 1000,
+      });
       return c.json(fileView(row));
     })
 
@@ -75,6 +97,13 @@ export function openAiFileRoutes(deps: OpenAiDeps) {
     .get('/:id', async (c) => {
       const row = await store.getFile(c.get('tenantId'), c.req.param('id'));
       return row ? c.json(fileView(row)) : openAiNotFound(c, 'file', c.req.param('id'));
+    })
+
+    .delete('/:id', async (c) => {
+      const id = c.req.param('id');
+      if (!(await store.deleteFile(c.get('tenantId'), id))) return openAiNotFound(c, 'file', id);
+      const deleted: OpenAiFileDeleted = { id, object: 'file', deleted: true };
+      return c.json(deleted);
     })
 
     .get('/:id/content', async (c) => {

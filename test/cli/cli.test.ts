@@ -8,14 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderProgress, rates } from '../../cli/progress.js';
 import { openBetterSqlite } from '../../db/better-sqlite-db.js';
-import { createJobStore } from '../../db/job-store.js';
+import { createJobStore, type JobStore } from '../../db/job-store.js';
 import { createApp } from '../../gateway/app.js';
 import { loadModelCatalog } from '../../gateway/model-catalog.js';
 import { EngineExecutor } from '../../gpu-runner/engine-executor.js';
 import { HttpJobSource } from '../../gpu-runner/http-source.js';
 import { ModelRegistry } from '../../gpu-runner/model-registry.js';
 import { RunnerLoop } from '../../gpu-runner/runner-loop.js';
-import { killAll, ROOT, startService } from '../runner-processes/processes.js';
+import { resolveParams } from '../../protocol/index.js';
+import { killAll, ROOT, runToEnd, startService } from '../runner-processes/processes.js';
 import { writeTinyModels } from '../runner-processes/tiny-models.js';
 
 const RUNNER_TOKEN = 'cli-test-runner-token';
@@ -26,6 +27,7 @@ let server: ServerType;
 let base: string;
 let key: string;
 let runner: RunnerLoop;
+let store: JobStore;
 
 /** Runs `dms ARGS` to completion; kills it after timeoutMs. */
 async function dms(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000) {
@@ -64,7 +66,7 @@ const requestLines = (n: number, params: Record<string, unknown> = { max_tokens:
 
 beforeAll(async () => {
   modelsDir = await writeTinyModels();
-  const store = createJobStore(sqlDb);
+  store = createJobStore(sqlDb);
   await store.ensureTenant('acme');
   key = await store.createApiKey('acme');
   const catalog = await loadModelCatalog(modelsDir);
@@ -98,7 +100,7 @@ describe('dms help and usage errors', () => {
     const main = await dms(['--help']);
     expect(main.code).toBe(0);
     expect(main.output).toMatch(/commands:[\s\S]*exit codes:[\s\S]*130/);
-    const commands = ['submit', 'status', 'watch', 'results', 'cancel', 'run'];
+    const commands = ['submit', 'status', 'watch', 'list', 'results', 'cancel', 'run'];
     const helps = await Promise.all(commands.map((command) => dms([command, '--help'])));
     helps.forEach((help, i) => {
       expect(help.code).toBe(0);
@@ -110,6 +112,17 @@ describe('dms help and usage errors', () => {
     const bad = await dms(['submit', file('bad.jsonl', [requestLines(1)[0], 'not json', { custom_id: 'x' }])]);
     expect(bad.code).toBe(2);
     expect(bad.output).toMatch(/line 2: line is not valid JSON[\s\S]*line 3: prompt/);
+    // One problem shared by 50 lines is printed once, with the count and the first line numbers.
+    const many = await dms([
+      'submit',
+      file(
+        'many.jsonl',
+        Array.from({ length: 50 }, (_, i) => ({ custom_id: `m${i}` })),
+      ),
+    ]);
+    expect(many.code).toBe(2);
+    expect(many.output).toContain('50 problems\n  lines 1, 2, 3, 4, 5, ... (50 lines): prompt: ');
+    expect(many.output.match(/prompt: /g)).toHaveLength(1);
     expect((await dms(['submit', file('ok.jsonl', requestLines(1)), '--n', 'lots'])).code).toBe(2);
     expect((await dms(['submit', file('ok.jsonl', requestLines(1)), '--bogus'])).code).toBe(2);
   });
@@ -126,6 +139,11 @@ describe('dms against a gateway', () => {
     expect(status.stdout).toMatch(new RegExp(`${id}  queued  model tiny[\\s\\S]*2 total, 0 succeeded`));
     expect(JSON.parse((await dmsSplit(['status', id, '--json'])).stdout)).toMatchObject({ id, metadata: { run: 'cli' } });
     expect((await dmsSplit(['cancel', id])).stdout.trim()).toBe(`${id} canceled`);
+    const listed = await dmsSplit(['list', '--status', 'canceled', '--limit', '1']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${id}  canceled\\s+2/2  tiny  \\d{4}-`));
+    expect(listed.stdout.trim().split('\n')).toHaveLength(1);
+    expect((await dmsSplit(['list', '--status', 'done'])).code).toBe(3);
     expect(await dmsSplit(['cancel', id])).toMatchObject({ code: 0, stdout: `${id} canceled\n` }); // idempotent
     expect((await dmsSplit(['status', 'job_nope'])).code).toBe(3);
     expect((await dmsSplit(['status', id], { DMS_API_KEY: 'dms_wrong' })).stderr).toMatch(/401.*check DMS_API_KEY/);
@@ -133,6 +151,44 @@ describe('dms against a gateway', () => {
     expect(invalid.code).toBe(3);
     expect(invalid.stderr).toMatch(/defaults\.compression\.ratio: no DMS checkpoint of "tiny" for ratio 3/);
     expect((await dmsSplit(['status', id], { DMS_GATEWAY: 'http://127.0.0.1:1' })).code).toBe(4);
+    // The gateway's issue on 30 requests: one line with the count, not 30 lines.
+    const long = await dmsSplit([
+      'submit',
+      file(
+        'long.jsonl',
+        Array.from({ length: 30 }, (_, i) => ({ custom_id: `l${i}`, prompt: 'C1:a1b7=', params: { max_tokens: 100_000 } })),
+      ),
+      '--model',
+      'tiny',
+    ]);
+    expect(long.code).toBe(3);
+    expect(long.stderr).toMatch(/-> 400: invalid request\n {2}requests 0, 1, 2, 3, 4, \.\.\. \(30 requests\): (params\.)?max_tokens: /);
+    expect(long.stderr.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('param flags are defaults that lines override, with a note; --override makes them win', async () => {
+    const stored = (id: string) =>
+      (sqlDb.sqlite.prepare('SELECT params_json FROM requests WHERE job_id = ? ORDER BY idx').all(id) as Array<{ params_json: string }>).map(
+        (r) => JSON.parse(r.params_json) as { max_tokens: number; n: number },
+      );
+    const input = file('own.jsonl', requestLines(3, { max_tokens: 8 }));
+    const flags = ['--model', 'tiny', '--max-tokens', '4', '--n', '2'];
+    const asDefaults = await dmsSplit(['submit', input, ...flags]);
+    expect(asDefaults.code).toBe(0);
+    expect(asDefaults.stderr).toContain('dms: note: --max-tokens 4 is a default: 3 of 3 lines set max_tokens themselves and keep it (add --override');
+    expect(asDefaults.stderr).not.toContain('--n 2'); // no line sets n: the flag applies everywhere, nothing to say
+    expect(stored(asDefaults.stdout.trim()).map((p) => [p.max_tokens, p.n])).toEqual([
+      [8, 2],
+      [8, 2],
+      [8, 2],
+    ]);
+    const overridden = await dmsSplit(['submit', input, ...flags, '--override']);
+    expect(overridden).toMatchObject({ code: 0, stderr: '' });
+    expect(stored(overridden.stdout.trim()).map((p) => p.max_tokens)).toEqual([4, 4, 4]);
+    const alone = await dmsSplit(['submit', input, '--model', 'tiny', '--override']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/--override needs a param flag/);
+    for (const id of [asDefaults.stdout.trim(), overridden.stdout.trim()]) await dmsSplit(['cancel', id]);
   });
 
   it('submit --wait follows a job to the end, results writes NDJSON, watch exits 1 when requests failed', async () => {
@@ -221,6 +277,64 @@ describe('dms run (local, no gateway)', () => {
     const empty = await dmsSplit(['run', input], { DMS_MODELS_DIR: join(dir, 'nothing') });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/no checkpoints in/);
+  });
+});
+
+describe('pipes and usage', () => {
+  /** Runs `dms ARGS | head -n 1` in bash; the output is dms's stderr plus the pipeline's exit status of dms. */
+  const piped = (args: string, env: Record<string, string> = {}) =>
+    runToEnd('bash', ['-c', `"${process.execPath}" cli/bin.mjs ${args} | head -n 1 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`], {
+      env: { DMS_GATEWAY: base, DMS_API_KEY: key, ...env },
+    });
+
+  it('exits quietly when the reader closes the pipe (results | head, run | head)', async () => {
+    const params = resolveParams(undefined, undefined);
+    const n = 3000;
+    const submitted = await store.submit({
+      tenantId: 'acme',
+      model: 'ghost',
+      defaults: null,
+      metadata: null,
+      idempotencyKey: null,
+      bodyHash: null,
+      requests: Array.from({ length: n }, (_, i) => ({ customId: `p${i}`, prompt: 'C1:a1b7=', params })),
+    });
+    const claim = await store.claim({ runnerId: 'pipe-test', models: ['ghost'] });
+    expect(claim?.job.id).toBe(submitted.kind === 'created' ? submitted.job.id : null);
+    const text = 'x'.repeat(400);
+    for (let i = 0; i < n; i += 500) {
+      const results = Array.from({ length: 500 }, (_, j) => ({
+        custom_id: `p${i + j}`,
+        status: 'succeeded' as const,
+        answer: '1',
+        threads: [{ text, answer: '1', finish_reason: 'stop' as const, completion_tokens: 1 }],
+        usage: null,
+        timings: null,
+        error: null,
+      }));
+      await store.writeResults(claim!.job.id, claim!.lease.lease_token, results);
+    }
+    await store.complete(claim!.job.id, claim!.lease.lease_token);
+    expect((await piped(`results ${claim!.job.id}`)).output).toBe('exit=0\n'); // 1.3 MB of lines, head reads one
+
+    const lines = Array.from({ length: 40 }, (_, i) => ({ custom_id: `r${i}`, prompt: 'C1:a3b7=', params: { max_tokens: 2 + 2 * i, temperature: 0 } }));
+    const ran = await piped(`run ${file('pipe.jsonl', lines)} --model tiny 2>/dev/null`, { DMS_MODELS_DIR: modelsDir });
+    expect(ran.output).toBe('exit=0\n');
+  });
+
+  it('dms with no command exits 2 with usage; train and retrofit print usage for --help and on a bad flag', async () => {
+    const bare = await dmsSplit([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^usage: dms <command>/);
+    for (const script of ['train', 'retrofit']) {
+      const help = await runToEnd('npm', ['run', '-s', script, '--', '--help']);
+      expect(help.code).toBe(0);
+      expect(help.output).toMatch(new RegExp(`^usage: npm run ${script} -- \\[flags\\]\\n[\\s\\S]*--token-budget`));
+      const bad = await runToEnd('npm', ['run', '-s', script, '--', '--bogus']);
+      expect(bad.code).toBe(2);
+      expect(bad.output).toMatch(/^Unknown option '--bogus'\nusage: /);
+      expect(bad.output).not.toMatch(/ERR_PARSE_ARGS|at parseArgs/);
+    }
   });
 });
 

@@ -118,6 +118,25 @@ describe('job lifecycle', () => {
     expect((await bad.json()).error.field).toBe('limit');
     expect((await h.call('GET', '/v1/jobs?limit=1000')).status).toBe(400);
   });
+
+  it('filters the list by status (?status=, comma-separated), paging within the filter', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await h.submit(jobBody(1))).body.id);
+    await h.call('POST', `/v1/jobs/${ids[1]}/cancel`);
+    await h.call('POST', `/v1/jobs/${ids[3]}/cancel`);
+    const listed = async (query: string) => ((await (await h.call('GET', `/v1/jobs?${query}`)).json()).data as Array<{ id: string }>).map((j) => j.id);
+    expect(await listed('status=canceled')).toEqual([ids[3], ids[1]]);
+    expect(await listed('status=queued')).toEqual([ids[2], ids[0]]);
+    expect(await listed('status=queued,canceled')).toEqual([ids[3], ids[2], ids[1], ids[0]]);
+    const first = await (await h.call('GET', '/v1/jobs?status=canceled&limit=1')).json();
+    expect(first).toMatchObject({ has_more: true, next_after: ids[3] });
+    expect(await listed(`status=canceled&after=${first.next_after}`)).toEqual([ids[1]]);
+    const bad = await h.call('GET', '/v1/jobs?status=queued,done');
+    expect(bad.status).toBe(400);
+    const body = await bad.json();
+    expect(body.error.field).toBe('status');
+    expect(body.error.issues[0].reason).toMatch(/one or more of queued, running, completed, failed, canceling, canceled/);
+  });
 });
 
 describe('cancel', () => {
@@ -233,7 +252,15 @@ describe('health, models and OpenAPI', () => {
   });
 
   it('serves the catalog and an OpenAPI document generated from the zod schemas', async () => {
-    expect((await (await h.call('GET', '/v1/models')).json()).models[0].dmsRatios).toEqual([2, 4, 8]);
+    const models = await (await h.call('GET', '/v1/models')).json();
+    const created = Math.floor(h.now() / 1000);
+    expect(models).toMatchObject({ object: 'list', default_model: 'reasoner' });
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(['reasoner', 'tiny']);
+    expect(models.data[0]).toMatchObject({ id: 'reasoner', object: 'model', created, owned_by: 'dms-batch', dmsRatios: [2, 4, 8], contextLength: 512 });
+    expect(await (await h.call('GET', '/v1/models/tiny')).json()).toEqual(models.data[1]);
+    const missing = await h.call('GET', '/v1/models/gpt-5');
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error).toMatchObject({ type: 'not_found_error', code: 'model_not_found', param: 'model' });
     const doc = await (await h.call('GET', '/openapi.json', { token: null })).json();
     expect(doc.openapi).toBe('3.1.0');
     for (const id of referencedSchemas()) expect(doc.components.schemas[id], id).toBeDefined();

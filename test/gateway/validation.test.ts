@@ -35,7 +35,11 @@ const withParams = (params: unknown, prompt = 'Q:1+1=') => ({ requests: [{ custo
 
 describe('POST /v1/jobs rejects', () => {
   it('malformed JSON', async () => {
-    await expectRejected(() => h.call('POST', '/v1/jobs', { raw: '{"requests": [' }), 400, 'body', /malformed JSON/);
+    await expectRejected(() => h.call('POST', '/v1/jobs', { raw: '{"requests": [' }), 400, 'body', /not valid JSON/);
+    const body = await (await h.call('POST', '/v1/jobs', { raw: '{"requests": [' })).json();
+    // Said once: "malformed JSON: body: not valid JSON (...)", never "malformed JSON: body: malformed JSON: ...".
+    expect(body.error.message).toMatch(/^malformed JSON: body: not valid JSON \(/);
+    expect(body.error.message.match(/malformed JSON/g)).toHaveLength(1);
   });
   it('a body that is not an object', async () => {
     await expectRejected(() => post([1, 2]), 400, 'body', /object/);

@@ -7,7 +7,8 @@ import { HttpJobSource } from '../../gpu-runner/http-source.js';
 import type { JobSource } from '../../gpu-runner/job-source.js';
 import { LocalStoreSource } from '../../gpu-runner/local-store-source.js';
 import { RunnerLoop } from '../../gpu-runner/runner-loop.js';
-import { type Harness, jobBody, makeHarness, okResult, RUNNER_TOKEN } from '../gateway/harness.js';
+import { createApp } from '../../gateway/app.js';
+import { type Harness, jobBody, makeHarness, okResult, RUNNER_TOKEN, TEST_CATALOG } from '../gateway/harness.js';
 
 /**
  * TEST FAKE, not an engine: answers each request with its custom_id reversed, after running
@@ -156,5 +157,57 @@ describe('runner lifecycle', () => {
       { custom_id: 'r3', attempt: 2 },
     ]);
     expect((await h.getJob(job)).body).toMatchObject({ status: 'completed', request_counts: { succeeded: 4 } });
+  });
+});
+
+describe('waking the runner on submit', () => {
+  /** Resolves on the first claim that finds nothing (the loop then starts its long idle wait). */
+  class ObservedSource extends LocalStoreSource {
+    idle!: () => void;
+    readonly firstIdle = new Promise<void>((resolve) => (this.idle = resolve));
+    override async claim(input: Parameters<LocalStoreSource['claim']>[0]) {
+      const claim = await super.claim(input);
+      if (!claim) this.idle();
+      return claim;
+    }
+  }
+
+  /** Rejects if `promise` has not settled within ms: a generous bound, far below the runner's 10-minute wait. */
+  const within = <T>(promise: Promise<T>, ms: number, what: string) =>
+    Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms))]);
+
+  it.each(['POST /v1/jobs', 'POST /v1/batches'])('an idle runner in its longest wait claims a job stored by %s at once', async (route) => {
+    const source = new ObservedSource(h.store);
+    let ran!: (jobId: string) => void;
+    const claimed = new Promise<string>((resolve) => (ran = resolve));
+    const executor: Executor = {
+      backend: 'test-fake',
+      execute: async (job, requests, ctx) => {
+        ran(job.id);
+        for (const r of requests) await ctx.onResult(okResult(r.custom_id));
+      },
+    };
+    // Without a wake this runner would next poll in 10 minutes.
+    const loop = new RunnerLoop(source, executor, { runnerId: 'woken', log: () => {}, heartbeatMs: 60_000, pollMinMs: 600_000, pollMaxMs: 600_000 });
+    const app = createApp({ store: h.store, models: TEST_CATALOG, auth: { runnerTokens: [] }, clock: h.now, wakeRunners: () => loop.wake() });
+    const auth = { authorization: `Bearer ${h.keyA}` };
+    loop.start();
+    await source.firstIdle;
+    let jobId: string;
+    if (route === 'POST /v1/jobs') {
+      const res = await app.request('/v1/jobs', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(jobBody(1)) });
+      jobId = (await res.json()).id;
+    } else {
+      const form = new FormData();
+      form.append('purpose', 'batch');
+      const line = { custom_id: 'a', method: 'POST', url: '/v1/completions', body: { model: 'reasoner', prompt: 'Q:1=', max_tokens: 4 } };
+      form.append('file', new File([`${JSON.stringify(line)}\n`], 'in.jsonl'));
+      const file = await (await app.request('/v1/files', { method: 'POST', headers: auth, body: form })).json();
+      const body = JSON.stringify({ input_file_id: file.id, endpoint: '/v1/completions', completion_window: '24h' });
+      const batch = await (await app.request('/v1/batches', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body })).json();
+      jobId = batch.job_id;
+    }
+    expect(await within(claimed, 5_000, 'claim after submit')).toBe(jobId);
+    await loop.stop();
   });
 });

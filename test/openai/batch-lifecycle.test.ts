@@ -63,7 +63,7 @@ describe('files', () => {
       filename: 'input.jsonl',
       purpose: 'batch',
       status: 'processed',
-      expires_at: null,
+      expires_at: Math.floor(h.now() / 1000) + 30 * 24 * 3600, // OpenAI's default for purpose batch
       status_details: null,
     });
     expect((await h.call('GET', `/v1/files/${up.body.id}`)).status).toBe(200);
@@ -73,22 +73,108 @@ describe('files', () => {
     expect((await h.call('GET', `/v1/files/${up.body.id}`, { token: h.keyB })).status).toBe(404);
   });
 
-  it('refuses a non-batch purpose, a non-JSONL file, and keeps large files intact across chunks', async () => {
+  it('refuses a non-batch purpose, accepts any UTF-8 text (lines are checked by the batch), keeps large files intact across chunks', async () => {
     const form = new FormData();
     form.set('purpose', 'fine-tune');
     form.set('file', new File(['{}\n'], 'x.jsonl'));
     const bad = await h.app.request('/v1/files', { method: 'POST', body: form, headers: { authorization: `Bearer ${h.keyA}` } });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatchObject({ param: 'purpose', code: 'invalid_purpose' });
-    const notJson = await upload('{"custom_id": "a"}\nnot json\n');
-    expect(notJson.status).toBe(400);
-    expect(notJson.body.error.message).toMatch(/line 2/);
+    // Invalid JSONL is accepted at upload and fails the batch that uses it, naming the line (as OpenAI does).
+    const notJson = await upload(`${JSON.stringify(chatLine('a'))}\nnot json\n[1]\n`);
+    expect(notJson.status).toBe(200);
+    const failed = await createBatch(notJson.body.id);
+    expect(failed.body).toMatchObject({ status: 'failed', job_id: null });
+    expect(failed.body.errors.data).toEqual([expect.objectContaining({ code: 'invalid_json_line', line: 2 }), expect.objectContaining({ line: 3 })]);
     // 600 KiB with multi-byte characters spans three stored chunks and must come back byte-identical.
     const big = Array.from({ length: 2000 }, (_, i) => chatLine(`r${i}`, { messages: [{ role: 'user', content: `é你好 ${'x'.repeat(280)} ${i}` }] }));
     const up = await upload(big);
     expect(up.status).toBe(200);
     expect(up.body.bytes).toBeGreaterThan(600_000);
     expect(await content(up.body.id)).toBe(up.text);
+  });
+});
+
+describe('file expiry and deletion', () => {
+  const uploadWith = async (fields: Record<string, string>) => {
+    const form = new FormData();
+    form.set('purpose', 'batch');
+    for (const [k, v] of Object.entries(fields)) form.set(k, v);
+    form.set('file', new File([`${JSON.stringify(chatLine('a'))}\n`], 'in.jsonl'));
+    const res = await h.app.request('/v1/files', { method: 'POST', body: form, headers: { authorization: `Bearer ${h.keyA}` } });
+    return { status: res.status, body: await res.json() };
+  };
+
+  it('takes expires_after on upload, hides an expired file at once and purges it in the sweep', async () => {
+    const t0 = Math.floor(h.now() / 1000);
+    const up = await uploadWith({ 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '3600' });
+    expect(up.body).toMatchObject({ created_at: t0, expires_at: t0 + 3600 });
+    const json = await uploadWith({ expires_after: JSON.stringify({ anchor: 'created_at', seconds: 7200 }) });
+    expect(json.body.expires_at).toBe(t0 + 7200);
+    for (const [fields, param] of [
+      [{ 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '60' }, 'expires_after.seconds'],
+      [{ 'expires_after[anchor]': 'last_active_at', 'expires_after[seconds]': '3600' }, 'expires_after.anchor'],
+    ] as const) {
+      const bad = await uploadWith(fields);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatchObject({ type: 'invalid_request_error', param });
+    }
+    h.advance(3600_000);
+    expect((await h.call('GET', `/v1/files/${up.body.id}`)).status).toBe(404); // expired: gone before any sweep
+    expect((await (await h.call('GET', '/v1/files')).json()).data.map((f: { id: string }) => f.id)).not.toContain(up.body.id);
+    expect(await h.store.purgeExpiredFiles()).toBe(1);
+    expect(h.sqlDb.sqlite.prepare('SELECT COUNT(*) AS n FROM file_chunks WHERE file_id = ?').get(up.body.id)).toEqual({ n: 0 });
+    expect(await h.store.purgeExpiredFiles()).toBe(0);
+    expect((await h.call('GET', `/v1/files/${json.body.id}`)).status).toBe(200);
+  });
+
+  it('deletes a file (OpenAI’s deleted object; 404 after, and for another tenant)', async () => {
+    const up = await upload([chatLine('a')]);
+    expect((await h.call('DELETE', `/v1/files/${up.body.id}`, { token: h.keyB })).status).toBe(404);
+    const del = await h.call('DELETE', `/v1/files/${up.body.id}`);
+    expect(await del.json()).toEqual({ id: up.body.id, object: 'file', deleted: true });
+    expect((await h.call('GET', `/v1/files/${up.body.id}`)).status).toBe(404);
+    expect((await h.call('GET', `/v1/files/${up.body.id}/content`)).status).toBe(404);
+    const again = await h.call('DELETE', `/v1/files/${up.body.id}`);
+    expect(again.status).toBe(404);
+    expect((await again.json()).error).toMatchObject({ type: 'not_found_error', code: 'file_not_found' });
+  });
+
+  it('gives batch output files the expiry of output_expires_after', async () => {
+    const up = await upload([chatLine('a')]);
+    const created = await createBatch(up.body.id, { output_expires_after: { anchor: 'created_at', seconds: 86_400 } });
+    expect(created.status).toBe(200);
+    await fakeRun([okResult('a')]);
+    h.advance(1000);
+    const done = (await getBatch(created.body.id)).body;
+    expect(done.status).toBe('completed');
+    const out = await (await h.call('GET', `/v1/files/${done.output_file_id}`)).json();
+    expect(out.expires_at).toBe(out.created_at + 86_400);
+    const bad = await createBatch(up.body.id, { output_expires_after: { anchor: 'created_at', seconds: 3_000_000 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.param).toBe('output_expires_after.seconds');
+  });
+});
+
+describe('OpenAI error types', () => {
+  it('names errors on the OpenAI routes as OpenAI does, whichever layer answers', async () => {
+    const type = async (res: Response) => (await res.json()).error;
+    expect(await type(await h.call('GET', '/v1/batches', { token: null }))).toMatchObject({ type: 'authentication_error', code: 'unauthorized' });
+    expect(await type(await h.call('GET', '/v1/files/file-nope'))).toMatchObject({ type: 'not_found_error', code: 'file_not_found', param: 'file_id' });
+    expect(await type(await h.call('GET', '/v1/batches/batch_nope'))).toMatchObject({ type: 'not_found_error' });
+    expect(await type(await h.call('POST', '/v1/batches', { raw: '{' }))).toMatchObject({ type: 'invalid_request_error', param: 'body' });
+    expect(await type(await h.call('POST', '/v1/batches', { body: { endpoint: '/v1/embeddings' } }))).toMatchObject({ type: 'invalid_request_error' });
+    // Our own routes keep their types.
+    expect(await type(await h.call('GET', '/v1/jobs/job_nope'))).toMatchObject({ type: 'not_found' });
+  });
+
+  it('says rate_limit_error on a 429', async () => {
+    const limited = await makeHarness({ limits: { rateLimitPerSecond: 1, rateLimitBurst: 1 } });
+    await limited.call('GET', '/v1/files', { token: limited.keyA });
+    const res = await limited.call('GET', '/v1/files', { token: limited.keyA });
+    expect(res.status).toBe(429);
+    expect((await res.json()).error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited' });
+    limited.close();
   });
 });
 
@@ -194,7 +280,7 @@ describe('batches', () => {
     const lines = [
       chatLine('ok'),
       { ...chatLine('wrong-url'), url: '/v1/completions' },
-      chatLine('tools', { tools: [] }),
+      chatLine('tools', { tools: [{ type: 'function', function: { name: 'f' } }] }), // an empty list would be fine
       chatLine('other-model', { model: 'tiny' }),
       chatLine('ok'),
       chatLine('ratio', { compression: { method: 'dms', ratio: 3 } }),

@@ -132,6 +132,88 @@ describe('openai npm client', () => {
     expect(dms.usage.prompt_tokens).toBe(6); // the shipped chat template leaves the system turn out: "a3b7=" is 5 bytes plus BOS
   });
 
+  it('runs a /v1/responses batch (input as text or messages, instructions, max_output_tokens) with Responses-format output', async () => {
+    const responsesLine = (id: string, body: Record<string, unknown>) => ({
+      custom_id: id,
+      method: 'POST',
+      url: '/v1/responses',
+      body: { model: 'tiny', ...body },
+    });
+    const input = asJsonl([
+      responsesLine('text', { input: 'C1:a3b7=', max_output_tokens: 12, temperature: 0 }),
+      responsesLine('messages', {
+        instructions: 'C1:',
+        input: [{ role: 'user', content: [{ type: 'input_text', text: 'a3b7=' }] }],
+        max_output_tokens: 6,
+        temperature: 0,
+        text: { format: { type: 'text' } },
+        compression: { method: 'dms', ratio: 4 },
+      }),
+    ]);
+    const file = await client.files.create({ file: await toFile(Buffer.from(input), 'responses.jsonl'), purpose: 'batch' });
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/responses', completion_window: '24h' });
+    expect(created.status).toBe('in_progress');
+    const done = await pollUntil(created.id, (b) => b.status === 'completed');
+    expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+    const usage = done.usage as OpenAI.Batches.BatchUsage & Record<string, number>;
+    expect(usage.total_tokens).toBe(usage.input_tokens + usage.output_tokens);
+    expect(usage.input_tokens).toBe(9 + 10); // "C1:a3b7=" and "C1:\na3b7=" on the byte-level tokenizer, plus BOS each
+    expect(usage).toMatchObject({ input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } });
+    expect(usage.kv_token_reads).toBeGreaterThan(0);
+    expect(usage.peak_kv_tokens).toBeGreaterThan(0);
+
+    const lines = (await (await client.files.content(done.output_file_id!)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const byId = Object.fromEntries(lines.map((l) => [l.custom_id, l.response.body as OpenAI.Responses.Response & Record<string, unknown>]));
+    for (const [id, maxTokens] of [
+      ['text', 12],
+      ['messages', 6],
+    ] as const) {
+      const r = byId[id];
+      expect(r).toMatchObject({ object: 'response', model: 'tiny', max_output_tokens: maxTokens, error: null, tools: [], temperature: 0 });
+      expect(r.id).toMatch(/^resp_/);
+      expect(['completed', 'incomplete']).toContain(r.status);
+      expect(r.incomplete_details).toEqual(r.status === 'incomplete' ? { reason: 'max_output_tokens' } : null);
+      expect(r.output).toHaveLength(1);
+      const message = r.output[0] as OpenAI.Responses.ResponseOutputMessage;
+      expect(message).toMatchObject({ type: 'message', role: 'assistant', id: expect.stringMatching(/^msg_/) });
+      expect(message.content[0]).toMatchObject({ type: 'output_text', annotations: [] });
+      const usage = r.usage as OpenAI.Responses.ResponseUsage & Record<string, number>;
+      expect(usage.total_tokens).toBe(usage.input_tokens + usage.output_tokens);
+      expect(usage.output_tokens).toBeLessThanOrEqual(maxTokens);
+      expect(usage.kv_token_reads).toBeGreaterThan(0);
+    }
+    expect(byId.messages.compression).toEqual({ method: 'dms', ratio: 4 });
+    expect((byId.messages.usage as OpenAI.Responses.ResponseUsage).input_tokens).toBe(10); // instructions + "\n" + input
+
+    // A chat-only parameter on a Responses line fails the batch, naming the line and the parameter.
+    const bad = await client.files.create({
+      file: await toFile(Buffer.from(asJsonl([responsesLine('x', { input: 'Q:1=', max_completion_tokens: 4 })])), 'bad.jsonl'),
+      purpose: 'batch',
+    });
+    const failed = await client.batches.create({ input_file_id: bad.id, endpoint: '/v1/responses', completion_window: '24h' });
+    expect(failed.status).toBe('failed');
+    expect(failed.errors?.data).toEqual([expect.objectContaining({ line: 1, param: 'body.max_completion_tokens' })]);
+  });
+
+  it('lists and retrieves models, uploads with expires_after, deletes a file', async () => {
+    const models: OpenAI.Models.Model[] = [];
+    for await (const m of client.models.list()) models.push(m);
+    expect(models.map((m) => m.id)).toEqual(['tiny']);
+    expect(await client.models.retrieve('tiny')).toMatchObject({ id: 'tiny', object: 'model', owned_by: 'dms-batch', created: expect.any(Number) });
+    await expect(client.models.retrieve('gpt-5')).rejects.toBeInstanceOf(NotFoundError);
+    const file = await client.files.create({
+      file: await toFile(Buffer.from(asJsonl([line('x', { messages: [{ role: 'user', content: 'Q:1=' }] })])), 'expiring.jsonl'),
+      purpose: 'batch',
+      expires_after: { anchor: 'created_at', seconds: 3600 },
+    });
+    expect(file.expires_at).toBe(file.created_at + 3600);
+    expect(await client.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
+    await expect(client.files.retrieve(file.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('lists batches with the client’s pager and cancels a queued batch', async () => {
     await runner.stop(); // nothing claims from here on, so the next batch stays queued
     const input = asJsonl([
@@ -154,7 +236,7 @@ describe('openai npm client', () => {
 
     const seen: string[] = [];
     for await (const b of client.batches.list({ limit: 1 })) seen.push(b.id);
-    expect(seen).toHaveLength(2);
+    expect(seen).toHaveLength(4); // this one, the responses batch, its failed sibling, the chat batch
     expect(seen[0]).toBe(batch.id);
     await expect(client.batches.retrieve('batch_missing')).rejects.toBeInstanceOf(NotFoundError);
   });
