@@ -1,5 +1,5 @@
 // The runtime-free gateway: createApp(deps) wires the client job API, the runner API, health and
-// OpenAPI routes onto one Hono app. No node: imports here; entries (node.ts, ...) inject the deps.
+// OpenAPI routes, /metrics and the console (/ui) onto one Hono app. No node: imports here; entries inject the deps.
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { JobStore } from '../db/job-store.js';
@@ -9,12 +9,19 @@ import { type AuthConfig, type ClientEnv, clientAuth, type Digest, runnerAuth } 
 import { apiError } from './http-errors.js';
 import { type Limits, resolveLimits } from './limits.js';
 import { defaultLogger, describeError, type Logger } from './log.js';
+import { httpMetrics } from './metrics/http-metrics.js';
+import { instrumentStore } from './metrics/instrument-store.js';
+import { createServiceMetrics, type ServiceMetrics } from './metrics/service-metrics.js';
+import { TextRegistry } from './metrics/text-registry.js';
 import { rateLimit, TokenBuckets } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRequestRoutes } from './routes/job-requests.js';
 import { jobRoutes } from './routes/jobs.js';
+import { metricsRoutes, type RemoteAddress } from './routes/metrics.js';
 import { openAiBatchRoutes } from './routes/openai-batches.js';
 import { openAiFileRoutes } from './routes/openai-files.js';
 import { runnerRoutes } from './routes/runner.js';
+import { uiRoutes } from './routes/ui.js';
 import { storageFailure, storageUnavailable } from './storage-errors.js';
 
 export type AppDeps = {
@@ -30,6 +37,13 @@ export type AppDeps = {
   rateClock?: () => number;
   /** SHA-256 hex for credentials (default WebCrypto); node.ts passes node:crypto's synchronous one. */
   digest?: Digest;
+  /** Metrics of this gateway (node.ts: prom-client); default a runtime-free registry. Pass the same
+   * instance to instrumentStore() for a store also used outside the app (the in-process runner). */
+  metrics?: ServiceMetrics;
+  /** DMS_METRICS_TOKEN: bearer token of /metrics; unset: /metrics answers loopback peers only. */
+  metricsToken?: string;
+  /** The peer address of a request (the runtime's conninfo); without it /metrics needs the token. */
+  remoteAddress?: RemoteAddress;
 };
 
 export function createApp(deps: AppDeps) {
@@ -42,8 +56,11 @@ export function createApp(deps: AppDeps) {
     clock: deps.rateClock ?? (() => performance.now()),
     maxBuckets: 10_000,
   });
+  const metrics = deps.metrics ?? createServiceMetrics(new TextRegistry(), clock);
+  const store = instrumentStore(deps.store, metrics);
   const app = new Hono();
 
+  app.use('*', httpMetrics(metrics));
   app.use(
     '*',
     requestBodyLimit(limits.maxBodyBytes, (c) =>
@@ -51,20 +68,23 @@ export function createApp(deps: AppDeps) {
     ),
   );
 
-  app.route('/', healthRoutes({ store: deps.store, models: deps.models, clock }));
+  app.route('/', healthRoutes({ store, models: deps.models, clock }));
+  app.route('/', metricsRoutes({ store, metrics, token: deps.metricsToken, remoteAddress: deps.remoteAddress, digest: deps.digest }));
+  app.route('/', uiRoutes());
 
   const client = new Hono<ClientEnv>();
-  client.use('*', clientAuth(deps.store, deps.digest));
+  client.use('*', clientAuth(store, deps.digest));
   client.use('*', rateLimit(buckets));
-  client.route('/jobs', jobRoutes({ store: deps.store, models: deps.models, limits }));
+  client.route('/jobs', jobRoutes({ store, models: deps.models, limits }));
+  client.route('/jobs', jobRequestRoutes({ store, limits }));
   client.get('/models', (c) => c.json(deps.models));
-  const openAi = { store: deps.store, models: deps.models, limits, clock };
+  const openAi = { store, models: deps.models, limits, clock };
   client.route('/files', openAiFileRoutes(openAi));
   client.route('/batches', openAiBatchRoutes(openAi));
 
   const runner = new Hono();
-  runner.use('*', runnerAuth(deps.store, deps.auth, deps.digest));
-  runner.route('/', runnerRoutes({ store: deps.store, limits }));
+  runner.use('*', runnerAuth(store, deps.auth, deps.digest));
+  runner.route('/', runnerRoutes({ store, limits }));
 
   // The runner API is mounted first so that its paths never fall through to client auth.
   app.route('/v1/runner', runner);
