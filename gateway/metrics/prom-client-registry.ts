@@ -7,7 +7,7 @@ export class PromClientRegistry implements MetricsRegistry {
   private readonly registry = new client.Registry();
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics) client.collectDefaultMetrics({ register: this.registry, prefix: 'dms_process_' });
+    if (options.processMetrics) client.collectDefaultMetrics({ register: this.registry, prefix: 'dms_' });
   }
 
   get contentType(): string {
