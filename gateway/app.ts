@@ -10,7 +10,7 @@ import { apiError } from './http-errors.js';
 import { type Limits, resolveLimits } from './limits.js';
 import { defaultLogger, describeError, type Logger } from './log.js';
 import { httpMetrics } from './metrics/http-metrics.js';
-import { instrumentStore } from './metrics/instrument-store.js';
+import { instrumentStore, metricsOf } from './metrics/instrument-store.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics/service-metrics.js';
 import { TextRegistry } from './metrics/text-registry.js';
 import { rateLimit, TokenBuckets } from './rate-limit.js';
@@ -37,8 +37,9 @@ export type AppDeps = {
   rateClock?: () => number;
   /** SHA-256 hex for credentials (default WebCrypto); node.ts passes node:crypto's synchronous one. */
   digest?: Digest;
-  /** Metrics of this gateway (node.ts: prom-client); default a runtime-free registry. Pass the same
-   * instance to instrumentStore() for a store also used outside the app (the in-process runner). */
+  /** Metrics of this gateway (node.ts: prom-client); default: those of a store from instrumentStore(),
+   * else a new runtime-free registry. Entries whose store is also used outside the app (the
+   * in-process runner, a sweep timer) instrument it themselves so that every event is counted once. */
   metrics?: ServiceMetrics;
   /** DMS_METRICS_TOKEN: bearer token of /metrics; unset: /metrics answers loopback peers only. */
   metricsToken?: string;
@@ -56,7 +57,7 @@ export function createApp(deps: AppDeps) {
     clock: deps.rateClock ?? (() => performance.now()),
     maxBuckets: 10_000,
   });
-  const metrics = deps.metrics ?? createServiceMetrics(new TextRegistry(), clock);
+  const metrics = deps.metrics ?? metricsOf(deps.store) ?? createServiceMetrics(new TextRegistry(), clock);
   const store = instrumentStore(deps.store, metrics);
   const app = new Hono();
 

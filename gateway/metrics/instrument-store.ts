@@ -1,10 +1,16 @@
 // Wraps a JobStore so that its lease and result events move the counters: claims, expiries swept,
 // stale (fenced-off) runner writes, and per-result tokens, KV reads and achieved ratio by method.
-import type { Fenced, JobStore, WriteOutcome } from '../../db/job-store.js';
+import type { ClaimInput, Fenced, JobStore, WriteOutcome } from '../../db/job-store.js';
+import type { RequestResultWrite } from '../../protocol/index.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
 /** Stores already wrapped, with the metrics they feed: wrapping twice would count twice. */
 const instrumented = new WeakMap<JobStore, ServiceMetrics>();
+
+/** The metrics a store already feeds (it was returned by instrumentStore), or undefined. */
+export function metricsOf(store: JobStore): ServiceMetrics | undefined {
+  return instrumented.get(store);
+}
 
 /**
  * The store with counting methods. Both runner paths go through it (the HTTP runner API and the
@@ -21,9 +27,11 @@ export function instrumentStore(store: JobStore, metrics: ServiceMetrics): JobSt
     return value;
   };
 
-  const wrapped: JobStore = {
-    ...store,
-    async claim(input) {
+  // The raw store is the prototype, not a copied snapshot: methods looked up later (or replaced
+  // on the raw store by a test double) are the store's own at call time.
+  const wrapped: JobStore = Object.create(store);
+  Object.assign(wrapped, {
+    async claim(input: ClaimInput) {
       // The store's claim sweeps inside itself, where expiries go uncounted: sweeping here first
       // counts them (the inner sweep then finds nothing; it costs one indexed batch per claim).
       await wrapped.sweep();
@@ -38,11 +46,11 @@ export function instrumentStore(store: JobStore, metrics: ServiceMetrics): JobSt
       metrics.expired('canceled', counts.canceled);
       return counts;
     },
-    heartbeat: (jobId, token) => fenced('heartbeat', store.heartbeat(jobId, token)),
-    complete: (jobId, token) => fenced('complete', store.complete(jobId, token)),
-    fail: (jobId, token, reason) => fenced('fail', store.fail(jobId, token, reason)),
-    release: (jobId, token) => fenced('release', store.release(jobId, token)),
-    async writeResults(jobId, token, results): Promise<WriteOutcome> {
+    heartbeat: (jobId: string, token: string) => fenced('heartbeat', store.heartbeat(jobId, token)),
+    complete: (jobId: string, token: string) => fenced('complete', store.complete(jobId, token)),
+    fail: (jobId: string, token: string, reason: string) => fenced('fail', store.fail(jobId, token, reason)),
+    release: (jobId: string, token: string) => fenced('release', store.release(jobId, token)),
+    async writeResults(jobId: string, token: string, results: RequestResultWrite[]): Promise<WriteOutcome> {
       const outcome = await store.writeResults(jobId, token, results);
       if (!outcome.ok) {
         if (outcome.reason === 'stale_lease') metrics.stale('results');
@@ -57,7 +65,7 @@ export function instrumentStore(store: JobStore, metrics: ServiceMetrics): JobSt
       }
       return outcome;
     },
-  };
+  } satisfies Partial<JobStore>);
   instrumented.set(wrapped, metrics);
   return wrapped;
 }
