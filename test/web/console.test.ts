@@ -158,7 +158,8 @@ describe.skipIf(!haveChromium)('console in Chromium', () => {
     await page.screenshot({ path: screenshot, fullPage: true });
 
     // A long job to cancel, and another tenant's job that must not be listed.
-    const long = Array.from({ length: 60 }, (_, i) => ({ custom_id: `long-${i}`, prompt: `C1:a${i % 10}b7c3=`, params: { n: 4, max_tokens: 400 } }));
+    // Minutes of work (200 requests x 64 threads), so it is still queued or running when the page cancels it.
+    const long = Array.from({ length: 200 }, (_, i) => ({ custom_id: `long-${i}`, prompt: `C1:a${i % 10}b7c3=`, params: { n: 64, max_tokens: 400 } }));
     const toCancel = (await api('/v1/jobs', { method: 'POST', body: { requests: long } })).body;
     const foreign = (await api('/v1/jobs', { method: 'POST', body: { requests: [{ custom_id: 'x', prompt: 'Q:1=' }] }, key: otherKey })).body;
     expect(foreign.id).toMatch(/^job_/);

@@ -86,7 +86,7 @@ describe('Worker bundle', () => {
     const sources: string[] = JSON.parse(readFileSync(join(out, 'worker.js.map'), 'utf8')).sources;
     expect(sources.some((s) => s.includes('gateway/app.ts'))).toBe(true);
     expect(sources.some((s) => s.includes('db/d1-db.ts'))).toBe(true);
-    for (const banned of ['tensorflow', 'tfjs', 'better-sqlite3', 'engine/', 'gpu-runner/', 'model-catalog.ts']) {
+    for (const banned of ['tensorflow', 'tfjs', 'better-sqlite3', 'engine/', 'gpu-runner/', 'model-catalog.ts', 'prom-client']) {
       expect(sources.filter((s) => s.includes(banned))).toEqual([]);
     }
     expect(code).not.toMatch(/@tensorflow|better-sqlite3|from\s*["']node:/);

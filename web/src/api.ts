@@ -56,6 +56,8 @@ export const api = {
   cancel: (id: string) => json<Job>('POST', `/v1/jobs/${enc(id)}/cancel`),
   submit: (body: unknown) => json<Job>('POST', '/v1/jobs', body),
   models: () => json<unknown>('GET', '/v1/models'),
+  /** /healthz: the runners seen lately with their backend (what serves the models). */
+  health: () => json<{ runners?: Array<{ runner_id: string; backend: string | null; last_seen_at: string }> }>('GET', '/healthz'),
 
   async results(id: string): Promise<ResultLine[]> {
     const text = await (await request('GET', `/v1/jobs/${enc(id)}/results`)).text();

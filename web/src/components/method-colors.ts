@@ -1,15 +1,15 @@
-// One colour per compression method, shared by every chart, so a method looks the same everywhere
-// (DMS blue, the uncompressed baseline grey, training-free baselines warm).
+// One colour per compression method, the palette of the hyper-scaling plots (bench/hyperscale/plots.ts),
+// so that a method looks the same in a job's charts and in the bench plots shown next to them.
 
 const COLORS: Record<string, string> = {
-  none: '#7f7f7f',
-  dms: '#1f77b4',
-  tova: '#ff7f0e',
+  none: '#222222',
+  dms: '#d62728',
+  tova: '#1f77b4',
   h2o: '#2ca02c',
   quest: '#9467bd',
-  window: '#d62728',
+  window: '#8c564b',
 };
 
 export function methodColor(method: string): string {
-  return COLORS[method] ?? '#8c564b';
+  return COLORS[method] ?? '#7f7f7f';
 }

@@ -1,7 +1,8 @@
 // The models the gateway serves: architecture, size, dtype, context, methods, DMS ratios and window,
-// backend, each shown when /v1/models reports it (either the catalog or the OpenAI list shape).
+// backend, each shown when /v1/models reports it (either the catalog or the OpenAI list shape);
+// where a model names no backend, the backends of the runners /healthz has seen stand in.
 import { api } from '../api.js';
-import { int } from '../format.js';
+import { int, time } from '../format.js';
 import { html } from '../html.js';
 import { normalizeModels } from '../models.js';
 import { usePoll } from '../use-poll.js';
@@ -10,12 +11,17 @@ const dash = (v: string | number | null) => (v === null || v === '' ? '—' : St
 
 export function ModelsPage() {
   const poll = usePoll(
-    async () => normalizeModels(await api.models()),
-    60_000,
-    () => false,
+    async () => {
+      const [models, health] = await Promise.all([api.models(), api.health().catch(() => ({ runners: [] }))]);
+      return { models: normalizeModels(models), runners: health.runners ?? [] };
+    },
+    10_000,
+    () => true,
     [],
   );
-  const models = poll.value;
+  const models = poll.value?.models;
+  const runners = poll.value?.runners ?? [];
+  const runnerBackends = [...new Set(runners.map((r) => r.backend).filter((b): b is string => !!b))].join(', ') || null;
   return html`<main>
     <h1>Models</h1>
     ${poll.error ? html`<p class="error" role="alert">${poll.error}</p>` : ''}
@@ -35,10 +41,19 @@ export function ModelsPage() {
                   <td>${m.methods.join(', ') || '—'}</td>
                   <td>${m.dmsRatios.join(', ') || '—'}</td>
                   <td class="num">${dash(m.window)}</td>
-                  <td>${dash(m.backend)}</td>
+                  <td>${dash(m.backend ?? (runnerBackends ? `${runnerBackends} (runners)` : null))}</td>
                 </tr>`,
               )}
             </tbody>
+          </table>`
+    }
+    <h2>Runners seen in the last 5 minutes</h2>
+    ${
+      runners.length === 0
+        ? html`<p class="muted">None yet: a runner appears here after its first claim.</p>`
+        : html`<table data-testid="runners-table">
+            <thead><tr><th>Runner</th><th>Backend</th><th>Last seen</th></tr></thead>
+            <tbody>${runners.map((r) => html`<tr><td><code>${r.runner_id}</code></td><td>${dash(r.backend)}</td><td>${time(r.last_seen_at)}</td></tr>`)}</tbody>
           </table>`
     }
   </main>`;
