@@ -80,6 +80,8 @@ async function main(): Promise<void> {
 
   const server = serve({ fetch: app.fetch, port }, (info) => {
     console.log(`dms-batch gateway listening on http://localhost:${info.port} (data: ${dataDir})`);
+    const scrape = env.DMS_METRICS_TOKEN ? 'bearer DMS_METRICS_TOKEN' : 'loopback only; set DMS_METRICS_TOKEN to scrape remotely';
+    console.log(`console: http://localhost:${info.port}/ui/  metrics: /metrics (${scrape})`);
   });
 
   let closing = false;
