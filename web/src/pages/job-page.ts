@@ -12,16 +12,29 @@ import { RequestsTable } from './requests-table.js';
 
 type Data = { job: Job; requests: RequestView[]; results: ResultLine[] };
 
-/** Loads the job every poll, and results only when the number of finished requests moved. */
+/** Jobs this large re-read their results at most every RESULTS_EVERY_MS while they run. */
+const LARGE_JOB = 500;
+const RESULTS_EVERY_MS = 10_000;
+
+/**
+ * Loads the job every poll, and its results only when the number of finished requests moved (the
+ * results route streams every line, so a large running job is re-read at most every 10 s).
+ */
 function loader(id: string) {
   let last: Data | null = null;
+  let resultsAt = 0;
   return async (): Promise<Data> => {
     const job = await api.getJob(id);
     const c = job.request_counts;
     const done = c.succeeded + c.failed + c.canceled;
-    const lastDone = last ? last.results.length : -1;
     const requests = last?.requests ?? (await api.requests(id));
-    const results = last && lastDone === done && last.job.status === job.status ? last.results : await api.results(id);
+    const moved = !last || last.results.length !== done || last.job.status !== job.status;
+    const throttled = last !== null && c.total > LARGE_JOB && !TERMINAL.includes(job.status) && Date.now() - resultsAt < RESULTS_EVERY_MS;
+    let results = last?.results ?? [];
+    if (moved && !throttled) {
+      results = await api.results(id);
+      resultsAt = Date.now();
+    }
     last = { job, requests, results };
     return last;
   };

@@ -1,5 +1,6 @@
 // The job page's table of requests: prompt, method and ratio, status, answer, tokens, KV reads,
 // peak KV, achieved ratio, timings, and the threads (text, answer, finish reason) folded away.
+import { useState } from 'preact/hooks';
 import { fixed, int } from '../format.js';
 import { html } from '../html.js';
 import type { Row } from '../job-rows.js';
@@ -20,7 +21,12 @@ function Threads({ row }: { row: Row }) {
   </details>`;
 }
 
+/** Rows rendered before "Show all": a 10,000-request job would otherwise build a very large table. */
+const FIRST_ROWS = 500;
+
 export function RequestsTable({ rows }: { rows: Row[] }) {
+  const [all, setAll] = useState(false);
+  const shown = all ? rows : rows.slice(0, FIRST_ROWS);
   return html`<table class="requests" data-testid="requests-table">
     <thead>
       <tr>
@@ -29,7 +35,7 @@ export function RequestsTable({ rows }: { rows: Row[] }) {
       </tr>
     </thead>
     <tbody>
-      ${rows.map((row) => {
+      ${shown.map((row) => {
         const r = row.result;
         const u = r?.usage;
         const correct = typeof r?.correct === 'boolean' ? (r.correct ? 'yes' : 'no') : '—';
@@ -50,5 +56,6 @@ export function RequestsTable({ rows }: { rows: Row[] }) {
         </tr>`;
       })}
     </tbody>
-  </table>`;
+  </table>
+  ${shown.length < rows.length ? html`<button onClick=${() => setAll(true)}>Show all ${rows.length} requests</button>` : ''}`;
 }
