@@ -26,6 +26,7 @@ let otherKey: string;
 let context: BrowserContext;
 let page: Page;
 const consoleErrors: string[] = [];
+const requestedUrls: string[] = [];
 
 const api = async (path: string, init: { method?: string; body?: unknown; key?: string } = {}) => {
   const res = await fetch(`${base}${path}`, {
@@ -82,6 +83,7 @@ beforeAll(async () => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => requestedUrls.push(r.url()));
 }, 120_000);
 
 afterAll(async () => {
@@ -182,6 +184,8 @@ describe.skipIf(!haveChromium)('console in Chromium', () => {
     await page.click('[data-testid=sign-out]');
     expect(await page.evaluate(() => sessionStorage.getItem('dms.apiKey'))).toBeNull();
     expect(consoleErrors).toEqual([]);
+    expect(requestedUrls.length).toBeGreaterThan(10);
+    expect(requestedUrls.filter((u) => u.includes(KEY))).toEqual([]);
 
     // The gateway's metrics moved with the work: loopback, no token set.
     const res = await fetch(`${base}/metrics`);
