@@ -2,7 +2,7 @@
 // gateway process with its in-process engine runner on the shipped checkpoints: sign in, submit a
 // batch by drag and drop, watch it complete, read its results, cancel a job, see only this tenant's
 // jobs, no HTML injection and no console error; /metrics (loopback, prom-client) moved meanwhile.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -158,6 +158,14 @@ describe.skipIf(!haveChromium)('console in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     const screenshot = process.env.DMS_UPDATE_SCREENSHOT === '1' ? join(ROOT, 'docs/console-job.png') : join(dir, 'console-job.png');
     await page.screenshot({ path: screenshot, fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Download results")')]);
+    expect(download.suggestedFilename()).toBe(`${jobId}-results.jsonl`);
+    const downloaded = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(downloaded.map((l) => l.custom_id)).toEqual(['chain-1', '<b>markup</b>', 'vars-1']);
 
     // A long job to cancel, and another tenant's job that must not be listed.
     // Minutes of work (200 requests x 64 threads), so it is still queued or running when the page cancels it.
