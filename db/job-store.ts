@@ -7,6 +7,8 @@ import { createFinishOps } from './store-finish.js';
 import { createReadOps } from './store-reads.js';
 import { createOpenAiOps, type OpenAiStore } from './store-openai.js';
 import { createSubmitOps } from './store-submit.js';
+import { createMetricsReads, type MetricsReads } from './store-metrics.js';
+import { createRequestReads, type RequestReads } from './store-requests.js';
 import { resolveStoreConfig, type StoreConfig } from './store-config.js';
 import type { SqlDb } from './sql-db.js';
 
@@ -39,7 +41,7 @@ export type FinishStatus = 'completed' | 'failed' | 'canceled' | 'queued';
 export type SweepCounts = { requeued: number; failed: number; canceled: number };
 export type RunnerSeen = { runner_id: string; backend: string | null; last_seen_at: string };
 
-export interface JobStore extends KeyStore, OpenAiStore {
+export interface JobStore extends KeyStore, OpenAiStore, MetricsReads, RequestReads {
   /** Stores a job and all its requests in one atomic batch, honouring the idempotency key. */
   submit(job: NewJob): Promise<SubmitOutcome>;
   getJob(tenantId: string, jobId: string): Promise<Job | null>;
@@ -77,5 +79,7 @@ export function createJobStore(sqlDb: SqlDb, config: Partial<StoreConfig> = {}):
     ...lease,
     ...createFinishOps(sqlDb, cfg, reads),
     ...createOpenAiOps(sqlDb, cfg),
+    ...createMetricsReads(sqlDb, cfg),
+    ...createRequestReads(sqlDb),
   };
 }

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { createJobStore } from '../db/job-store.js';
 import { openNodeSqlite } from '../db/node-sqlite-db.js';
 import { createApp } from './app.js';
+import { instrumentStore } from './metrics/instrument-store.js';
+import { createServiceMetrics } from './metrics/service-metrics.js';
+import { TextRegistry } from './metrics/text-registry.js';
 import { ensureClientKey, envNumber, storeSettingsFromEnv } from './local-setup.js';
 import { createLogger, describeError } from './log.js';
 import { loadModelCatalog } from './model-catalog.js';
@@ -31,14 +34,25 @@ async function main(): Promise<void> {
   const dataDir = resolve(env.DMS_DATA_DIR || './data');
   mkdirSync(dataDir, { recursive: true });
   const sqlDb = await openNodeSqlite(join(dataDir, 'dms.sqlite'), MIGRATIONS_DIR);
-  const store = createJobStore(sqlDb, storeSettingsFromEnv(env));
+  // The sweep timer below uses the same instrumented store as the app, so lease expiries are counted.
+  const metrics = createServiceMetrics(new TextRegistry());
+  const store = instrumentStore(createJobStore(sqlDb, storeSettingsFromEnv(env)), metrics);
   await ensureClientKey(store, env);
   const runnerTokens = env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [];
   const models = await loadModelCatalog(resolve(env.DMS_MODELS_DIR || './models'), env.DMS_DEFAULT_MODEL);
   console.log(`models: ${models.models.map((m) => m.name).join(', ') || 'none found'}`);
 
   const log = createLogger({ verbose: env.DMS_LOG_VERBOSE === '1' });
-  const app = createApp({ store, models, auth: { runnerTokens }, log });
+  const app = createApp({
+    store,
+    models,
+    auth: { runnerTokens },
+    log,
+    metrics,
+    metricsToken: env.DMS_METRICS_TOKEN || undefined,
+    // Deno.serve passes its ServeHandlerInfo as the handler's second argument, which Hono calls env.
+    remoteAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
+  });
   const sweepTimer = setInterval(
     // Expired leases go back to the queue; expired files (expires_after) are purged.
     () => void Promise.all([store.sweep(), store.purgeExpiredFiles()]).catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),

@@ -1,6 +1,7 @@
 // The Node entry (`npm start`): SQLite file under DMS_DATA_DIR (WAL, migrations applied), the
 // gateway on PORT, a periodic lease sweep, and one in-process runner when an executor exists.
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,9 @@ import { RunnerLoop } from '../gpu-runner/runner-loop.js';
 import { createApp } from './app.js';
 import { ensureClientKey, envNumber, storeSettingsFromEnv } from './local-setup.js';
 import { createLogger, describeError } from './log.js';
+import { instrumentStore } from './metrics/instrument-store.js';
+import { PromClientRegistry } from './metrics/prom-client-registry.js';
+import { createServiceMetrics } from './metrics/service-metrics.js';
 import { loadModelCatalog } from './model-catalog.js';
 
 const env = process.env;
@@ -28,7 +32,9 @@ async function main(): Promise<void> {
   });
   const sqliteInfo = describeSqlite(sqlDb.sqlite);
   console.log(`sqlite: journal_mode=${sqliteInfo.journalMode} synchronous=${sqliteInfo.synchronous} busy_timeout=${sqliteInfo.busyTimeoutMs}ms`);
-  const store = createJobStore(sqlDb, storeSettingsFromEnv(env));
+  // One metrics instance for the app and the in-process runner, which share the instrumented store.
+  const metrics = createServiceMetrics(new PromClientRegistry({ processMetrics: true }));
+  const store = instrumentStore(createJobStore(sqlDb, storeSettingsFromEnv(env)), metrics);
   await ensureClientKey(store, env);
   const runnerTokens = env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [];
   if (runnerTokens.length === 0) console.log('remote runner API disabled: set DMS_RUNNER_TOKEN to enable /v1/runner');
@@ -44,8 +50,19 @@ async function main(): Promise<void> {
   };
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
   let runner: RunnerLoop | null = null;
-  // A submit wakes the in-process runner, so an idle server claims a new job at once, not after its poll backoff.
-  const app = createApp({ store, models, auth: { runnerTokens }, limits, log, digest, wakeRunners: () => runner?.wake() });
+  const app = createApp({
+    store,
+    models,
+    auth: { runnerTokens },
+    limits,
+    log,
+    digest,
+    // A submit wakes the in-process runner, so an idle server claims a new job at once, not after its poll backoff.
+    wakeRunners: () => runner?.wake(),
+    metrics,
+    metricsToken: env.DMS_METRICS_TOKEN || undefined,
+    remoteAddress: (c) => getConnInfo(c).remote.address,
+  });
   const sweepTimer = setInterval(
     // Expired leases go back to the queue; expired files (expires_after) are purged.
     () => void Promise.all([store.sweep(), store.purgeExpiredFiles()]).catch((e) => log.error('sweep failed', { error: describeError(e, log.verbose) })),
@@ -66,6 +83,8 @@ async function main(): Promise<void> {
 
   const server = serve({ fetch: app.fetch, port }, (info) => {
     console.log(`dms-batch gateway listening on http://localhost:${info.port} (data: ${dataDir})`);
+    const scrape = env.DMS_METRICS_TOKEN ? 'bearer DMS_METRICS_TOKEN' : 'loopback only; set DMS_METRICS_TOKEN to scrape remotely';
+    console.log(`console: http://localhost:${info.port}/ui/  metrics: /metrics (${scrape})`);
   });
 
   // SIGTERM / SIGINT (what systemd, a container runtime or Ctrl-C send): the runner claims nothing new

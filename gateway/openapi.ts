@@ -51,6 +51,14 @@ const ROUTES: Route[] = [
     errors: [401, 404],
   },
   {
+    method: 'get',
+    path: '/v1/jobs/{id}/requests',
+    summary: 'The submitted requests (prompt, resolved params, status) in submission order (?limit=&after=)',
+    auth: 'client',
+    ok: { status: 200, schema: 'JobRequestList' },
+    errors: [400, 401, 404],
+  },
+  {
     method: 'post',
     path: '/v1/jobs/{id}/cancel',
     summary: 'Cancel queued and running work; finished results are kept',
@@ -201,12 +209,20 @@ const ROUTES: Route[] = [
     ok: { status: 200, description: 'ready' },
     errors: [503],
   },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics; bearer DMS_METRICS_TOKEN, or loopback peers only when it is unset',
+    auth: 'none',
+    ok: { status: 200, contentType: 'text/plain', description: 'Prometheus text exposition format 0.0.4' },
+    errors: [401, 403, 503],
+  },
 ];
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid request (the body names the field and the reason)',
   401: 'missing or invalid bearer token',
-  403: 'a client key on the runner API',
+  403: 'forbidden: a client key on the runner API, or /metrics from a non-loopback peer while DMS_METRICS_TOKEN is unset',
   404: 'unknown job (or another tenant’s)',
   409: 'conflict (idempotency key reused, job already finished, or stale lease)',
   413: 'body or request count over the limit',

@@ -4,6 +4,9 @@ import { type D1Binding, openD1 } from '../db/d1-db.js';
 import { createJobStore, type JobStore } from '../db/job-store.js';
 import { type ModelCatalog, ModelCatalogSchema } from '../protocol/index.js';
 import { createApp } from './app.js';
+import { instrumentStore } from './metrics/instrument-store.js';
+import { createServiceMetrics } from './metrics/service-metrics.js';
+import { TextRegistry } from './metrics/text-registry.js';
 
 /** Bindings and vars (wrangler.toml); DMS_API_KEY and DMS_RUNNER_TOKEN are secrets (`wrangler secret put`). */
 export interface Env {
@@ -14,6 +17,8 @@ export interface Env {
   DMS_API_KEY?: string;
   /** Token remote runners present on /v1/runner; unset: the runner API refuses everyone. */
   DMS_RUNNER_TOKEN?: string;
+  /** Bearer token of /metrics (a secret); unset: /metrics refuses everyone (a Worker has no loopback peer). */
+  DMS_METRICS_TOKEN?: string;
   DMS_PRICE_PER_RUNNER_HOUR?: string;
   DMS_MAX_ATTEMPTS?: string;
   DMS_LEASE_SECONDS?: string;
@@ -43,12 +48,21 @@ const instances = new WeakMap<Env, Instance>();
 function instance(env: Env): Instance {
   let found = instances.get(env);
   if (!found) {
-    const store = createJobStore(openD1(env.DB), {
+    // Counters live in this isolate's memory; the store-backed gauges agree across isolates.
+    const metrics = createServiceMetrics(new TextRegistry());
+    const rawStore = createJobStore(openD1(env.DB), {
       pricePerRunnerHour: num(env, 'DMS_PRICE_PER_RUNNER_HOUR', 2.0),
       maxAttempts: num(env, 'DMS_MAX_ATTEMPTS', 3),
       leaseMs: num(env, 'DMS_LEASE_SECONDS', 60) * 1000,
     });
-    const app = createApp({ store, models: parseCatalog(env.DMS_MODELS), auth: { runnerTokens: env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [] } });
+    const store = instrumentStore(rawStore, metrics);
+    const app = createApp({
+      store,
+      models: parseCatalog(env.DMS_MODELS),
+      auth: { runnerTokens: env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [] },
+      metrics,
+      metricsToken: env.DMS_METRICS_TOKEN || undefined,
+    });
     const ready = (async () => {
       await store.ensureTenant(LOCAL_TENANT, 'local');
       if (env.DMS_API_KEY) await store.addApiKey(LOCAL_TENANT, env.DMS_API_KEY, 'DMS_API_KEY');

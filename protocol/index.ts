@@ -6,5 +6,6 @@ export * from './params.js';
 export * from './results.js';
 export * from './errors.js';
 export * from './jobs.js';
+export * from './job-requests.js';
 export * from './models.js';
 export * from './runner-api.js';

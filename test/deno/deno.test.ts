@@ -8,6 +8,7 @@ import { EngineExecutor } from '../../gpu-runner/engine-executor.js';
 import { HttpJobSource } from '../../gpu-runner/http-source.js';
 import { ModelRegistry } from '../../gpu-runner/model-registry.js';
 import { RunnerLoop } from '../../gpu-runner/runner-loop.js';
+import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
 import { BIN, freePort, killAll, type Service, startService } from '../runner-processes/processes.js';
 import { writeTinyModels } from '../runner-processes/tiny-models.js';
 
@@ -128,6 +129,19 @@ describe('gateway/deno.ts', () => {
     await new Promise((r) => setTimeout(r, 2300));
     expect((await api('POST', '/v1/runner/claim', { runner_id: 'probe' }, RUNNER_TOKEN)).status).toBe(204); // requeued with backoff
     expect((await api('GET', `/v1/jobs/${lost.id}`)).body).toMatchObject({ status: 'queued', attempt: 1 });
+
+    // The console and /metrics: no DMS_METRICS_TOKEN, so loopback peers (Deno's remoteAddr) may scrape.
+    const index = await fetch(`${base}/ui/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    await index.text();
+    const scraped = await fetch(`${base}/metrics`);
+    expect(scraped.status).toBe(200);
+    const metrics = parsePrometheusText(await scraped.text());
+    expect(sampleValue(metrics, 'dms_jobs', { status: 'completed' })).toBe(2); // the job and the OpenAI batch's job
+    expect(sampleValue(metrics, 'dms_lease_claims_total')).toBeGreaterThanOrEqual(3);
+    expect(sampleValue(metrics, 'dms_lease_expiries_total', { outcome: 'requeued' })).toBe(1);
+    expect((await fetch(`${base}/metrics`, { headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(403);
 
     expect(await gateway.stop('SIGTERM')).toBe(0);
     gateway = startDeno();

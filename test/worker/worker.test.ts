@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelCatalog } from '../../gateway/model-catalog.js';
+import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
 import { EngineExecutor } from '../../gpu-runner/engine-executor.js';
 import { HttpJobSource } from '../../gpu-runner/http-source.js';
 import { ModelRegistry } from '../../gpu-runner/model-registry.js';
@@ -15,6 +16,7 @@ import { writeTinyModels } from '../runner-processes/tiny-models.js';
 
 const KEY = 'dms_worker_test_key_0123456789';
 const RUNNER_TOKEN = 'worker-test-runner-token';
+const METRICS_TOKEN = 'worker-test-metrics-token';
 const LEASE_SECONDS = 3;
 const dir = mkdtempSync(join(tmpdir(), 'dms-worker-'));
 let modelsDir: string;
@@ -61,6 +63,8 @@ beforeAll(async () => {
     `DMS_RUNNER_TOKEN:${RUNNER_TOKEN}`,
     '--var',
     `DMS_LEASE_SECONDS:${LEASE_SECONDS}`,
+    '--var',
+    `DMS_METRICS_TOKEN:${METRICS_TOKEN}`,
   ]);
   await dev.waitFor(/Ready on http/, 90_000);
   base = `http://127.0.0.1:${port}`;
@@ -82,7 +86,7 @@ describe('Worker bundle', () => {
     const sources: string[] = JSON.parse(readFileSync(join(out, 'worker.js.map'), 'utf8')).sources;
     expect(sources.some((s) => s.includes('gateway/app.ts'))).toBe(true);
     expect(sources.some((s) => s.includes('db/d1-db.ts'))).toBe(true);
-    for (const banned of ['tensorflow', 'tfjs', 'better-sqlite3', 'engine/', 'gpu-runner/', 'model-catalog.ts']) {
+    for (const banned of ['tensorflow', 'tfjs', 'better-sqlite3', 'engine/', 'gpu-runner/', 'model-catalog.ts', 'prom-client']) {
       expect(sources.filter((s) => s.includes(banned))).toEqual([]);
     }
     expect(code).not.toMatch(/@tensorflow|better-sqlite3|from\s*["']node:/);
@@ -191,6 +195,22 @@ describe('wrangler dev (D1)', () => {
       ['r0', 200, 'text_completion'],
       ['r1', 200, 'text_completion'],
     ]);
+  });
+
+  it('serves the console and /metrics (runtime-free registry, token only) from the Worker', async () => {
+    const index = await fetch(`${base}/ui/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const js = /src="\/ui\/(assets\/[^"]+\.js)"/.exec(await index.text())![1];
+    expect((await fetch(`${base}/ui/${js}`)).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const metrics = parsePrometheusText(await res.text());
+    expect(sampleValue(metrics, 'dms_jobs', { status: 'completed' })).toBeGreaterThanOrEqual(1);
+    expect(metrics.get('dms_achieved_ratio')?.type).toBe('histogram');
+    expect(metrics.get('dms_http_requests_total')?.type).toBe('counter');
+    expect(metrics.has('dms_lease_claims_total')).toBe(true);
   });
 
   it('sweeps an abandoned lease from the cron handler', async () => {
