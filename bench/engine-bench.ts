@@ -59,10 +59,7 @@ function benchModel(): LoadedModel {
     t.dispose();
   // Force the target ratio: the offset is the 1/RATIO quantile of the raw logits on random text.
   const ids = Array.from({ length: 512 }, (_, i) => (i === 0 ? 256 : 97 + ((i * 7919) % 26)));
-  const raw = tf.tidy(() =>
-    forwardDense(params, tf.tensor2d([ids], [1, 512], 'int32'))
-      .dmsLogits.flatMap((l) => Array.from(l.dataSync())),
-  );
+  const raw = tf.tidy(() => forwardDense(params, tf.tensor2d([ids], [1, 512], 'int32')).dmsLogits.flatMap((l) => Array.from(l.dataSync())));
   raw.sort((a, b) => a - b);
   cfg.dms!.offset = raw[Math.floor(raw.length / RATIO)];
   return modelFromParams(params, Tokenizer.byteLevel());

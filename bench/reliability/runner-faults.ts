@@ -106,8 +106,11 @@ export async function runRunnerFaults(
       { cwd: REPO_ROOT, env: { ...process.env, DMS_MODELS_DIR: modelsDir }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const runner: Runner = { id, child, log: '' };
-    child.stdout!.on('data', (c: Buffer) => void (runner.log += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => void (runner.log += c.toString()));
+    const onData = (c: Buffer) => {
+      runner.log += c.toString();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     return runner;
   };
   const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };

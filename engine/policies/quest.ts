@@ -76,7 +76,7 @@ export class QuestPolicy implements KvPolicy {
         const q = queries[qo + d];
         const a = q * kb[lo + d];
         const b = q * kb[hi + d];
-        score += Math.max(a , b);
+        score += Math.max(a, b);
       }
     }
     return score;

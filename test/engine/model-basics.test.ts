@@ -10,7 +10,7 @@ import { Tokenizer, buildByteLevelTokenizerJson, buildByteLevelTokenizerConfig }
 import { initParams, loadModel, saveModel, paramsToNamed, paramsFromNamed, disposeParams } from '../../engine/model/weights.js';
 import { forwardDense } from '../../engine/model/llama.js';
 
-export const tinyConfigJson = (extra: Record<string, unknown> = {}) => ({
+const tinyConfigJson = (extra: Record<string, unknown> = {}) => ({
   model_type: 'llama',
   vocab_size: 259,
   hidden_size: 32,
@@ -68,7 +68,7 @@ describe('safetensors', () => {
     expect([...f32.get('a')!.data]).toEqual([...m.get('a')!.data]);
     expect(f32.get('a')!.shape).toEqual([2, 3]);
     const f16 = readSafetensors(writeSafetensors(m, 'F16'));
-    f16.get('a')!.data.forEach((v, i) => expect(v).toBeCloseTo(m.get('a')!.data[i], 3));
+    for (const [i, v] of f16.get('a')!.data.entries()) expect(v).toBeCloseTo(m.get('a')!.data[i], 3);
     expect(f16.get('b')!.dtype).toBe('F16');
     // Hand-built BF16 file: 1.0 = 0x3f80, -2.0 = 0xc000.
     const header = new TextEncoder().encode(JSON.stringify({ x: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } }));
