@@ -132,7 +132,12 @@ describe('generate', () => {
     const ac = new AbortController();
     const before = tf.memory().numTensors;
     const p = generate(model, [req({ maxTokens: 400 })], { signal: ac.signal });
-    setTimeout(() => ac.abort(), 20);
+    // Abort a few event-loop turns in (the engine yields one per step; 400 tokens take 400 steps), not after a wall-clock delay.
+    const abortAfter = (turns: number): void => {
+      if (turns === 0) ac.abort();
+      else setImmediate(() => abortAfter(turns - 1));
+    };
+    abortAfter(3);
     await expect(p).rejects.toThrow();
     expect(tf.memory().numTensors).toBe(before);
   });
