@@ -52,6 +52,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Out-param: filled with run-wide scheduler statistics when generate returns (or throws). */
   stats?: GenerateStats;
+  /** Called after every scheduler step with the paged cache, so that tests can check its invariants between steps. */
+  afterStep?: (cache: PagedCache) => void;
 }
 
 /** Run-wide scheduler statistics of one generate call (plain numbers). */
@@ -133,6 +135,7 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
         results.set(r.order, res);
         options.onResult?.(res);
       }
+      options.afterStep?.(cache);
       // Let timers (runner heartbeats) and I/O run between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
