@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { generate, initBackend } from '../engine/index.js';
 import { parseModelConfig } from '../engine/model/config.js';
 import { forwardDense } from '../engine/model/llama.js';
-import { Tokenizer } from '../engine/model/tokenizer.js';
+import { BYTE_BOS_ID, BYTE_EOS_ID, BYTE_PAD_ID, Tokenizer } from '../engine/model/tokenizer.js';
 import { initParams, mapParams, modelFromParams, type LoadedModel } from '../engine/model/weights.js';
 import { Rng } from '../engine/runtime/sampler.js';
 
@@ -47,9 +47,9 @@ function benchModel(): LoadedModel {
     partial_rotary_factor: 0.5,
     max_position_embeddings: 8192,
     tie_word_embeddings: true,
-    bos_token_id: 256,
-    eos_token_id: 257,
-    pad_token_id: 258,
+    bos_token_id: BYTE_BOS_ID,
+    eos_token_id: BYTE_EOS_ID,
+    pad_token_id: BYTE_PAD_ID,
     dms: { mode: 'adapter', window: WINDOW, scale: 100, offset: 0, ratio: RATIO },
   });
   let n = 0;

@@ -4,6 +4,7 @@ import { and, eq, exists, inArray, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { RequestResultWrite } from '../protocol/index.js';
 import type { CancelOutcome, Fenced, FinishStatus, WriteOutcome } from './job-store.js';
+import { cancelPendingRequests } from './cancel-pending.js';
 import { jobs, requests } from './schema.js';
 import type { SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
@@ -23,14 +24,15 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         .where(and(leaseHeld(jobId, token, now), extra)),
     );
 
+  /** Pending requests become canceled when the client asked for it, under the fence. */
+  const cancelIfRequested = (jobId: string, token: string, now: number) =>
+    cancelPendingRequests(db, now, and(eq(requests.jobId, jobId), held(jobId, token, now, eq(jobs.cancelRequested, true))));
+
   /** Requests still pending become canceled (cancel requested) or `ifNotCanceled`, under the fence. */
   function finishPending(jobId: string, token: string, now: number, ifNotCanceled: PendingOutcome): BatchItem<'sqlite'>[] {
     const pendingOf = (extra: SQL) => and(eq(requests.jobId, jobId), eq(requests.status, 'pending'), held(jobId, token, now, extra));
     return [
-      db
-        .update(requests)
-        .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
-        .where(pendingOf(eq(jobs.cancelRequested, true))),
+      cancelIfRequested(jobId, token, now),
       db
         .update(requests)
         .set({ status: ifNotCanceled.status, errorCode: ifNotCanceled.code, errorMessage: ifNotCanceled.message, finishedAt: now })
@@ -152,10 +154,7 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       // A released job goes back to the queue at once and the attempt is not counted against it.
       const [row] = (await sqlDb
         .batch([
-          db
-            .update(requests)
-            .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
-            .where(and(eq(requests.jobId, jobId), eq(requests.status, 'pending'), held(jobId, token, now, eq(jobs.cancelRequested, true)))),
+          cancelIfRequested(jobId, token, now),
           db
             .update(jobs)
             .set({
@@ -187,10 +186,7 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       );
       const isQueued = (then: unknown, otherwise: unknown) => sql`case when ${jobs.status} = 'queued' then ${then} else ${otherwise} end`;
       await sqlDb.batch([
-        db
-          .update(requests)
-          .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
-          .where(and(eq(requests.jobId, jobId), eq(requests.status, 'pending'), queuedJob)),
+        cancelPendingRequests(db, now, and(eq(requests.jobId, jobId), queuedJob)),
         db
           .update(jobs)
           .set({

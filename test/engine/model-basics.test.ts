@@ -9,24 +9,10 @@ import { readSafetensors, writeSafetensors } from '../../engine/model/safetensor
 import { Tokenizer, buildByteLevelTokenizerJson, buildByteLevelTokenizerConfig } from '../../engine/model/tokenizer.js';
 import { initParams, loadModel, saveModel, paramsToNamed, paramsFromNamed, disposeParams } from '../../engine/model/weights.js';
 import { forwardDense } from '../../engine/model/llama.js';
+import { tinyConfigJson as baseConfigJson } from './helpers.js';
 
-const tinyConfigJson = (extra: Record<string, unknown> = {}) => ({
-  model_type: 'llama',
-  vocab_size: 259,
-  hidden_size: 32,
-  intermediate_size: 64,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rms_norm_eps: 1e-6,
-  rope_theta: 10000,
-  max_position_embeddings: 512,
-  tie_word_embeddings: true,
-  bos_token_id: 256,
-  eos_token_id: 257,
-  pad_token_id: 258,
-  ...extra,
-});
+/** The helpers' tiny config with a 512-token context. */
+const tinyConfigJson = (extra: Record<string, unknown> = {}) => baseConfigJson({ max_position_embeddings: 512, ...extra });
 
 beforeAll(async () => {
   await initBackend();
