@@ -22,6 +22,7 @@ export class H2oPolicy extends BudgetedPolicy implements KvPolicy {
   readonly needsKeyBounds = false;
   readonly heavyFraction: number;
   readonly fixedRecent: number | null;
+  readonly window: number | null;
 
   constructor(opts: H2oOptions) {
     super('h2o', opts);
@@ -31,6 +32,8 @@ export class H2oPolicy extends BudgetedPolicy implements KvPolicy {
     if (this.fixedRecent !== null && !(Number.isInteger(this.fixedRecent) && this.fixedRecent >= 1)) {
       throw new Error(`h2o policy: recent must be an integer >= 1, got ${this.fixedRecent}`);
     }
+    // Without a fixed recent count the protected part is a share of the budget: no fixed window.
+    this.window = this.fixedRecent === null ? null : this.fixedRecent - 1;
   }
 
   /** Recent tokens protected at this budget (at least the current token). */

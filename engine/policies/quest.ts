@@ -15,6 +15,7 @@ export class QuestPolicy extends BudgetedPolicy implements KvPolicy {
   readonly name = 'quest';
   readonly needsAttention = false;
   readonly needsKeyBounds = true;
+  readonly window = null;
   readonly pageSize: number;
   private pageScores = new Float64Array(64);
   private order = new Int32Array(64);

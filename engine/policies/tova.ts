@@ -16,6 +16,7 @@ export class TovaPolicy extends BudgetedPolicy implements KvPolicy {
   readonly needsAttention = true;
   readonly needsKeyBounds = false;
   readonly recent: number;
+  readonly window: number;
 
   constructor(opts: TovaOptions) {
     super('tova', opts);
@@ -23,6 +24,7 @@ export class TovaPolicy extends BudgetedPolicy implements KvPolicy {
     if (!(Number.isInteger(this.recent) && this.recent >= 1 && this.recent <= this.floor)) {
       throw new Error(`tova policy: recent must be an integer in 1..floor (${this.floor}), got ${this.recent}`);
     }
+    this.window = this.recent - 1;
   }
 
   initRow(row: CacheRow): void {

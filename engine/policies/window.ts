@@ -15,6 +15,8 @@ export class WindowPolicy extends BudgetedPolicy implements KvPolicy {
   readonly name = 'window';
   readonly needsAttention = false;
   readonly needsKeyBounds = false;
+  /** Its recent part is the budget minus the sinks: it grows with the length, so no fixed window. */
+  readonly window = null;
   readonly sinks: number;
 
   constructor(opts: WindowOptions) {
