@@ -36,6 +36,8 @@ export interface ProblemOutcome {
   kvTokenReads: number;
   peakKvTokens: number;
   achievedRatio: number;
+  /** The weight of achievedRatio: tokens retained summed over decode steps (the ratio's denominator). */
+  kvTokensRetained: number;
   promptTokens: number;
   /** Generated tokens of each thread. */
   threadTokens: number[];
@@ -45,8 +47,12 @@ export interface EvalSummary {
   accuracy: number;
   problems: number;
   correct: number;
-  /** Tokens seen / tokens retained, averaged over problems weighted by their generated tokens. */
+  /** Tokens seen / tokens retained over every decode step of every problem (dms.md section 6): token-weighted, as a job's usage. */
   achieved_ratio: number;
+  /** What ran beside it: the method, the ratio asked for, and the policy's window (null without a fixed one). */
+  method: string;
+  requested_ratio: number;
+  window: number | null;
   /**
    * DMS only: the achieved ratio a predictor flagging exactly 1 - 1/R of tokens would reach on these
    * same sequences, given that the w + 1 most recent tokens are always held (bench/window-bound.ts).
@@ -69,7 +75,7 @@ export interface EvalSummary {
 }
 
 /** Majority vote over threads is the engine's; the suite's verifier is exact match on the extracted answer. */
-function outcome(p: Problem, r: GenerateResult): ProblemOutcome {
+export function outcome(p: Problem, r: GenerateResult): ProblemOutcome {
   const answer = r.answer ?? extractAnswer(r.threads[0]?.text ?? '');
   return {
     seed: p.seed,
@@ -82,6 +88,7 @@ function outcome(p: Problem, r: GenerateResult): ProblemOutcome {
     kvTokenReads: r.usage.kvTokenReads,
     peakKvTokens: r.usage.peakKvTokens,
     achievedRatio: r.usage.achievedRatio,
+    kvTokensRetained: r.usage.kvTokensRetained,
     promptTokens: r.usage.promptTokens,
     threadTokens: r.threads.map((t) => t.completionTokens),
   };
@@ -95,7 +102,26 @@ export interface DmsTarget {
   window: number;
 }
 
-export function summarize(outcomes: ProblemOutcome[], wallS: number, stats: GenerateStats = NO_STATS, dms: DmsTarget | null = null): EvalSummary {
+/** What ran: the configuration's method and ratio, and the window the policy used. */
+export interface RanCompression {
+  method: string;
+  requested_ratio: number;
+  window: number | null;
+}
+
+/** The token-weighted achieved ratio of several requests: sum(ratio x retained) / sum(retained) = sum(seen) / sum(retained). */
+export function weightedAchievedRatio(parts: ReadonlyArray<{ achievedRatio: number; kvTokensRetained: number }>): number {
+  const weight = parts.reduce((s, p) => s + p.kvTokensRetained, 0);
+  return weight > 0 ? parts.reduce((s, p) => s + p.achievedRatio * p.kvTokensRetained, 0) / weight : 1;
+}
+
+export function summarize(
+  outcomes: ProblemOutcome[],
+  wallS: number,
+  stats: GenerateStats = NO_STATS,
+  dms: DmsTarget | null = null,
+  ran: RanCompression = { method: 'none', requested_ratio: 1, window: null },
+): EvalSummary {
   const n = outcomes.length;
   const sum = (f: (o: ProblemOutcome) => number) => outcomes.reduce((s, o) => s + f(o), 0);
   const tokens = sum((o) => o.completionTokens);
@@ -104,7 +130,8 @@ export function summarize(outcomes: ProblemOutcome[], wallS: number, stats: Gene
     accuracy: n ? correct / n : 0,
     problems: n,
     correct,
-    achieved_ratio: tokens ? sum((o) => o.achievedRatio * o.completionTokens) / tokens : 1,
+    achieved_ratio: weightedAchievedRatio(outcomes),
+    ...ran,
     ...(dms
       ? {
           window_bound_ratio: windowBoundRatio(
@@ -167,5 +194,7 @@ export async function evaluate(
   });
   const wallS = (performance.now() - t0) / 1000;
   const outcomes = results.map((r, i) => outcome(problems[i], r));
-  return { summary: summarize(outcomes, wallS, stats, dmsTarget(model, cfg)), outcomes };
+  const first = results[0]?.compression;
+  const ran = { method: first?.method ?? cfg.method, requested_ratio: cfg.ratio, window: first?.window ?? null };
+  return { summary: summarize(outcomes, wallS, stats, dmsTarget(model, cfg), ran), outcomes };
 }

@@ -11,7 +11,7 @@ function commandLine(argv: string[]): string {
 }
 
 async function main(): Promise<number> {
-  let opts;
+  let opts: ReturnType<typeof parseBenchArgs>;
   try {
     opts = parseBenchArgs(process.argv.slice(2));
   } catch (err) {

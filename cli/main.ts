@@ -155,7 +155,7 @@ function jobFlags(values: Values) {
   for (const pair of (values.metadata as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw usageError(`--metadata wants key=value, got "${pair}"`);
-    (metadata ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1);
+    metadata = { ...metadata, [pair.slice(0, eq)]: pair.slice(eq + 1) };
   }
   return { model: values.model as string | undefined, defaults, metadata, override: values.override === true };
 }

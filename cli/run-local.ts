@@ -6,7 +6,16 @@ import { resolveLimits } from '../gateway/limits.js';
 import { loadModelCatalog } from '../gateway/model-catalog.js';
 import { validateJob } from '../gateway/validate-job.js';
 import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
-import type { ClaimedJob, PendingRequest, RequestCounts, RequestResult, RequestResultWrite, SubmitJob } from '../protocol/index.js';
+import {
+  type ClaimedJob,
+  completeUsage,
+  gradeAnswer,
+  type PendingRequest,
+  type RequestCounts,
+  type RequestResult,
+  type RequestResultWrite,
+  type SubmitJob,
+} from '../protocol/index.js';
 import { CliError, EXIT, type ExitCode, usageError } from './errors.js';
 import { groupProblems, issueProblem, listed } from './problems.js';
 import { fittedProgress, type Observation, rates, renderProgress } from './progress.js';
@@ -22,9 +31,9 @@ export type RunLocalOptions = {
   signal: AbortSignal;
 };
 
-/** The stored form of a runner's write: cost from runner_seconds, as the gateway computes it. */
-function asResult(write: RequestResultWrite, pricePerHour: number): RequestResult {
-  const usage = write.usage ? { ...write.usage, cost: (write.usage.runner_seconds * pricePerHour) / 3600 } : null;
+/** The stored form of a runner's write: cost from runner_seconds and the grade, as the gateway computes them. */
+function asResult(write: RequestResultWrite, pricePerHour: number, expected: string | null): RequestResult {
+  const usage = write.usage ? completeUsage(write.usage, (write.usage.runner_seconds * pricePerHour) / 3600) : null;
   return {
     custom_id: write.custom_id,
     status: write.status,
@@ -34,6 +43,8 @@ function asResult(write: RequestResultWrite, pricePerHour: number): RequestResul
     timings: write.timings,
     backend: write.backend ?? null,
     error: write.error,
+    expected_answer: expected,
+    correct: gradeAnswer(write.status, write.answer, expected),
   };
 }
 
@@ -54,6 +65,7 @@ export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Pr
     defaults: checked.job.defaults,
     metadata: checked.job.metadata,
   };
+  const expected = new Map(checked.job.requests.map((r) => [r.customId, r.expectedAnswer]));
   const requests: PendingRequest[] = checked.job.requests.map((r) => ({ custom_id: r.customId, prompt: r.prompt, params: r.params }));
   const counts: RequestCounts = { total: requests.length, queued: 0, running: requests.length, succeeded: 0, failed: 0, canceled: 0 };
   const done = new Set<string>();
@@ -79,7 +91,10 @@ export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Pr
   opts.progress.write(`running ${requests.length} requests of model ${job.model} locally (backend ${executor.backend ?? 'unknown'})\n`);
   let failure: unknown = null;
   try {
-    await executor.execute(job, requests, { signal: opts.signal, onResult: async (r) => write(asResult(r, opts.pricePerRunnerHour)) });
+    await executor.execute(job, requests, {
+      signal: opts.signal,
+      onResult: async (r) => write(asResult(r, opts.pricePerRunnerHour, expected.get(r.custom_id) ?? null)),
+    });
   } catch (error) {
     failure = error;
   }
@@ -98,6 +113,8 @@ export async function runLocal(submission: SubmitJob, opts: RunLocalOptions): Pr
       timings: null,
       backend: executor.backend ?? null,
       error: { code: failure ? 'runner_failed' : 'not_executed', message },
+      expected_answer: expected.get(r.custom_id) ?? null,
+      correct: null,
     });
   }
   draw('completed');

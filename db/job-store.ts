@@ -19,7 +19,7 @@ export type NewJob = {
   metadata: Record<string, string> | null;
   idempotencyKey: string | null;
   bodyHash: string | null;
-  requests: Array<{ customId: string; prompt: string; params: ResolvedParams }>;
+  requests: Array<{ customId: string; prompt: string; params: ResolvedParams; expectedAnswer: string | null }>;
 };
 
 export type SubmitOutcome = { kind: 'created'; job: Job } | { kind: 'replayed'; job: Job } | { kind: 'conflict'; jobId: string };

@@ -1,9 +1,10 @@
 // Reads that turn rows into wire views: a job with its live request counts and usage totals
-// (one aggregate query for any number of jobs), and a finished request as a result line.
-import { and, inArray, sql } from 'drizzle-orm';
-import type { Job, RequestCounts, RequestParams, RequestResult, UsageTotals } from '../protocol/index.js';
-import { type JobRow, type RequestRow, requests } from './schema.js';
+// (usage-aggregate.ts: one grouped query for any number of jobs), and a finished request as a result line.
+import type { Job, RequestCounts, RequestParams, RequestResult, Usage, UsageTotals } from '../protocol/index.js';
+import { COMPRESSION_LABELS, USAGE_FIELDS } from '../protocol/usage-fields.js';
+import type { JobRow, RequestRow } from './schema.js';
 import type { SqliteDatabase } from './sql-db.js';
+import { aggregateRows, usageTotals } from './usage-aggregate.js';
 
 export type JobAggregate = {
   pending: number;
@@ -16,61 +17,11 @@ export type JobAggregate = {
 const toNum = (v: unknown): number => Number(v ?? 0);
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** Counts by status and usage totals for each job id, in one grouped query (chunked for D1). */
+/** Counts by status and usage totals for each job id, in one grouped query per page (chunked for D1). */
 export async function aggregateJobs(db: SqliteDatabase, jobIds: string[], maxParams: number): Promise<Map<string, JobAggregate>> {
+  const { counts, groups } = await aggregateRows(db, jobIds, maxParams);
   const out = new Map<string, JobAggregate>();
-  for (let i = 0; i < jobIds.length; i += maxParams - 1) {
-    const ids = jobIds.slice(i, i + maxParams - 1);
-    const rows = await db
-      .select({
-        jobId: requests.jobId,
-        pending: sql<number>`sum(case when ${requests.status} = 'pending' then 1 else 0 end)`,
-        succeeded: sql<number>`sum(case when ${requests.status} = 'succeeded' then 1 else 0 end)`,
-        failed: sql<number>`sum(case when ${requests.status} = 'failed' then 1 else 0 end)`,
-        canceled: sql<number>`sum(case when ${requests.status} = 'canceled' then 1 else 0 end)`,
-        numResults: sql<number>`count(${requests.promptTokens})`,
-        promptTokens: sql<number>`sum(${requests.promptTokens})`,
-        completionTokens: sql<number>`sum(${requests.completionTokens})`,
-        kvTokenReads: sql<number>`sum(${requests.kvTokenReads})`,
-        kvTokenReadsPerHead: sql<number>`sum(${requests.kvTokenReadsPerHead})`,
-        prefillKvTokenReads: sql<number>`sum(${requests.prefillKvTokenReads})`,
-        peakKvTokens: sql<number>`max(${requests.peakKvTokens})`,
-        peakKvTokensPerHead: sql<number>`max(${requests.peakKvTokensPerHead})`,
-        peakKvBytes: sql<number>`max(${requests.peakKvBytes})`,
-        achievedRatio: sql<number>`avg(${requests.achievedRatio})`,
-        runnerSeconds: sql<number>`sum(${requests.runnerSeconds})`,
-        cost: sql<number>`sum(${requests.cost})`,
-      })
-      .from(requests)
-      .where(and(inArray(requests.jobId, ids)))
-      .groupBy(requests.jobId);
-    for (const r of rows) {
-      const numResults = toNum(r.numResults);
-      out.set(r.jobId, {
-        pending: toNum(r.pending),
-        succeeded: toNum(r.succeeded),
-        failed: toNum(r.failed),
-        canceled: toNum(r.canceled),
-        usage:
-          numResults === 0
-            ? null
-            : {
-                num_results: numResults,
-                prompt_tokens: toNum(r.promptTokens),
-                completion_tokens: toNum(r.completionTokens),
-                kv_token_reads: toNum(r.kvTokenReads),
-                kv_token_reads_per_head: toNum(r.kvTokenReadsPerHead),
-                prefill_kv_token_reads: toNum(r.prefillKvTokenReads),
-                peak_kv_tokens: toNum(r.peakKvTokens),
-                peak_kv_tokens_per_head: toNum(r.peakKvTokensPerHead),
-                peak_kv_bytes: toNum(r.peakKvBytes),
-                achieved_ratio: toNum(r.achievedRatio),
-                runner_seconds: toNum(r.runnerSeconds),
-                cost: toNum(r.cost),
-              },
-      });
-    }
-  }
+  for (const [jobId, c] of counts) out.set(jobId, { ...c, usage: usageTotals(groups.get(jobId)) });
   return out;
 }
 
@@ -114,24 +65,19 @@ export function resultView(row: RequestRow): RequestResult {
     status: row.status === 'pending' ? 'failed' : row.status,
     answer: row.answer,
     threads: row.threadsJson ? JSON.parse(row.threadsJson) : [],
-    usage:
-      row.promptTokens === null
-        ? null
-        : {
-            prompt_tokens: row.promptTokens,
-            completion_tokens: toNum(row.completionTokens),
-            kv_token_reads: toNum(row.kvTokenReads),
-            kv_token_reads_per_head: toNum(row.kvTokenReadsPerHead),
-            prefill_kv_token_reads: toNum(row.prefillKvTokenReads),
-            peak_kv_tokens: toNum(row.peakKvTokens),
-            peak_kv_tokens_per_head: toNum(row.peakKvTokensPerHead),
-            peak_kv_bytes: toNum(row.peakKvBytes),
-            achieved_ratio: toNum(row.achievedRatio),
-            runner_seconds: toNum(row.runnerSeconds),
-            cost: toNum(row.cost),
-          },
+    usage: row.promptTokens === null ? null : usageView(row),
     timings: row.timingsJson ? JSON.parse(row.timingsJson) : null,
     backend: row.backend,
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
+    expected_answer: row.expectedAnswer,
+    correct: row.correct,
   };
+}
+
+/** A result row's usage columns (one per field and label of usage-fields.ts) under their wire names. */
+function usageView(row: RequestRow): Usage {
+  const cell = (engine: string) => row[engine as keyof RequestRow];
+  const fields = Object.fromEntries(USAGE_FIELDS.map((f) => [f.wire, toNum(cell(f.engine))]));
+  const labels = Object.fromEntries(COMPRESSION_LABELS.map((l) => [l.wire, cell(l.engine) ?? null]));
+  return { ...fields, ...labels } as Usage;
 }

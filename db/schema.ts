@@ -1,6 +1,7 @@
 // The Drizzle schema shared by better-sqlite3 and D1: tenants and their API keys, jobs (with the
 // lease columns the runner protocol fences on), one row per request (with its result), runners seen.
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { labelColumns, usageColumns } from './usage-columns.js';
 
 /** A tenant owns API keys and jobs; it never sees another tenant's jobs. */
 export const tenants = sqliteTable('tenants', {
@@ -79,17 +80,11 @@ export const requests = sqliteTable(
     backend: text('backend'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
-    promptTokens: integer('prompt_tokens'), // null means the result carried no usage
-    completionTokens: integer('completion_tokens'),
-    kvTokenReads: real('kv_token_reads'),
-    kvTokenReadsPerHead: real('kv_token_reads_per_head'),
-    prefillKvTokenReads: real('prefill_kv_token_reads'),
-    peakKvTokens: real('peak_kv_tokens'),
-    peakKvTokensPerHead: real('peak_kv_tokens_per_head'),
-    peakKvBytes: real('peak_kv_bytes'),
-    achievedRatio: real('achieved_ratio'),
-    runnerSeconds: real('runner_seconds'),
-    cost: real('cost'),
+    // One column per usage field and compression label (protocol/usage-fields.ts); prompt_tokens null means no usage.
+    ...usageColumns(),
+    ...labelColumns(),
+    expectedAnswer: text('expected_answer'), // from the submission; results are graded against it
+    correct: integer('correct', { mode: 'boolean' }), // the voted answer equals expected_answer; null when ungraded
     attempt: integer('attempt'), // the job attempt whose runner wrote this result
     finishedAt: integer('finished_at'),
   },

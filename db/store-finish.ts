@@ -3,10 +3,13 @@
 import { and, eq, exists, inArray, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { RequestResultWrite } from '../protocol/index.js';
+import { gradeAnswer } from '../protocol/result-values.js';
 import type { CancelOutcome, Fenced, FinishStatus, WriteOutcome } from './job-store.js';
+import { cancelPendingRequests } from './cancel-pending.js';
 import { jobs, requests } from './schema.js';
 import type { SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
+import { usageWriteSet } from './usage-write.js';
 import { leaseHeld, NO_LEASE } from './store-lease.js';
 import type { ReadOps } from './store-reads.js';
 
@@ -23,14 +26,15 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         .where(and(leaseHeld(jobId, token, now), extra)),
     );
 
+  /** Pending requests become canceled when the client asked for it, under the fence. */
+  const cancelIfRequested = (jobId: string, token: string, now: number) =>
+    cancelPendingRequests(db, now, and(eq(requests.jobId, jobId), held(jobId, token, now, eq(jobs.cancelRequested, true))));
+
   /** Requests still pending become canceled (cancel requested) or `ifNotCanceled`, under the fence. */
   function finishPending(jobId: string, token: string, now: number, ifNotCanceled: PendingOutcome): BatchItem<'sqlite'>[] {
     const pendingOf = (extra: SQL) => and(eq(requests.jobId, jobId), eq(requests.status, 'pending'), held(jobId, token, now, extra));
     return [
-      db
-        .update(requests)
-        .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
-        .where(pendingOf(eq(jobs.cancelRequested, true))),
+      cancelIfRequested(jobId, token, now),
       db
         .update(requests)
         .set({ status: ifNotCanceled.status, errorCode: ifNotCanceled.code, errorMessage: ifNotCanceled.message, finishedAt: now })
@@ -68,15 +72,16 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       const now = cfg.clock();
       if (!(await isHeld(jobId, token, now))) return { ok: false, reason: 'stale_lease' };
       const ids = results.map((r) => r.custom_id);
-      const known = new Set<string>();
+      // The same read that finds unknown ids brings each request's expected answer, for grading.
+      const expected = new Map<string, string | null>();
       for (let i = 0; i < ids.length; i += sqlDb.maxBoundParams - 1) {
         const rows = await db
-          .select({ customId: requests.customId })
+          .select({ customId: requests.customId, expectedAnswer: requests.expectedAnswer })
           .from(requests)
           .where(and(eq(requests.jobId, jobId), inArray(requests.customId, ids.slice(i, i + sqlDb.maxBoundParams - 1))));
-        for (const r of rows) known.add(r.customId);
+        for (const r of rows) expected.set(r.customId, r.expectedAnswer);
       }
-      const unknown = ids.filter((id) => !known.has(id));
+      const unknown = ids.filter((id) => !expected.has(id));
       if (unknown.length > 0) return { ok: false, reason: 'unknown_custom_id', customIds: unknown };
       const statements = results.map((r) =>
         db
@@ -89,17 +94,8 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
             backend: r.backend ?? null,
             errorCode: r.error?.code ?? null,
             errorMessage: r.error?.message ?? null,
-            promptTokens: r.usage?.prompt_tokens ?? null,
-            completionTokens: r.usage?.completion_tokens ?? null,
-            kvTokenReads: r.usage?.kv_token_reads ?? null,
-            kvTokenReadsPerHead: r.usage?.kv_token_reads_per_head ?? null,
-            prefillKvTokenReads: r.usage?.prefill_kv_token_reads ?? null,
-            peakKvTokens: r.usage?.peak_kv_tokens ?? null,
-            peakKvTokensPerHead: r.usage?.peak_kv_tokens_per_head ?? null,
-            peakKvBytes: r.usage?.peak_kv_bytes ?? null,
-            achievedRatio: r.usage?.achieved_ratio ?? null,
-            runnerSeconds: r.usage?.runner_seconds ?? null,
-            cost: r.usage ? r.usage.runner_seconds * pricePerSecond : null,
+            ...usageWriteSet(r.usage, pricePerSecond),
+            correct: gradeAnswer(r.status, r.answer, expected.get(r.custom_id) ?? null),
             attempt: sql`(select ${jobs.attempt} from ${jobs} where ${jobs.id} = ${jobId})`,
             finishedAt: now,
           })
@@ -152,10 +148,7 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       // A released job goes back to the queue at once and the attempt is not counted against it.
       const [row] = (await sqlDb
         .batch([
-          db
-            .update(requests)
-            .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
-            .where(and(eq(requests.jobId, jobId), eq(requests.status, 'pending'), held(jobId, token, now, eq(jobs.cancelRequested, true)))),
+          cancelIfRequested(jobId, token, now),
           db
             .update(jobs)
             .set({
@@ -187,10 +180,7 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       );
       const isQueued = (then: unknown, otherwise: unknown) => sql`case when ${jobs.status} = 'queued' then ${then} else ${otherwise} end`;
       await sqlDb.batch([
-        db
-          .update(requests)
-          .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
-          .where(and(eq(requests.jobId, jobId), eq(requests.status, 'pending'), queuedJob)),
+        cancelPendingRequests(db, now, and(eq(requests.jobId, jobId), queuedJob)),
         db
           .update(jobs)
           .set({

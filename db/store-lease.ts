@@ -2,6 +2,7 @@
 // and report cancellation, and the sweep that requeues, fails or cancels jobs whose lease expired.
 import { and, asc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { ClaimResponse, HeartbeatResponse, PendingRequest, RequestParams, ResolvedParams } from '../protocol/index.js';
+import { cancelPendingRequests } from './cancel-pending.js';
 import { randomId } from './ids.js';
 import type { ClaimInput, Fenced, SweepCounts } from './job-store.js';
 import { jobs, requests, runners } from './schema.js';
@@ -42,10 +43,7 @@ export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
         .update(requests)
         .set({ status: 'failed', errorCode: 'lease_expired', errorMessage: 'the job ran out of attempts before this request finished', finishedAt: now })
         .where(and(eq(requests.status, 'pending'), inArray(requests.jobId, idsWhere(outOfAttempts)))),
-      db
-        .update(requests)
-        .set({ status: 'canceled', errorCode: 'canceled', errorMessage: 'the job was canceled', finishedAt: now })
-        .where(and(eq(requests.status, 'pending'), inArray(requests.jobId, idsWhere(expired('canceling'))))),
+      cancelPendingRequests(db, now, inArray(requests.jobId, idsWhere(expired('canceling')))),
       db
         .update(jobs)
         .set({ status: 'failed', failedAt: now, updatedAt: now, errorCode: 'lease_expired', errorMessage: reason, ...NO_LEASE })

@@ -10,8 +10,8 @@ import { chunkRows, isUniqueViolation, type SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
 import type { ReadOps } from './store-reads.js';
 
-/** Bound parameters per request row in the multi-row insert (jobId, idx, customId, prompt, params, status). */
-const PARAMS_PER_REQUEST_ROW = 6;
+/** Bound parameters per request row in the multi-row insert (jobId, idx, customId, prompt, params, status, expectedAnswer). */
+const PARAMS_PER_REQUEST_ROW = 7;
 
 export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) {
   const { db } = sqlDb;
@@ -63,6 +63,7 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         prompt: r.prompt,
         paramsJson: JSON.stringify(r.params),
         status: 'pending' as const,
+        expectedAnswer: r.expectedAnswer,
       }));
       for (const chunk of chunkRows(rows, PARAMS_PER_REQUEST_ROW, sqlDb.maxBoundParams)) {
         statements.push(db.insert(requests).values(chunk));

@@ -19,7 +19,13 @@ export interface Usage {
   peakKvTokensPerHead: number;
   /** Bytes of those tokens (key + value, as stored). */
   peakKvBytes: number;
-  /** Tokens seen / tokens retained, averaged over the decode steps of all threads (1 = no compression). */
+  /** Tokens retained in the cache summed over the decode steps of all threads, layers and KV heads. */
+  kvTokensRetained: number;
+  /**
+   * Tokens seen / tokens retained over the decode steps of all threads (dms.md section 6; 1 = no
+   * compression). Both are sums over steps, so the ratio is token-weighted: combining requests means
+   * weighting each ratio by its kvTokensRetained, which gives sum(seen) / sum(retained) again.
+   */
   achievedRatio: number;
 }
 
@@ -86,6 +92,7 @@ export class RequestAccounting {
       peakKvTokens: this.peakTokens,
       peakKvTokensPerHead: this.peakTokens / rows,
       peakKvBytes: this.peakTokens * this.bytesPerToken,
+      kvTokensRetained: this.retainedSum,
       achievedRatio: this.retainedSum > 0 ? this.seenSum / this.retainedSum : 1,
     };
   }

@@ -33,6 +33,8 @@ export interface GenerateResult {
   answer: string | null;
   threads: ThreadResult[];
   usage: Usage;
+  /** The compression that ran: method, the ratio asked for (beside usage.achievedRatio) and the policy's window. */
+  compression: { method: string; requestedRatio: number; window: number | null };
   timings: Timings;
   backend: BackendName;
 }
@@ -52,6 +54,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Out-param: filled with run-wide scheduler statistics when generate returns (or throws). */
   stats?: GenerateStats;
+  /** Called after every scheduler step with the paged cache, so that tests can check its invariants between steps. */
+  afterStep?: (cache: PagedCache) => void;
 }
 
 /** Run-wide scheduler statistics of one generate call (plain numbers). */
@@ -84,7 +88,8 @@ function toResult(r: RequestState, backend: BackendName): GenerateResult {
     finishReason: t.finishReason ?? 'length',
     completionTokens: t.generated.length,
   }));
-  return { id: r.req.id, answer: majorityVote(threads.map((t) => t.answer)), threads, usage: r.acct.usage(), timings: r.acct.timings(), backend };
+  const compression = { method: r.policy.name, requestedRatio: r.req.compression?.ratio ?? 1, window: r.policy.window };
+  return { id: r.req.id, answer: majorityVote(threads.map((t) => t.answer)), threads, usage: r.acct.usage(), compression, timings: r.acct.timings(), backend };
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -133,6 +138,7 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
         results.set(r.order, res);
         options.onResult?.(res);
       }
+      options.afterStep?.(cache);
       // Let timers (runner heartbeats) and I/O run between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

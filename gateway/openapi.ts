@@ -269,7 +269,7 @@ export function openApiDocument(): Record<string, unknown> {
     components[id] = rest;
   }
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of ROUTES) (paths[r.path] ??= {})[r.method] = operation(r);
+  for (const r of ROUTES) paths[r.path] = { ...paths[r.path], [r.method]: operation(r) };
   cached = {
     openapi: '3.1.0',
     info: { title: 'dms-batch', version: '0.1.0', description: 'Batch reasoning jobs on DMS-compressed KV caches' },

@@ -19,7 +19,7 @@ export type ValidatedJob = {
   model: string;
   defaults: RequestParams | null;
   metadata: Record<string, string> | null;
-  requests: Array<{ customId: string; prompt: string; params: ResolvedParams }>;
+  requests: Array<{ customId: string; prompt: string; params: ResolvedParams; expectedAnswer: string | null }>;
 };
 
 export type Validation = { ok: true; job: ValidatedJob } | { ok: false; status: 400 | 413; issues: ApiIssue[] };
@@ -58,7 +58,7 @@ export function validateJob(body: unknown, catalog: ModelCatalog, limits: Limits
     const params = { ...resolveParams(sub.defaults, req.params), ...(messages ? { messages } : {}) };
     const ratioGiven = (req.params?.compression ?? sub.defaults?.compression)?.ratio !== undefined;
     if (model) issues.push(...checkParams(params, ratioGiven, prompt, model, limits, fieldOf(i, req.params, sub.defaults)));
-    requests.push({ customId: req.custom_id, prompt, params });
+    requests.push({ customId: req.custom_id, prompt, params, expectedAnswer: req.expected_answer ?? null });
   });
 
   if (issues.length > 0 || !model) return { ok: false, status: 400, issues };

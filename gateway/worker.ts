@@ -7,9 +7,10 @@ import { createApp } from './app.js';
 import { instrumentStore } from './metrics/instrument-store.js';
 import { createServiceMetrics } from './metrics/service-metrics.js';
 import { TextRegistry } from './metrics/text-registry.js';
+import { addConfiguredKey, storeSettingsFromEnv } from './local-setup.js';
 
 /** Bindings and vars (wrangler.toml); DMS_API_KEY and DMS_RUNNER_TOKEN are secrets (`wrangler secret put`). */
-export interface Env {
+export type Env = {
   DB: D1Binding;
   /** The model catalog as JSON ({defaultModel, models: [...]}): what the runners behind this gateway serve. */
   DMS_MODELS: string;
@@ -22,18 +23,9 @@ export interface Env {
   DMS_PRICE_PER_RUNNER_HOUR?: string;
   DMS_MAX_ATTEMPTS?: string;
   DMS_LEASE_SECONDS?: string;
-}
+};
 
 type Instance = { app: ReturnType<typeof createApp>; store: JobStore; ready: Promise<void> };
-
-const LOCAL_TENANT = 'local';
-
-function num(env: Env, name: 'DMS_PRICE_PER_RUNNER_HOUR' | 'DMS_MAX_ATTEMPTS' | 'DMS_LEASE_SECONDS', fallback: number): number {
-  const raw = env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
-  return value;
-}
 
 function parseCatalog(raw: string | undefined): ModelCatalog {
   if (!raw) throw new Error('DMS_MODELS is not set: put the model catalog JSON in wrangler.toml [vars]');
@@ -50,12 +42,7 @@ function instance(env: Env): Instance {
   if (!found) {
     // Counters live in this isolate's memory; the store-backed gauges agree across isolates.
     const metrics = createServiceMetrics(new TextRegistry());
-    const rawStore = createJobStore(openD1(env.DB), {
-      pricePerRunnerHour: num(env, 'DMS_PRICE_PER_RUNNER_HOUR', 2.0),
-      maxAttempts: num(env, 'DMS_MAX_ATTEMPTS', 3),
-      leaseMs: num(env, 'DMS_LEASE_SECONDS', 60) * 1000,
-    });
-    const store = instrumentStore(rawStore, metrics);
+    const store = instrumentStore(createJobStore(openD1(env.DB), storeSettingsFromEnv(env)), metrics);
     const app = createApp({
       store,
       models: parseCatalog(env.DMS_MODELS),
@@ -63,10 +50,8 @@ function instance(env: Env): Instance {
       metrics,
       metricsToken: env.DMS_METRICS_TOKEN || undefined,
     });
-    const ready = (async () => {
-      await store.ensureTenant(LOCAL_TENANT, 'local');
-      if (env.DMS_API_KEY) await store.addApiKey(LOCAL_TENANT, env.DMS_API_KEY, 'DMS_API_KEY');
-    })();
+    // No key is created here: a Worker has nowhere to print it once, so DMS_API_KEY is the way in.
+    const ready = addConfiguredKey(store, env).then(() => undefined);
     // A failed bootstrap (say, migrations not applied yet) is retried by the next request.
     ready.catch(() => instances.delete(env));
     found = { app, store, ready };

@@ -2,7 +2,8 @@
 // checkpoint their compression asks for, and each finished request is written back with its accounting.
 import { type GenerateRequest, type GenerateResult, generate, initBackend, type LoadedModel } from '../engine/index.js';
 import { createPolicy } from '../engine/policies/registry.js';
-import type { ClaimedJob, PendingRequest, RequestResultWrite } from '../protocol/index.js';
+import type { ClaimedJob, PendingRequest, RequestResultWrite, RunnerUsage } from '../protocol/index.js';
+import { type EngineUsageField, USAGE_FIELDS } from '../protocol/usage-fields.js';
 import type { ExecutionContext, Executor } from './executor.js';
 import { StaleLeaseError } from './job-source.js';
 import { ModelRegistry } from './model-registry.js';
@@ -19,25 +20,27 @@ function failed(customId: string, code: string, message: string, backend: string
   return { custom_id: customId, status: 'failed', answer: null, threads: [], usage: null, timings: null, backend, error: { code, message } };
 }
 
+/** The wire usage of a result: every engine field of the usage table by name, the runner's seconds, and what ran. */
+export function toRunnerUsage(r: GenerateResult): RunnerUsage {
+  // Fails to compile when the table names an engine field the engine's Usage does not have.
+  const engine: Record<EngineUsageField['engine'], number> = r.usage;
+  const fields = Object.fromEntries(USAGE_FIELDS.filter((f) => f.source === 'engine').map((f) => [f.wire, engine[f.engine as EngineUsageField['engine']]]));
+  return {
+    ...(fields as Record<EngineUsageField['wire'], number>),
+    runner_seconds: r.timings.computeMs / 1000,
+    method: r.compression.method,
+    requested_ratio: r.compression.requestedRatio,
+    window: r.compression.window,
+  };
+}
+
 export function toResultWrite(customId: string, r: GenerateResult): RequestResultWrite {
-  const u = r.usage;
   return {
     custom_id: customId,
     status: 'succeeded',
     answer: r.answer,
     threads: r.threads.map((t) => ({ text: t.text, answer: t.answer, finish_reason: t.finishReason, completion_tokens: t.completionTokens })),
-    usage: {
-      prompt_tokens: u.promptTokens,
-      completion_tokens: u.completionTokens,
-      kv_token_reads: u.kvTokenReads,
-      kv_token_reads_per_head: u.kvTokenReadsPerHead,
-      prefill_kv_token_reads: u.prefillKvTokenReads,
-      peak_kv_tokens: u.peakKvTokens,
-      peak_kv_tokens_per_head: u.peakKvTokensPerHead,
-      peak_kv_bytes: u.peakKvBytes,
-      achieved_ratio: u.achievedRatio,
-      runner_seconds: r.timings.computeMs / 1000,
-    },
+    usage: toRunnerUsage(r),
     timings: { ttft_ms: r.timings.ttftMs, prefill_ms: r.timings.prefillMs, decode_ms: r.timings.decodeMs, total_ms: r.timings.totalMs },
     backend: r.backend,
     error: null,

@@ -4,6 +4,8 @@ export * from './registry.js';
 export * from './chat.js';
 export * from './params.js';
 export * from './results.js';
+export * from './result-values.js';
+export * from './usage-fields.js';
 export * from './errors.js';
 export * from './jobs.js';
 export * from './job-requests.js';

@@ -5,6 +5,7 @@ import { ChatMessagesSchema } from './chat.js';
 import { RequestParamsSchema } from './params.js';
 import { named } from './registry.js';
 import { ResultErrorSchema } from './results.js';
+import { USAGE_FIELDS, type UsageWireName } from './usage-fields.js';
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceling', 'canceled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -19,6 +20,11 @@ export const JobRequestSchema = named(
       prompt: z.string().min(1, 'prompt must not be empty').optional().describe('raw prompt text, fed as is (after bos)'),
       messages: ChatMessagesSchema.optional().describe("chat messages, rendered with the checkpoint's chat template"),
       params: RequestParamsSchema.optional(),
+      expected_answer: z
+        .string()
+        .max(1024)
+        .optional()
+        .describe('the correct answer: the result gets `correct` (exact match of the voted answer) and the job its accuracy'),
     })
     .refine((r) => (r.prompt === undefined) !== (r.messages === undefined), { message: 'give exactly one of prompt and messages', path: ['prompt'] }),
   'JobRequest',
@@ -56,23 +62,47 @@ export const RequestCountsSchema = named(
 );
 export type RequestCounts = z.infer<typeof RequestCountsSchema>;
 
+const AGGREGATION_DOC = { sum: 'sum over requests', max: 'max over requests', weighted_mean: 'token-weighted over requests' } as const;
+
+/** Each usage field as a job totals it, described by its aggregation (usage-fields.ts). */
+const totalsShape = Object.fromEntries(
+  USAGE_FIELDS.map((f) => [f.wire, z.number().describe(`${AGGREGATION_DOC[f.aggregation.kind]}: ${f.doc}`)]),
+) as unknown as Record<UsageWireName, z.ZodNumber>;
+
+/** Accuracy over the requests that carried expected_answer. */
+const gradingShape = {
+  num_graded: z.number().int().describe('results graded against an expected_answer'),
+  num_correct: z.number().int(),
+  accuracy: z.number().nullable().describe('num_correct / num_graded; null when nothing was graded'),
+};
+
+/** The labels a group of results shares (null on the job when its results differ). */
+const labelTotalsShape = {
+  method: z.string().nullable().describe('the KV policy, when every result ran the same one'),
+  requested_ratio: z.number().nullable().describe('the requested compression ratio, when every result asked for the same one'),
+  window: z.number().int().nullable().describe('the window, when every result ran with the same one'),
+};
+
+export const CompressionTotalsSchema = named(
+  z.object({ ...labelTotalsShape, num_results: z.number().int(), ...totalsShape, ...gradingShape }),
+  'CompressionTotals',
+  'Usage and accuracy of the results that ran one (method, requested_ratio, window)',
+);
+export type CompressionTotals = z.infer<typeof CompressionTotalsSchema>;
+
 export const UsageTotalsSchema = named(
   z.object({
     num_results: z.number().int().describe('requests whose usage is counted'),
-    prompt_tokens: z.number(),
-    completion_tokens: z.number(),
-    kv_token_reads: z.number(),
-    kv_token_reads_per_head: z.number(),
-    prefill_kv_token_reads: z.number(),
-    peak_kv_tokens: z.number().describe('max over requests'),
-    peak_kv_tokens_per_head: z.number().describe('max over requests'),
-    peak_kv_bytes: z.number().describe('max over requests'),
-    achieved_ratio: z.number().describe('mean over requests'),
-    runner_seconds: z.number(),
-    cost: z.number(),
+    ...totalsShape,
+    ...labelTotalsShape,
+    ...gradingShape,
+    by_compression: z
+      .array(CompressionTotalsSchema)
+      .nullable()
+      .describe('one entry per (method, requested_ratio, window) when the job mixes them; null when it does not'),
   }),
   'UsageTotals',
-  'Sums over finished requests (peaks are maxima, achieved_ratio a mean); null until one has usage',
+  'Totals over finished requests, each field aggregated as usage-fields.ts says (sums, maxima, token-weighted achieved_ratio); null until one has usage',
 );
 export type UsageTotals = z.infer<typeof UsageTotalsSchema>;
 

@@ -50,7 +50,11 @@ export const OpenAiBatchUsageSchema = z.object({
   prefill_kv_token_reads: z.number(),
   peak_kv_tokens: z.number().describe('max over requests'),
   peak_kv_bytes: z.number().describe('max over requests'),
-  achieved_ratio: z.number().describe('mean over requests'),
+  achieved_ratio: z.number().describe('tokens seen / tokens retained over all decode steps of all requests (token-weighted)'),
+  method: z.string().nullable().describe('the KV policy, when every request ran the same one'),
+  requested_ratio: z.number().nullable(),
+  window: z.number().int().nullable(),
+  accuracy: z.number().nullable().describe('share of graded requests (metadata.expected_answer) whose answer matched'),
   runner_seconds: z.number(),
   cost: z.number(),
 });

@@ -18,8 +18,10 @@ const InputLineSchema = z.object({
 
 /** Body fields mapped onto our params; max_completion_tokens is OpenAI's newer name for max_tokens. */
 const PARAM_FIELDS = ['max_tokens', 'temperature', 'top_p', 'n', 'seed', 'stop', 'top_k', 'compression', 'answer_pattern'] as const;
-/** Fields accepted and ignored because they do not change what is generated. */
+/** Fields accepted and ignored because they do not change what is generated (metadata: but see EXPECTED_ANSWER_KEY). */
 const IGNORED_FIELDS = new Set(['user', 'store', 'metadata', 'service_tier', 'stream_options', 'parallel_tool_calls']);
+/** body.metadata key whose string value grades the request (the job's expected_answer). */
+export const EXPECTED_ANSWER_KEY = 'expected_answer';
 /** Fields accepted only at their no-op value (anything else changes semantics we do not serve). */
 const NEUTRAL_VALUES: Record<string, unknown[]> = {
   stream: [false, null],
@@ -168,11 +170,17 @@ export function convertBatchLine(json: unknown, line: number, endpoint: OpenAiBa
     }
   }
 
+  const metadata = body.metadata;
+  const expected = metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>)[EXPECTED_ANSWER_KEY] : undefined;
+  if (expected !== undefined && typeof expected !== 'string')
+    errors.push(issue(line, 'invalid_request', `body.metadata.${EXPECTED_ANSWER_KEY} must be a string`, `body.metadata.${EXPECTED_ANSWER_KEY}`));
+
   if (errors.length > 0 || (prompt === null && messages === null)) return { ok: false, errors };
   const request: JobRequest = {
     custom_id,
     ...(messages ? { messages } : { prompt: prompt as string }),
     ...(Object.keys(params).length > 0 ? { params: params as RequestParams } : {}),
+    ...(typeof expected === 'string' ? { expected_answer: expected } : {}),
   };
   return { ok: true, value: { request, model: model as string } };
 }

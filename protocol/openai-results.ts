@@ -23,23 +23,11 @@ export type BatchResultLine = {
   error: { code: string; message: string } | null;
 };
 
-/** OpenAI's usage names plus this service's KV accounting (per request, prompt counted once for all n threads). */
-export function openAiUsage(usage: Usage | null): Record<string, number> | null {
+/** OpenAI's usage names plus this service's KV accounting and what ran (per request, prompt counted once for all n threads). */
+export function openAiUsage(usage: Usage | null): Record<string, number | string | null> | null {
   if (!usage) return null;
-  return {
-    prompt_tokens: usage.prompt_tokens,
-    completion_tokens: usage.completion_tokens,
-    total_tokens: usage.prompt_tokens + usage.completion_tokens,
-    kv_token_reads: usage.kv_token_reads,
-    kv_token_reads_per_head: usage.kv_token_reads_per_head,
-    prefill_kv_token_reads: usage.prefill_kv_token_reads,
-    peak_kv_tokens: usage.peak_kv_tokens,
-    peak_kv_tokens_per_head: usage.peak_kv_tokens_per_head,
-    peak_kv_bytes: usage.peak_kv_bytes,
-    achieved_ratio: usage.achieved_ratio,
-    runner_seconds: usage.runner_seconds,
-    cost: usage.cost,
-  };
+  const { prompt_tokens, completion_tokens, ...ours } = usage;
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens, ...ours };
 }
 
 const suffix = (ctx: BatchLineContext) => `${ctx.batchId.replace(/^batch_/, '')}_${ctx.idx}`;
@@ -117,8 +105,9 @@ export function completionBody(result: RequestResult, ctx: BatchLineContext): Re
     choices,
     usage: openAiUsage(result.usage),
     system_fingerprint: null,
-    // Extensions: the majority-vote answer over the n threads, the KV policy used, timings, backend.
+    // Extensions: the majority-vote answer over the n threads and its grade, the KV policy used, timings, backend.
     answer: result.answer,
+    correct: result.correct,
     n: ctx.params.n,
     compression: ctx.params.compression,
     timings: result.timings,

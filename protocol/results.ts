@@ -2,28 +2,40 @@
 // streamed back to clients as one NDJSON line. Usage and timings are the engine's accounting.
 import { z } from 'zod';
 import { named } from './registry.js';
+import { COMPRESSION_LABELS, type CompressionLabelSpec, USAGE_FIELDS, type UsageWireName } from './usage-fields.js';
+
+/** One zod number per usage field (usage-fields.ts), described from the table. */
+const usageShape = Object.fromEntries(
+  USAGE_FIELDS.map((f) => [f.wire, (f.integer ? z.number().int() : z.number()).min(0).describe(f.doc)]),
+) as unknown as Record<UsageWireName, z.ZodNumber>;
+
+type LabelZod<L extends CompressionLabelSpec> = z.ZodNullable<L['kind'] extends 'text' ? z.ZodString : z.ZodNumber>;
+/** The compression labels; null in results written by runners that predate them. */
+const labelShape = Object.fromEntries(
+  COMPRESSION_LABELS.map((l) => [
+    l.wire,
+    (l.kind === 'text' ? z.string() : l.kind === 'integer' ? z.number().int().min(0) : z.number().min(1)).nullable().describe(l.doc),
+  ]),
+) as unknown as { [L in CompressionLabelSpec as L['wire']]: LabelZod<L> };
 
 export const UsageSchema = named(
-  z.object({
-    prompt_tokens: z.number().int().min(0),
-    completion_tokens: z.number().int().min(0).describe('summed over all threads'),
-    kv_token_reads: z.number().min(0).describe('decode-time KV tokens read, summed over layers and KV heads'),
-    kv_token_reads_per_head: z.number().min(0).describe('kv_token_reads / (layers x KV heads)'),
-    prefill_kv_token_reads: z.number().min(0),
-    peak_kv_tokens: z.number().min(0).describe('most cached tokens held at once, all threads, layers, heads'),
-    peak_kv_tokens_per_head: z.number().min(0),
-    peak_kv_bytes: z.number().min(0),
-    achieved_ratio: z.number().min(0).describe('tokens seen / tokens retained, time-averaged'),
-    runner_seconds: z.number().min(0),
-    cost: z.number().min(0).describe('runner_seconds x price per runner-second, set by the gateway'),
-  }),
+  z.object({ ...usageShape, ...labelShape }),
   'Usage',
-  'Per-request accounting',
+  'Per-request accounting, and the compression that ran beside its achieved ratio',
 );
 export type Usage = z.infer<typeof UsageSchema>;
 
-/** What a runner reports: everything but cost, which the gateway computes from runner_seconds. */
-export const RunnerUsageSchema = UsageSchema.extend({ cost: z.number().min(0).optional() });
+/**
+ * What a runner reports: everything but cost, which the gateway computes from runner_seconds.
+ * kv_tokens_retained and the labels are optional so that runners of the previous version still write.
+ */
+export const RunnerUsageSchema = UsageSchema.extend({
+  cost: z.number().min(0).optional(),
+  kv_tokens_retained: usageShape.kv_tokens_retained.optional(),
+  method: labelShape.method.optional(),
+  requested_ratio: labelShape.requested_ratio.optional(),
+  window: labelShape.window.optional(),
+});
 export type RunnerUsage = z.infer<typeof RunnerUsageSchema>;
 
 export const TimingsSchema = named(
@@ -64,6 +76,8 @@ export const RequestResultSchema = named(
     timings: TimingsSchema.nullable(),
     backend: z.string().nullable().describe('TensorFlow.js backend that ran the request'),
     error: ResultErrorSchema.nullable(),
+    expected_answer: z.string().nullable().describe('as submitted; null when the request carried none'),
+    correct: z.boolean().nullable().describe('answer === expected_answer; null when there is no expected answer or no result'),
   }),
   'RequestResult',
   'One line of GET /v1/jobs/{id}/results',

@@ -1,5 +1,5 @@
-// Export of a problem set as JSONL jobs for the API ({custom_id, prompt, params} per line),
-// and the inverse: custom_id -> the problem, so results can be verified without side tables.
+// Export of a problem set as JSONL jobs for the API ({custom_id, prompt, params, expected_answer} per
+// line, so the service grades them), and the inverse: custom_id -> the problem, to verify results offline.
 import { generateProblem } from './mix.js';
 import type { FamilyName, Problem } from './types.js';
 
@@ -14,6 +14,8 @@ export interface JobLine {
   custom_id: string;
   prompt: string;
   params: JobParams;
+  /** The problem's answer: the service grades the result (`correct`) and the job's accuracy against it. */
+  expected_answer: string;
 }
 
 export const DEFAULT_JOB_PARAMS: JobParams = { max_tokens: 768, temperature: 0, n: 1 };
@@ -36,7 +38,7 @@ export function problemOfCustomId(id: string): Problem {
 }
 
 export function toJobLine(p: Problem, params: Partial<JobParams> = {}): JobLine {
-  return { custom_id: customIdOf(p), prompt: p.prompt, params: { ...DEFAULT_JOB_PARAMS, ...params } };
+  return { custom_id: customIdOf(p), prompt: p.prompt, params: { ...DEFAULT_JOB_PARAMS, ...params }, expected_answer: p.answer };
 }
 
 /** JSONL text, one job per line, newline-terminated. */

@@ -1,6 +1,7 @@
 // fast-check generators of adversarial HTTP requests for every gateway endpoint: near-valid and
 // random JSON, deep nesting, huge bodies, invalid UTF-8, lone surrogates, odd headers and ids.
 import fc from 'fast-check';
+import { COMPRESSION_LABELS, USAGE_FIELDS } from '../../protocol/usage-fields.js';
 
 /** What the generators may aim at: real keys, job ids and lease tokens of the fuzzed store. */
 export interface FuzzWorld {
@@ -116,10 +117,7 @@ function runnerBody(world: FuzzWorld) {
         fc.array(fc.record({ text, answer: text, finish_reason: fc.constantFrom('stop', 'length', 'x'), completion_tokens: number }), { maxLength: 3 }),
         anyValue,
       ),
-      usage: fc.oneof(
-        fc.dictionary(fc.constantFrom('prompt_tokens', 'completion_tokens', 'runner_seconds', 'kv_token_reads', 'achieved_ratio', 'cost'), number),
-        anyValue,
-      ),
+      usage: fc.oneof(fc.dictionary(fc.constantFrom(...USAGE_FIELDS.map((f) => f.wire), ...COMPRESSION_LABELS.map((l) => l.wire)), number), anyValue),
       timings: anyValue,
       backend: anyValue,
       error: anyValue,

@@ -72,7 +72,10 @@ async function makeWorld(config: FuzzConfig) {
     });
     return { status: res.status, id: ((await res.json()) as { id?: string }).id ?? '' };
   };
-  const cleanup = () => (sqlDb.close(), rmSync(dir, { recursive: true, force: true }));
+  const cleanup = () => {
+    sqlDb.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
   const jobIds = [(await submit()).id, (await submit()).id];
   if (!jobIds.every(Boolean)) {
     cleanup();

@@ -72,7 +72,9 @@ export class GatewayProcess {
     });
     this.child = child;
     const from = this.output.length; // output accumulates over restarts; only this start's counts
-    const onData = (chunk: Buffer) => void (this.output += chunk.toString());
+    const onData = (chunk: Buffer) => {
+      this.output += chunk.toString();
+    };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     return new Promise((resolve, reject) => {

@@ -77,7 +77,9 @@ function exchange(port: number, payload: Buffer): Promise<string> {
       resolve(out);
     };
     const timer = setTimeout(finish, 2_000);
-    socket.on('data', (d) => void (out += d.toString('latin1')));
+    socket.on('data', (d) => {
+      out += d.toString('latin1');
+    });
     socket.on('error', finish);
     socket.on('close', finish);
     socket.write(payload, () => socket.end());

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, GatewayProcess, REPO_ROOT } from './gateway-process.js';
 import { TINY_MODEL, writeTinyModel } from './tiny-model.js';
+import { mulberry32 } from '../../tasks/rng.js';
 
 export interface RunnerFaultConfig {
   numJobs: number;
@@ -53,18 +54,6 @@ export interface RunnerFaultReport {
   seconds: number;
 }
 
-/** Small deterministic PRNG (mulberry32) so a run's kill schedule is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Runner = { id: string; child: ChildProcess; log: string };
@@ -83,7 +72,7 @@ export async function runRunnerFaults(
   log: (m: string) => void = console.log,
 ): Promise<RunnerFaultReport> {
   const started = Date.now();
-  const random = rng(config.seed);
+  const random = mulberry32(config.seed); // reproducible kill schedule
   const dir = mkdtempSync(join(tmpdir(), 'dms-runner-faults-'));
   const modelsDir = join(dir, 'models');
   await writeTinyModel(modelsDir);
@@ -106,8 +95,11 @@ export async function runRunnerFaults(
       { cwd: REPO_ROOT, env: { ...process.env, DMS_MODELS_DIR: modelsDir }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const runner: Runner = { id, child, log: '' };
-    child.stdout!.on('data', (c: Buffer) => void (runner.log += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => void (runner.log += c.toString()));
+    const onData = (c: Buffer) => {
+      runner.log += c.toString();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     return runner;
   };
   const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { initBackend } from '../../engine/backend.js';
 import { parseModelConfig } from '../../engine/model/config.js';
-import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
+import { BYTE_BOS_ID, BYTE_EOS_ID, BYTE_PAD_ID, buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
 import { disposeParams, initParams, saveModel } from '../../engine/model/weights.js';
 
 /** Model name the checkpoint serves (folder `<name>-base`: method none and the training-free baselines). */
@@ -24,9 +24,9 @@ export async function writeTinyModel(modelsDir: string, seed = 7): Promise<strin
     rope_theta: 10000,
     max_position_embeddings: 512,
     tie_word_embeddings: true,
-    bos_token_id: 256,
-    eos_token_id: 257,
-    pad_token_id: 258,
+    bos_token_id: BYTE_BOS_ID,
+    eos_token_id: BYTE_EOS_ID,
+    pad_token_id: BYTE_PAD_ID,
   });
   const params = initParams(config, seed);
   const dir = join(modelsDir, `${TINY_MODEL}-base`);

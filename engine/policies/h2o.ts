@@ -1,8 +1,8 @@
 // H2O (heavy-hitter oracle): the budget is split between the most recent tokens and the heavy hitters,
 // the older tokens with the largest attention accumulated over every query so far (group-averaged per step).
 import type { CacheRow } from '../kv/paged-cache.js';
-import { tokenBudget, type KvPolicy, type TokenKv } from './kv-policy.js';
-import { checkBudget, checkPosition, type BudgetOptions } from './window.js';
+import { type BudgetOptions, BudgetedPolicy, type BudgetedRowState } from './budget.js';
+import type { KvPolicy, TokenKv } from './kv-policy.js';
 
 export interface H2oOptions extends BudgetOptions {
   /** Share of the budget given to heavy hitters, the rest to recent tokens (default 0.5: 50/50). */
@@ -11,36 +11,29 @@ export interface H2oOptions extends BudgetOptions {
   recent?: number;
 }
 
-interface H2oRowState {
-  /** Tokens seen so far (the next position expected). */
-  seen: number;
+interface H2oRowState extends BudgetedRowState {
   /** Accumulated attention per slot (mirrors row slot moves). */
   scores: Float64Array;
 }
 
-export class H2oPolicy implements KvPolicy {
+export class H2oPolicy extends BudgetedPolicy implements KvPolicy {
   readonly name = 'h2o';
   readonly needsAttention = true;
   readonly needsKeyBounds = false;
-  readonly ratio: number;
-  readonly floor: number;
   readonly heavyFraction: number;
   readonly fixedRecent: number | null;
+  readonly window: number | null;
 
   constructor(opts: H2oOptions) {
-    this.floor = checkBudget('h2o', opts);
-    this.ratio = opts.ratio;
+    super('h2o', opts);
     this.heavyFraction = opts.heavyFraction ?? 0.5;
     if (!(this.heavyFraction >= 0 && this.heavyFraction < 1)) throw new Error(`h2o policy: heavyFraction must be in [0, 1), got ${this.heavyFraction}`);
     this.fixedRecent = opts.recent ?? null;
     if (this.fixedRecent !== null && !(Number.isInteger(this.fixedRecent) && this.fixedRecent >= 1)) {
       throw new Error(`h2o policy: recent must be an integer >= 1, got ${this.fixedRecent}`);
     }
-  }
-
-  /** Tokens a row of `seen` tokens may hold once the step is done. */
-  budget(seen: number): number {
-    return tokenBudget(seen, this.ratio, this.floor);
+    // Without a fixed recent count the protected part is a share of the budget: no fixed window.
+    this.window = this.fixedRecent === null ? null : this.fixedRecent - 1;
   }
 
   /** Recent tokens protected at this budget (at least the current token). */
@@ -62,8 +55,8 @@ export class H2oPolicy implements KvPolicy {
   /** Appends the token with a zero score; eviction waits for its query's weights (observe). */
   insert(row: CacheRow, tok: TokenKv): void {
     const s = row.policyState as H2oRowState;
-    checkPosition('h2o', row, tok, s.seen);
-    if (row.length > this.budget(s.seen)) throw new Error(`h2o policy: row ${row.id} is over budget before position ${tok.position} (observe not called?)`);
+    this.checkPosition(row, tok, s);
+    this.checkTrimmed(row, tok, s);
     const slot = row.append(tok.k, tok.kOff, tok.v, tok.vOff, tok.position);
     if (slot >= s.scores.length) {
       const next = new Float64Array(s.scores.length * 2);

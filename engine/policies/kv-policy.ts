@@ -37,6 +37,11 @@ export interface KvPolicy {
   readonly needsAttention: boolean;
   /** The cache keeps per-page element-wise key min/max (row.keyBounds) for selectSlots. */
   readonly needsKeyBounds: boolean;
+  /**
+   * Tokens before the current one that are never evicted: the DMS delay window w, or a tova/h2o recent
+   * window; null for methods without a fixed one (reported beside the achieved ratio).
+   */
+  readonly window: number | null;
   /** Sets row.policyState for a fresh row. */
   initRow(row: CacheRow): void;
   /** Deep copy of a row state (when a prefilled prompt forks into threads). */

@@ -7,6 +7,7 @@ export class NonePolicy implements KvPolicy {
   readonly name = 'none';
   readonly needsAttention = false;
   readonly needsKeyBounds = false;
+  readonly window = null;
 
   initRow(row: CacheRow): void {
     row.policyState = null;

@@ -1,39 +1,29 @@
 // Quest (query-aware page selection): keeps every token (no memory saved) but each query reads only the
 // top ceil(budget / P) pages by the key-bound score sum_i max(q_i*min_i, q_i*max_i), plus the current page.
 import type { CacheRow } from '../kv/paged-cache.js';
-import { tokenBudget, type KvPolicy, type TokenKv } from './kv-policy.js';
-import { checkBudget, checkPosition, type BudgetOptions } from './window.js';
+import { type BudgetOptions, BudgetedPolicy, type BudgetedRowState } from './budget.js';
+import type { KvPolicy, TokenKv } from './kv-policy.js';
 
 export interface QuestOptions extends BudgetOptions {
   /** Tokens per page P (default 16); must equal the page size of the cache it runs on. */
   pageSize?: number;
 }
 
-interface QuestRowState {
-  /** Tokens seen so far (the next position expected). */
-  seen: number;
-}
+type QuestRowState = BudgetedRowState;
 
-export class QuestPolicy implements KvPolicy {
+export class QuestPolicy extends BudgetedPolicy implements KvPolicy {
   readonly name = 'quest';
   readonly needsAttention = false;
   readonly needsKeyBounds = true;
-  readonly ratio: number;
-  readonly floor: number;
+  readonly window = null;
   readonly pageSize: number;
   private pageScores = new Float64Array(64);
   private order = new Int32Array(64);
 
   constructor(opts: QuestOptions) {
-    this.floor = checkBudget('quest', opts);
-    this.ratio = opts.ratio;
+    super('quest', opts);
     this.pageSize = opts.pageSize ?? 16;
     if (!(Number.isInteger(this.pageSize) && this.pageSize >= 1)) throw new Error(`quest policy: pageSize must be an integer >= 1, got ${this.pageSize}`);
-  }
-
-  /** The read budget in tokens at `seen` tokens (memory is never cut). */
-  budget(seen: number): number {
-    return tokenBudget(seen, this.ratio, this.floor);
   }
 
   /** Pages read besides the current one at `seen` tokens. */
@@ -56,7 +46,7 @@ export class QuestPolicy implements KvPolicy {
   /** Appends every token: slot s holds position s, so page j holds positions jP..jP+P-1 with exact bounds. */
   insert(row: CacheRow, tok: TokenKv): void {
     const s = row.policyState as QuestRowState;
-    checkPosition('quest', row, tok, s.seen);
+    this.checkPosition(row, tok, s);
     row.append(tok.k, tok.kOff, tok.v, tok.vOff, tok.position);
     s.seen = tok.position + 1;
   }
@@ -76,7 +66,7 @@ export class QuestPolicy implements KvPolicy {
         const q = queries[qo + d];
         const a = q * kb[lo + d];
         const b = q * kb[hi + d];
-        score += Math.max(a , b);
+        score += Math.max(a, b);
       }
     }
     return score;

@@ -1,39 +1,30 @@
 // TOVA (token omission via attention): when a row is over budget, evict the token with the lowest
 // attention weight from the current query, averaged over the KV head's query group (one decision per row).
 import type { CacheRow } from '../kv/paged-cache.js';
-import { tokenBudget, type KvPolicy, type TokenKv } from './kv-policy.js';
-import { checkBudget, checkPosition, type BudgetOptions } from './window.js';
+import { type BudgetOptions, BudgetedPolicy, type BudgetedRowState } from './budget.js';
+import type { KvPolicy, TokenKv } from './kv-policy.js';
 
 export interface TovaOptions extends BudgetOptions {
   /** Most recent tokens never evicted, the current one included (default 1: only the current token). */
   recent?: number;
 }
 
-interface TovaRowState {
-  /** Tokens seen so far (the next position expected). */
-  seen: number;
-}
+type TovaRowState = BudgetedRowState;
 
-export class TovaPolicy implements KvPolicy {
+export class TovaPolicy extends BudgetedPolicy implements KvPolicy {
   readonly name = 'tova';
   readonly needsAttention = true;
   readonly needsKeyBounds = false;
-  readonly ratio: number;
-  readonly floor: number;
   readonly recent: number;
+  readonly window: number;
 
   constructor(opts: TovaOptions) {
-    this.floor = checkBudget('tova', opts);
-    this.ratio = opts.ratio;
+    super('tova', opts);
     this.recent = opts.recent ?? 1;
     if (!(Number.isInteger(this.recent) && this.recent >= 1 && this.recent <= this.floor)) {
       throw new Error(`tova policy: recent must be an integer in 1..floor (${this.floor}), got ${this.recent}`);
     }
-  }
-
-  /** Tokens a row of `seen` tokens may hold once the step is done. */
-  budget(seen: number): number {
-    return tokenBudget(seen, this.ratio, this.floor);
+    this.window = this.recent - 1;
   }
 
   initRow(row: CacheRow): void {
@@ -48,9 +39,9 @@ export class TovaPolicy implements KvPolicy {
   /** Appends the token: the decision needs its query's weights over every candidate, itself included. */
   insert(row: CacheRow, tok: TokenKv): void {
     const s = row.policyState as TovaRowState;
-    checkPosition('tova', row, tok, s.seen);
+    this.checkPosition(row, tok, s);
     // Observe trims each step back to the budget; a row still over it means observe was skipped.
-    if (row.length > this.budget(s.seen)) throw new Error(`tova policy: row ${row.id} is over budget before position ${tok.position} (observe not called?)`);
+    this.checkTrimmed(row, tok, s);
     row.append(tok.k, tok.kOff, tok.v, tok.vOff, tok.position);
     s.seen = tok.position + 1;
   }

@@ -134,7 +134,7 @@ export class ModelRunner {
     });
     if (wanted.length === 0) return { logits: new Float32Array(0), reads };
     const xs = new Float32Array(wanted.length * d);
-    wanted.forEach((i, r) => xs.set(x.subarray(i * d, (i + 1) * d), r * d));
+    for (let r = 0; r < wanted.length; r++) xs.set(x.subarray(wanted[r] * d, (wanted[r] + 1) * d), r * d);
     const logits = matmulRows(rmsNormRows(xs, wanted.length, d, cfg.rmsNormEps), wanted.length, this.fused.lmHead); // [M, V]
     if (logits.length !== wanted.length * V) throw new Error('model runner: logits size mismatch');
     return { logits, reads };

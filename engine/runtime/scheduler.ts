@@ -221,14 +221,22 @@ export class Scheduler {
     const x = sampleToken(logits, i * V, V, { temperature: r.temperature, topK: r.topK, topP: r.topP }, t.rng);
     t.generated.push(x);
     r.acct.completionTokens++;
-    if (this.stopIds.has(x) && !r.req.ignoreEos) return this.finish(t, 'stop');
+    const reason = this.stopReason(t, x);
+    if (reason) this.finish(t, reason);
+    else t.next = x;
+  }
+
+  /** Why a thread stops after sampling x, or null when it goes on. */
+  private stopReason(t: ThreadState, x: number): 'stop' | 'length' | null {
+    const r = t.request;
+    if (this.stopIds.has(x) && !r.req.ignoreEos) return 'stop';
     if (r.stop.length > 0) {
       // Only the tail can hold a new stop string: decode a window wide enough for the longest one.
       const width = 4 * Math.max(...r.stop.map((s) => s.length)) + 8;
-      if (findStop(this.tokenizer.decode(t.generated.slice(-width)), r.stop) >= 0) return this.finish(t, 'stop');
+      if (findStop(this.tokenizer.decode(t.generated.slice(-width)), r.stop) >= 0) return 'stop';
     }
-    if (t.generated.length >= r.req.maxTokens || t.fed.length + 1 >= this.cfg.maxPositionEmbeddings) return this.finish(t, 'length');
-    t.next = x;
+    if (t.generated.length >= r.req.maxTokens || t.fed.length + 1 >= this.cfg.maxPositionEmbeddings) return 'length';
+    return null;
   }
 
   private finish(t: ThreadState, reason: 'stop' | 'length'): void {

@@ -36,14 +36,17 @@ async function main(): Promise<void> {
   const groups = new Map<string, [number, number]>();
   let correct = 0;
   let exactText = 0;
-  let ratioSum = 0;
+  let seen = 0;
+  let retained = 0;
   results.forEach((r, i) => {
     const p = problems[i];
     const text = r.threads[0].text;
     const ok = verifyAnswer(text, p.answer);
     if (ok) correct++;
     if (text === p.solution) exactText++;
-    ratioSum += r.usage.achievedRatio;
+    // Token-weighted as everywhere (dms.md section 6): ratio x retained is the tokens seen.
+    seen += r.usage.achievedRatio * r.usage.kvTokensRetained;
+    retained += r.usage.kvTokensRetained;
     for (const key of [p.family, `d${p.difficulty}`]) {
       const g = groups.get(key) ?? [0, 0];
       groups.set(key, [g[0] + (ok ? 1 : 0), g[1] + 1]);
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
       accuracy: correct / problems.length,
       exact_solutions: exactText / problems.length,
       problems: problems.length,
-      achieved_ratio: ratioSum / problems.length,
+      achieved_ratio: retained > 0 ? seen / retained : 1,
       seconds: Math.round(sec),
     }),
   );

@@ -49,7 +49,7 @@ export function tokenStats(pred: ArrayLike<number>, batch: Batch, into: TokenSta
 /** Accuracy per role name (NaN where a role had no targets), plus all tokens and exact rows. */
 export function summarize(s: TokenStats): Record<string, number> {
   const out: Record<string, number> = {};
-  ROLES.forEach((r, i) => (out[`acc_${r}`] = s.total[i] ? s.correct[i] / s.total[i] : NaN));
+  for (const [i, r] of ROLES.entries()) out[`acc_${r}`] = s.total[i] ? s.correct[i] / s.total[i] : NaN;
   const c = s.correct.reduce((a, b) => a + b, 0);
   const t = s.total.reduce((a, b) => a + b, 0);
   out.acc_all = t ? c / t : NaN;

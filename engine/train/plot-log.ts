@@ -15,7 +15,7 @@ export function readCsvLog(text: string): { columns: string[]; rows: Record<stri
   for (const line of lines.slice(1)) {
     const cells = line.split(',');
     const row: Record<string, number> = {};
-    columns.forEach((c, i) => (row[c] = cells[i] === '' || cells[i] === 'nan' ? NaN : Number(cells[i])));
+    for (const [i, c] of columns.entries()) row[c] = cells[i] === '' || cells[i] === 'nan' ? NaN : Number(cells[i]);
     byStep.set(row.step, row);
   }
   return { columns, rows: [...byStep.values()].sort((a, b) => a.step - b.step) };

@@ -1,6 +1,7 @@
 // The shipped reasoner's model shape as a typed config (HF config.json fields via parseModelConfig).
 // Llama-style: GQA, RMSNorm, half-rotary RoPE, SwiGLU, byte-level vocabulary of 259 ids.
 import { parseModelConfig, type ModelConfig } from '../model/config.js';
+import { BYTE_BOS_ID, BYTE_EOS_ID, BYTE_PAD_ID } from '../model/tokenizer.js';
 
 /** The shipped reasoner's shape: Llama-style, GQA 4/2, head dim 32, half-rotary RoPE, byte vocabulary. */
 export function reasonerConfig(overrides: { hidden?: number; layers?: number; intermediate?: number; maxPositions?: number } = {}): ModelConfig {
@@ -20,8 +21,8 @@ export function reasonerConfig(overrides: { hidden?: number; layers?: number; in
     partial_rotary_factor: 0.5,
     max_position_embeddings: overrides.maxPositions ?? 1024,
     tie_word_embeddings: false,
-    bos_token_id: 256,
-    eos_token_id: 257,
-    pad_token_id: 258,
+    bos_token_id: BYTE_BOS_ID,
+    eos_token_id: BYTE_EOS_ID,
+    pad_token_id: BYTE_PAD_ID,
   });
 }

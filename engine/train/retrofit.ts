@@ -244,7 +244,7 @@ export async function retrofit(cfg: RetrofitConfig): Promise<string[]> {
       tokens_per_s: batch.numTokens / sec,
       elapsed_s: state.elapsedSec,
     };
-    r.layerFractions.forEach((f, l) => (row[`evict_l${l}`] = f));
+    for (const [l, f] of r.layerFractions.entries()) row[`evict_l${l}`] = f;
     log.write(row);
     if (state.step % 10 === 0) {
       console.log(

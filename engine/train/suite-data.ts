@@ -1,11 +1,12 @@
 // Training data from the reasoning suite: seeded problems -> token ids, loss mask and per-token roles,
 // grouped into padded batches by a token budget with length bucketing. Only training seeds are drawn.
+import { BYTE_BOS_ID, BYTE_EOS_ID, BYTE_PAD_ID } from '../model/tokenizer.js';
 import { assertTrainingSeed, problemFromMix, ROLES, TRAINING_SEED_START, type MixSpec, type Problem, type Role } from '../../tasks/index.js';
 
-/** Byte-level ids of the shipped tokenizer (token id = byte value for ASCII). */
-export const BOS_ID = 256;
-export const EOS_ID = 257;
-export const PAD_ID = 258;
+/** Special ids of the shipped byte-level tokenizer (token id = byte value for ASCII). */
+export const BOS_ID = BYTE_BOS_ID;
+export const EOS_ID = BYTE_EOS_ID;
+export const PAD_ID = BYTE_PAD_ID;
 
 /** Role index of each target position; -1 = not scored (prompt, padding). */
 export const ROLE_INDEX: Readonly<Record<Role, number>> = Object.fromEntries(ROLES.map((r, i) => [r, i])) as Record<Role, number>;

@@ -30,6 +30,10 @@ export function batchUsage(u: UsageTotals): OpenAiBatchUsage {
     peak_kv_tokens: u.peak_kv_tokens,
     peak_kv_bytes: u.peak_kv_bytes,
     achieved_ratio: u.achieved_ratio,
+    method: u.method,
+    requested_ratio: u.requested_ratio,
+    window: u.window,
+    accuracy: u.accuracy,
     runner_seconds: u.runner_seconds,
     cost: u.cost,
   };

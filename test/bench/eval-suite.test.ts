@@ -10,7 +10,7 @@ import { initBackend, loadModel } from '../../engine/index.js';
 import { problemSet } from '../../tasks/index.js';
 import { tinyConfig, writeRandomModel } from '../engine/helpers.js';
 
-const outcome = (correct: boolean, tokens: number, ratio: number): ProblemOutcome => ({
+const outcome = (correct: boolean, tokens: number, ratio: number, retained: number): ProblemOutcome => ({
   seed: 0,
   family: 'chain',
   difficulty: 1,
@@ -21,20 +21,23 @@ const outcome = (correct: boolean, tokens: number, ratio: number): ProblemOutcom
   kvTokenReads: tokens * 10,
   peakKvTokens: tokens * 2,
   achievedRatio: ratio,
+  kvTokensRetained: retained,
   promptTokens: 20,
   threadTokens: [tokens],
 });
 
 describe('eval suite', () => {
   it('aggregates accuracy, token-weighted ratio and per-problem means', () => {
-    const s = summarize([outcome(true, 10, 2), outcome(false, 30, 4)], 2);
+    const s = summarize([outcome(true, 10, 2, 90), outcome(false, 30, 4, 30)], 2);
     expect(s.accuracy).toBe(0.5);
-    expect(s.achieved_ratio).toBeCloseTo((2 * 10 + 4 * 30) / 40, 10);
+    // dms.md section 6: tokens seen (ratio x retained: 180 + 120) over tokens retained (90 + 30), not a plain or per-token mean.
+    expect(s.achieved_ratio).toBeCloseTo(300 / 120, 10);
+    expect(s).toMatchObject({ method: 'none', requested_ratio: 1, window: null });
     expect(s.kv_reads_per_problem).toBe(200);
     expect(s.peak_kv_tokens_per_problem).toBe(40);
     expect(s.tokens_per_s).toBe(20);
     expect(s.window_bound_ratio).toBeUndefined();
-    const dms = summarize([outcome(true, 10, 2), outcome(false, 30, 4)], 2, undefined, { ratio: 4, window: 16 });
+    const dms = summarize([outcome(true, 10, 2, 90), outcome(false, 30, 4, 30)], 2, undefined, { ratio: 4, window: 16 });
     expect(dms.window_bound_ratio).toBeCloseTo(
       windowBoundRatio(
         [
@@ -69,6 +72,7 @@ describe('eval suite', () => {
       expect(summary.completion_tokens_per_problem).toBeGreaterThan(3); // 3 threads each
       expect(summary.kv_reads_per_problem).toBeGreaterThan(0);
       expect(summary.peak_kv_tokens_per_problem).toBeGreaterThan(0);
+      expect(summary).toMatchObject({ method: 'h2o', requested_ratio: 2, window: null });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -297,7 +297,7 @@ describe('pipes and usage', () => {
       metadata: null,
       idempotencyKey: null,
       bodyHash: null,
-      requests: Array.from({ length: n }, (_, i) => ({ customId: `p${i}`, prompt: 'C1:a1b7=', params })),
+      requests: Array.from({ length: n }, (_, i) => ({ customId: `p${i}`, prompt: 'C1:a1b7=', params, expectedAnswer: null })),
     });
     const claim = await store.claim({ runnerId: 'pipe-test', models: ['ghost'] });
     expect(claim?.job.id).toBe(submitted.kind === 'created' ? submitted.job.id : null);

@@ -36,7 +36,7 @@ function newJob(tenantId: string, n: number): NewJob {
     metadata: null,
     idempotencyKey: null,
     bodyHash: null,
-    requests: Array.from({ length: n }, (_, i) => ({ customId: `r${i}`, prompt: `p${i}`, params: SYSTEM_DEFAULTS })),
+    requests: Array.from({ length: n }, (_, i) => ({ customId: `r${i}`, prompt: `p${i}`, params: SYSTEM_DEFAULTS, expectedAnswer: null })),
   };
 }
 

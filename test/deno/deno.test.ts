@@ -1,71 +1,43 @@
 // The gateway under Deno (the `deno` npm package, node:sqlite): API lifecycle with a remote runner
 // completing a real job, an OpenAI batch, lease sweeping, and data kept across a SIGTERM restart.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EngineExecutor } from '../../gpu-runner/engine-executor.js';
 import { HttpJobSource } from '../../gpu-runner/http-source.js';
 import { ModelRegistry } from '../../gpu-runner/model-registry.js';
 import { RunnerLoop } from '../../gpu-runner/runner-loop.js';
 import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
-import { BIN, freePort, killAll, type Service, startService } from '../runner-processes/processes.js';
-import { writeTinyModels } from '../runner-processes/tiny-models.js';
+import { withGatewayProcess } from '../runner-processes/gateway-process.js';
+import { BIN, startService } from '../runner-processes/processes.js';
 
 const KEY = 'dms_deno_test_key_0123456789';
 const RUNNER_TOKEN = 'deno-test-runner-token';
-const dir = mkdtempSync(join(tmpdir(), 'dms-deno-'));
-let modelsDir: string;
-let base: string;
-let port: number;
-let gateway: Service;
-
-function startDeno(): Service {
-  return startService(
-    BIN('deno'),
-    ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-env', '--node-modules-dir=manual', '--unstable-sloppy-imports', 'gateway/deno.ts'],
-    {
-      env: {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DMS_DATA_DIR: join(dir, 'data'),
-        DMS_MODELS_DIR: modelsDir,
-        DMS_API_KEY: KEY,
-        DMS_RUNNER_TOKEN: RUNNER_TOKEN,
-        DMS_LEASE_SECONDS: '2',
+const g = withGatewayProcess({
+  prefix: 'dms-deno-',
+  key: KEY,
+  start: ({ dir, modelsDir, port }) =>
+    startService(
+      BIN('deno'),
+      ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-env', '--node-modules-dir=manual', '--unstable-sloppy-imports', 'gateway/deno.ts'],
+      {
+        env: {
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DMS_DATA_DIR: join(dir, 'data'),
+          DMS_MODELS_DIR: modelsDir,
+          DMS_API_KEY: KEY,
+          DMS_RUNNER_TOKEN: RUNNER_TOKEN,
+          DMS_LEASE_SECONDS: '2',
+        },
       },
-    },
-  );
-}
-
-const api = async (method: string, path: string, body?: unknown, token = KEY) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, body: /^application\/json(;|$)/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : null };
-};
-
-beforeAll(async () => {
-  modelsDir = await writeTinyModels();
-  port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  gateway = startDeno();
-  await gateway.waitFor(/listening on http/, 60_000);
-}, 120_000);
-
-afterAll(async () => {
-  await gateway?.stop('SIGTERM', 10_000);
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-  if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
+    ),
+  ready: /listening on http/,
 });
+const api = g.api;
 
 describe('gateway/deno.ts', () => {
   it('runs a job end to end with a remote engine runner, an OpenAI batch, and survives a restart', async () => {
-    expect(gateway.output()).toMatch(/\(Deno\) listening/);
+    expect(g.service.output()).toMatch(/\(Deno\) listening/);
     expect((await api('GET', '/healthz')).body).toMatchObject({ status: 'ok', models: ['tiny'] });
     const job = (
       await api('POST', '/v1/jobs', {
@@ -78,8 +50,8 @@ describe('gateway/deno.ts', () => {
     ).body;
     expect(job.status).toBe('queued');
 
-    const executor = await EngineExecutor.create(new ModelRegistry(modelsDir));
-    const runner = new RunnerLoop(new HttpJobSource({ baseUrl: base, token: RUNNER_TOKEN }), executor, {
+    const executor = await EngineExecutor.create(new ModelRegistry(g.modelsDir));
+    const runner = new RunnerLoop(new HttpJobSource({ baseUrl: g.base, token: RUNNER_TOKEN }), executor, {
       runnerId: 'deno-runner',
       heartbeatMs: 400,
       log: () => {},
@@ -114,7 +86,7 @@ describe('gateway/deno.ts', () => {
         'in.jsonl',
       ),
     );
-    const file = await (await fetch(`${base}/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } })).json();
+    const file = await (await fetch(`${g.base}/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } })).json();
     const batch = (await api('POST', '/v1/batches', { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).body;
     expect(batch.status).toBe('in_progress');
     expect(await runner.runOnce()).toBe('completed');
@@ -131,21 +103,19 @@ describe('gateway/deno.ts', () => {
     expect((await api('GET', `/v1/jobs/${lost.id}`)).body).toMatchObject({ status: 'queued', attempt: 1 });
 
     // The console and /metrics: no DMS_METRICS_TOKEN, so loopback peers (Deno's remoteAddr) may scrape.
-    const index = await fetch(`${base}/ui/`);
+    const index = await fetch(`${g.base}/ui/`);
     expect(index.status).toBe(200);
     expect(index.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
     await index.text();
-    const scraped = await fetch(`${base}/metrics`);
+    const scraped = await fetch(`${g.base}/metrics`);
     expect(scraped.status).toBe(200);
     const metrics = parsePrometheusText(await scraped.text());
     expect(sampleValue(metrics, 'dms_jobs', { status: 'completed' })).toBe(2); // the job and the OpenAI batch's job
     expect(sampleValue(metrics, 'dms_lease_claims_total')).toBeGreaterThanOrEqual(3);
     expect(sampleValue(metrics, 'dms_lease_expiries_total', { outcome: 'requeued' })).toBe(1);
-    expect((await fetch(`${base}/metrics`, { headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(403);
+    expect((await fetch(`${g.base}/metrics`, { headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(403);
 
-    expect(await gateway.stop('SIGTERM')).toBe(0);
-    gateway = startDeno();
-    await gateway.waitFor(/listening on http/, 60_000);
+    expect(await g.restart('SIGTERM')).toBe(0);
     expect((await api('GET', `/v1/jobs/${job.id}`)).body.status).toBe('completed');
     expect((await api('GET', `/v1/batches/${batch.id}`)).body.output_file_id).toBe(finished.output_file_id);
   });

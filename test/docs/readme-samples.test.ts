@@ -23,7 +23,7 @@ const example = JSON.parse(/localhost:8787\/v1\/jobs [^\n]*-d '(\{[\s\S]*?\})'/.
 };
 
 /** Checks threads, votes and token counts of a result against the request that produced it. */
-function agrees(customId: string, texts: string[], answers: Array<string | null>, answer: string, usage: Record<string, number>) {
+function agrees(customId: string, texts: string[], answers: Array<string | null>, answer: string, usage: Record<string, unknown>) {
   const request = example.requests.find((r) => r.custom_id === customId)!;
   expect(request, `${customId} is a request of the example`).toBeDefined();
   const problem = problemOfCustomId(customId);

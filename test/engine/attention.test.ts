@@ -38,7 +38,7 @@ describe('attendRow', () => {
         const row = cache.row(cache.addSequence(), 0, 0);
         const keys = Array.from({ length: n }, () => rand(D));
         const vals = Array.from({ length: n }, () => rand(D));
-        keys.forEach((k, i) => row.append(k, 0, vals[i], 0, i));
+        for (const [i, k] of keys.entries()) row.append(k, 0, vals[i], 0, i);
         const q = rand(G * D + 3);
         const scale = 1 / Math.sqrt(D);
         const out = new Float32Array(G * D + 5).fill(9);
@@ -53,12 +53,12 @@ describe('attendRow', () => {
           scale,
           keys.map((_, i) => i),
         );
-        ref.out.forEach((x, i) => expect(out[5 + i]).toBeCloseTo(x, 5));
-        ref.weights.forEach((x, i) => expect(w[i]).toBeCloseTo(x, 5));
+        for (const [i, x] of ref.out.entries()) expect(out[5 + i]).toBeCloseTo(x, 5);
+        for (const [i, x] of ref.weights.entries()) expect(w[i]).toBeCloseTo(x, 5);
         const pick = Int32Array.from([n - 1, 0, Math.floor(n / 2)]);
         const out2 = new Float32Array(G * D);
         expect(attendRow(row, q, 3, G, scale, out2, 0, pick, 3, null)).toBe(3);
-        reference(keys, vals, q.subarray(3), G, D, scale, [...pick]).out.forEach((x, i) => expect(out2[i]).toBeCloseTo(x, 5));
+        for (const [i, x] of reference(keys, vals, q.subarray(3), G, D, scale, [...pick]).out.entries()) expect(out2[i]).toBeCloseTo(x, 5);
       });
     }
   }

@@ -99,8 +99,9 @@ describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => 
       const seqs = idsArr.map(() => runner.addSequence(policy));
       const got: number[][][] = idsArr.map(() => []);
       const pre: StepItem[] = seqs.flatMap((seq, b) => idsArr[b].slice(0, c.prefill).map((token, t) => ({ seq, token, position: t, wantLogits: true })));
-      const collect = (items: StepItem[], logits: Float32Array) =>
-        items.forEach((it, i) => got[seqs.indexOf(it.seq)].push(Array.from(logits.subarray(i * V, (i + 1) * V))));
+      const collect = (items: StepItem[], logits: Float32Array) => {
+        for (const [i, it] of items.entries()) got[seqs.indexOf(it.seq)].push(Array.from(logits.subarray(i * V, (i + 1) * V)));
+      };
       collect(pre, runner.run(pre).logits);
       let evictedSeen = 0,
         total = 0;

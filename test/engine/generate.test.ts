@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../engine/backend.js';
 import { generate, type GenerateRequest } from '../../engine/index.js';
+import type { PagedCache } from '../../engine/kv/paged-cache.js';
 import { forwardDense, hardDmsBias } from '../../engine/model/llama.js';
 import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
 import { disposeParams, loadModel, saveModel, type LoadedModel, type LlamaParams } from '../../engine/model/weights.js';
@@ -54,6 +55,18 @@ function denseGreedy(m: LoadedModel, prompt: string, maxTokens: number, window?:
   return out;
 }
 
+/** generate() options that check the page pool and cache invariants after every scheduler step, counting the steps. */
+function integrityChecked(): { afterStep: (cache: PagedCache) => void; steps: () => number } {
+  let steps = 0;
+  return {
+    afterStep: (cache) => {
+      cache.checkIntegrity();
+      steps++;
+    },
+    steps: () => steps,
+  };
+}
+
 const req = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({ id: 'r', prompt: 'Q:3+4=', maxTokens: 12, ...over });
 
 describe('generate', () => {
@@ -91,7 +104,9 @@ describe('generate', () => {
 
   it('same seed same output; other seeds differ; threads vote', async () => {
     const base = req({ temperature: 1.5, topK: 50, topP: 0.95, n: 4, seed: 7, maxTokens: 16 });
-    const [a] = await generate(model, [base]);
+    const checked = integrityChecked();
+    const [a] = await generate(model, [base], { afterStep: checked.afterStep });
+    expect(checked.steps()).toBeGreaterThanOrEqual(Math.max(...a.threads.map((t) => t.completionTokens)) - 1); // a step per token after the first
     const [b] = await generate(model, [base]);
     const [c] = await generate(model, [{ ...base, seed: 8 }]);
     expect(b.threads.map((t) => t.text)).toEqual(a.threads.map((t) => t.text));
@@ -119,8 +134,10 @@ describe('generate', () => {
     const reqs = Array.from({ length: 6 }, (_, i) => req({ id: `q${i}`, prompt: `Q:${i}*7+${i}=`, maxTokens: 40, n: 2 }));
     const big = await generate(model, reqs);
     const stats = { maxBatch: 0, meanBatch: 0, numPreemptions: 0 };
-    const small = await generate(model, reqs, { kvBudgetTokens: 4 * 16 * 14, pageSize: 16, stats });
+    const checked = integrityChecked();
+    const small = await generate(model, reqs, { kvBudgetTokens: 4 * 16 * 14, pageSize: 16, stats, afterStep: checked.afterStep });
     expect(stats.numPreemptions).toBeGreaterThan(0);
+    expect(checked.steps()).toBeGreaterThanOrEqual(40);
     expect(stats.meanBatch).toBeGreaterThan(1);
     expect(small.map((r) => r.threads.map((t) => t.text))).toEqual(big.map((r) => r.threads.map((t) => t.text)));
     // The small budget cannot hold all 12 threads at once: the peak per request stays within it.
@@ -132,7 +149,12 @@ describe('generate', () => {
     const ac = new AbortController();
     const before = tf.memory().numTensors;
     const p = generate(model, [req({ maxTokens: 400 })], { signal: ac.signal });
-    setTimeout(() => ac.abort(), 20);
+    // Abort a few event-loop turns in (the engine yields one per step; 400 tokens take 400 steps), not after a wall-clock delay.
+    const abortAfter = (turns: number): void => {
+      if (turns === 0) ac.abort();
+      else setImmediate(() => abortAfter(turns - 1));
+    };
+    abortAfter(3);
     await expect(p).rejects.toThrow();
     expect(tf.memory().numTensors).toBe(before);
   });

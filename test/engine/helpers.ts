@@ -1,11 +1,12 @@
 // Test helpers: tiny random configs and models written in the real format.
 import * as tf from '@tensorflow/tfjs';
 import { parseModelConfig, type ModelConfig } from '../../engine/model/config.js';
-import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
+import { BYTE_BOS_ID, BYTE_EOS_ID, BYTE_PAD_ID, buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
 import { disposeParams, initParams, mapParams, saveModel, type LlamaParams } from '../../engine/model/weights.js';
 
-export function tinyConfig(extra: Record<string, unknown> = {}): ModelConfig {
-  return parseModelConfig({
+/** config.json fields of the tiny test model (byte-level vocabulary and its special ids); `extra` overrides. */
+export function tinyConfigJson(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     model_type: 'llama',
     vocab_size: 259,
     hidden_size: 32,
@@ -17,11 +18,15 @@ export function tinyConfig(extra: Record<string, unknown> = {}): ModelConfig {
     rope_theta: 10000,
     max_position_embeddings: 4096,
     tie_word_embeddings: true,
-    bos_token_id: 256,
-    eos_token_id: 257,
-    pad_token_id: 258,
+    bos_token_id: BYTE_BOS_ID,
+    eos_token_id: BYTE_EOS_ID,
+    pad_token_id: BYTE_PAD_ID,
     ...extra,
-  });
+  };
+}
+
+export function tinyConfig(extra: Record<string, unknown> = {}): ModelConfig {
+  return parseModelConfig(tinyConfigJson(extra));
 }
 
 /**

@@ -9,24 +9,10 @@ import { readSafetensors, writeSafetensors } from '../../engine/model/safetensor
 import { Tokenizer, buildByteLevelTokenizerJson, buildByteLevelTokenizerConfig } from '../../engine/model/tokenizer.js';
 import { initParams, loadModel, saveModel, paramsToNamed, paramsFromNamed, disposeParams } from '../../engine/model/weights.js';
 import { forwardDense } from '../../engine/model/llama.js';
+import { tinyConfigJson as baseConfigJson } from './helpers.js';
 
-export const tinyConfigJson = (extra: Record<string, unknown> = {}) => ({
-  model_type: 'llama',
-  vocab_size: 259,
-  hidden_size: 32,
-  intermediate_size: 64,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rms_norm_eps: 1e-6,
-  rope_theta: 10000,
-  max_position_embeddings: 512,
-  tie_word_embeddings: true,
-  bos_token_id: 256,
-  eos_token_id: 257,
-  pad_token_id: 258,
-  ...extra,
-});
+/** The helpers' tiny config with a 512-token context. */
+const tinyConfigJson = (extra: Record<string, unknown> = {}) => baseConfigJson({ max_position_embeddings: 512, ...extra });
 
 beforeAll(async () => {
   await initBackend();
@@ -78,7 +64,7 @@ describe('safetensors', () => {
     expect([...f32.get('a')!.data]).toEqual([...m.get('a')!.data]);
     expect(f32.get('a')!.shape).toEqual([2, 3]);
     const f16 = readSafetensors(writeSafetensors(m, 'F16'));
-    f16.get('a')!.data.forEach((v, i) => expect(v).toBeCloseTo(m.get('a')!.data[i], 3));
+    for (const [i, v] of f16.get('a')!.data.entries()) expect(v).toBeCloseTo(m.get('a')!.data[i], 3);
     expect(f16.get('b')!.dtype).toBe('F16');
     // Hand-built BF16 file: 1.0 = 0x3f80, -2.0 = 0xc000.
     const header = new TextEncoder().encode(JSON.stringify({ x: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } }));

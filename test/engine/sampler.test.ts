@@ -17,7 +17,7 @@ describe('sampler', () => {
     const counts = new Array(5).fill(0);
     for (let i = 0; i < 20000; i++) counts[sampleToken(logits, 0, 5, { temperature: 1, topK: 0, topP: 1 }, rng)]++;
     const z = [...logits].reduce((a, b) => a + Math.exp(b), 0);
-    counts.forEach((c, v) => expect(Math.abs(c / 20000 - Math.exp(logits[v]) / z)).toBeLessThan(0.015));
+    for (const [v, c] of counts.entries()) expect(Math.abs(c / 20000 - Math.exp(logits[v]) / z)).toBeLessThan(0.015);
   });
   it('seeded streams are reproducible and distinct per thread', () => {
     const a = new Rng(threadSeed(7, 0)),
@@ -26,7 +26,7 @@ describe('sampler', () => {
     const xa = Array.from({ length: 5 }, () => a.next());
     expect(Array.from({ length: 5 }, () => b.next())).toEqual(xa);
     expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xa);
-    xa.forEach((x) => expect(x >= 0 && x < 1).toBe(true));
+    for (const x of xa) expect(x >= 0 && x < 1).toBe(true);
   });
 });
 

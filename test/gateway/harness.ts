@@ -56,7 +56,9 @@ export async function makeHarness(options: HarnessOptions = {}) {
     keyA,
     keyB,
     call,
-    advance: (ms: number) => void (now += ms),
+    advance: (ms: number) => {
+      now += ms;
+    },
     now: clock,
     /** POST /v1/jobs as tenant A (or `token`), returning status and parsed body. */
     async submit(body: unknown, opts: { token?: string; headers?: Record<string, string> } = {}) {

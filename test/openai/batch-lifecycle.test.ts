@@ -247,6 +247,7 @@ describe('batches', () => {
           usage: expect.objectContaining({ prompt_tokens: 7, completion_tokens: 22, total_tokens: 29, kv_token_reads: 1000, peak_kv_tokens: 160, cost: 0.001 }),
           system_fingerprint: null,
           answer: '6',
+          correct: null,
           n: 2,
           compression: { method: 'dms', ratio: 4 },
           timings: { ttft_ms: 5, prefill_ms: 4, decode_ms: 90, total_ms: 100 },

@@ -1,29 +1,34 @@
 // Remote runners as real processes: two `npm run runner` against one `npm start` gateway (in-process
 // runner off) on loopback. One is SIGKILLed mid-job: every request still ends with exactly one result
 // and usage is not double counted. SIGTERM drains: the job is finished, or released when time runs out.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, killAll, type Service, startService } from './processes.js';
-import { writeTinyModels } from './tiny-models.js';
+import { describe, expect, it } from 'vitest';
+import { withGatewayProcess } from './gateway-process.js';
+import { type Service, startService } from './processes.js';
 
 const KEY = 'dms_runner_processes_key_0123456789';
 const RUNNER_TOKEN = 'runner-processes-token';
-const dir = mkdtempSync(join(tmpdir(), 'dms-runners-'));
-let modelsDir: string;
-let base: string;
-let gateway: Service;
-
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, body: /^application\/json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : null };
-};
+const g = withGatewayProcess({
+  prefix: 'dms-runners-',
+  key: KEY,
+  start: ({ dir, modelsDir, port }) =>
+    startService('npm', ['start'], {
+      env: {
+        PORT: String(port),
+        DMS_DATA_DIR: join(dir, 'data'),
+        DMS_MODELS_DIR: modelsDir,
+        DMS_API_KEY: KEY,
+        DMS_RUNNER_TOKEN: RUNNER_TOKEN,
+        DMS_INPROCESS_RUNNER: '0',
+        DMS_LEASE_SECONDS: '3',
+        DMS_SWEEP_SECONDS: '1',
+        DMS_RATE_LIMIT_RPS: '1000',
+        DMS_RATE_LIMIT_BURST: '1000',
+      },
+    }),
+  ready: /listening on http/,
+});
+const api = g.api;
 const job = async (id: string) => (await api('GET', `/v1/jobs/${id}`)).body;
 const results = async (id: string) =>
   (await api('GET', `/v1/jobs/${id}/results`)).text
@@ -43,8 +48,8 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 }
 
 function startRunner(id: string, extra: string[] = []): Service {
-  return startService('npm', ['run', 'runner', '--', '--gateway', base, '--token', RUNNER_TOKEN, '--runner-id', id, '--heartbeat-ms', '500', ...extra], {
-    env: { DMS_MODELS_DIR: modelsDir, DMS_RUNNER_TOKEN: undefined, DMS_GATEWAY_URL: undefined },
+  return startService('npm', ['run', 'runner', '--', '--gateway', g.base, '--token', RUNNER_TOKEN, '--runner-id', id, '--heartbeat-ms', '500', ...extra], {
+    env: { DMS_MODELS_DIR: g.modelsDir, DMS_RUNNER_TOKEN: undefined, DMS_GATEWAY_URL: undefined },
   });
 }
 
@@ -57,34 +62,6 @@ async function submit(name: string, lengths: number[], n = 4) {
 }
 
 const claimedBy = (runner: Service) => [...runner.output().matchAll(/claimed (job_[0-9a-f]+)/g)].map((m) => m[1]);
-
-beforeAll(async () => {
-  modelsDir = await writeTinyModels();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  gateway = startService('npm', ['start'], {
-    env: {
-      PORT: String(port),
-      DMS_DATA_DIR: join(dir, 'data'),
-      DMS_MODELS_DIR: modelsDir,
-      DMS_API_KEY: KEY,
-      DMS_RUNNER_TOKEN: RUNNER_TOKEN,
-      DMS_INPROCESS_RUNNER: '0',
-      DMS_LEASE_SECONDS: '3',
-      DMS_SWEEP_SECONDS: '1',
-      DMS_RATE_LIMIT_RPS: '1000',
-      DMS_RATE_LIMIT_BURST: '1000',
-    },
-  });
-  await gateway.waitFor(/listening on http/, 60_000);
-}, 120_000);
-
-afterAll(async () => {
-  await gateway?.stop('SIGTERM', 10_000);
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-  if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
-});
 
 describe('npm run runner processes', () => {
   it('survive a SIGKILLed runner: one result per request, usage counted once, SIGTERM drains', async () => {

@@ -54,8 +54,12 @@ export async function makeSecurityApp(options: SecurityAppOptions = {}) {
     return app.request(route, init);
   }
 
+  const close = () => {
+    sqlDb.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
   const countJobs = () => (sqlDb.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
-  return { app, store, sqlDb, path, dir, keyA, keyB, logs, call, countJobs, close: () => (sqlDb.close(), rmSync(dir, { recursive: true, force: true })) };
+  return { app, store, sqlDb, path, dir, keyA, keyB, logs, call, countJobs, close };
 }
 
 export const oneJob = (prompt = 'Q:1+1=') => ({ requests: [{ custom_id: 'a', prompt, params: { max_tokens: 16 } }] });

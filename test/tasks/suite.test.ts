@@ -1,5 +1,6 @@
 // Tests of the reasoning suite: determinism, seed ranges, solution correctness, lengths, export.
 import { describe, expect, it } from 'vitest';
+import { JobRequestSchema } from '../../protocol/index.js';
 import {
   assertTrainingSeed,
   chainFamily,
@@ -164,6 +165,9 @@ describe('mix and export', () => {
       expect(lines[i].prompt).toBe(set[i].prompt);
       expect(lines[i].params.max_tokens).toBe(900);
       expect(problemOfCustomId(lines[i].custom_id)).toEqual(set[i]);
+      expect(lines[i].expected_answer).toBe(set[i].answer);
+      // Each exported line is a valid job request as the API takes it, expected answer included.
+      expect(JobRequestSchema.parse(lines[i]).expected_answer).toBe(set[i].answer);
     }
     expect(parseCustomId(customIdOf(set[0])).seed).toBe(500);
     expect(() => parseCustomId('nope')).toThrow();

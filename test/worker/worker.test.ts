@@ -1,81 +1,64 @@
 // The gateway on Cloudflare Workers, offline: the bundle holds no TensorFlow.js or better-sqlite3;
 // `wrangler d1 migrations apply --local` + `wrangler dev` serve the API over D1, a remote runner
 // (HTTP protocol, real engine on tiny random weights) completes jobs, and the cron handler sweeps leases.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadModelCatalog } from '../../gateway/model-catalog.js';
-import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
 import { EngineExecutor } from '../../gpu-runner/engine-executor.js';
 import { HttpJobSource } from '../../gpu-runner/http-source.js';
 import { ModelRegistry } from '../../gpu-runner/model-registry.js';
 import { RunnerLoop } from '../../gpu-runner/runner-loop.js';
-import { BIN, freePort, killAll, runToEnd, type Service, startService } from '../runner-processes/processes.js';
-import { writeTinyModels } from '../runner-processes/tiny-models.js';
+import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
+import { withGatewayProcess } from '../runner-processes/gateway-process.js';
+import { BIN, runToEnd, startService } from '../runner-processes/processes.js';
 
 const KEY = 'dms_worker_test_key_0123456789';
 const RUNNER_TOKEN = 'worker-test-runner-token';
 const METRICS_TOKEN = 'worker-test-metrics-token';
 const LEASE_SECONDS = 3;
-const dir = mkdtempSync(join(tmpdir(), 'dms-worker-'));
-let modelsDir: string;
-let dev: Service;
-let base: string;
-
-const api = async (method: string, path: string, body?: unknown, token = KEY) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, body: text && /^application\/json(;|$)/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : null };
-};
+let catalog = '';
+const g = withGatewayProcess({
+  prefix: 'dms-worker-',
+  key: KEY,
+  prepare: async ({ dir, modelsDir }) => {
+    catalog = JSON.stringify(await loadModelCatalog(modelsDir));
+    const migrate = await runToEnd(BIN('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(dir, 'state')], { timeoutMs: 90_000 });
+    expect(migrate.code, migrate.output).toBe(0);
+    expect(migrate.output).toMatch(/0001_openai_batches\.sql/);
+  },
+  start: ({ dir, port }) =>
+    startService(BIN('wrangler'), [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--persist-to',
+      join(dir, 'state'),
+      '--show-interactive-dev-session=false',
+      '--var',
+      `DMS_MODELS:${catalog}`,
+      '--var',
+      `DMS_API_KEY:${KEY}`,
+      '--var',
+      `DMS_RUNNER_TOKEN:${RUNNER_TOKEN}`,
+      '--var',
+      `DMS_LEASE_SECONDS:${LEASE_SECONDS}`,
+      '--var',
+      `DMS_METRICS_TOKEN:${METRICS_TOKEN}`,
+    ]),
+  ready: /Ready on http/,
+  readyTimeoutMs: 90_000,
+  setupTimeoutMs: 180_000,
+});
+const api = g.api;
+const dir = g.dir;
 
 async function runner(id: string) {
-  const executor = await EngineExecutor.create(new ModelRegistry(modelsDir));
-  return new RunnerLoop(new HttpJobSource({ baseUrl: base, token: RUNNER_TOKEN }), executor, { runnerId: id, heartbeatMs: 500, log: () => {} });
+  const executor = await EngineExecutor.create(new ModelRegistry(g.modelsDir));
+  return new RunnerLoop(new HttpJobSource({ baseUrl: g.base, token: RUNNER_TOKEN }), executor, { runnerId: id, heartbeatMs: 500, log: () => {} });
 }
-
-beforeAll(async () => {
-  modelsDir = await writeTinyModels();
-  const catalog = JSON.stringify(await loadModelCatalog(modelsDir));
-  const persist = join(dir, 'state');
-  const migrate = await runToEnd(BIN('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { timeoutMs: 90_000 });
-  expect(migrate.code, migrate.output).toBe(0);
-  expect(migrate.output).toMatch(/0001_openai_batches\.sql/);
-  const port = await freePort();
-  dev = startService(BIN('wrangler'), [
-    'dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--persist-to',
-    persist,
-    '--show-interactive-dev-session=false',
-    '--var',
-    `DMS_MODELS:${catalog}`,
-    '--var',
-    `DMS_API_KEY:${KEY}`,
-    '--var',
-    `DMS_RUNNER_TOKEN:${RUNNER_TOKEN}`,
-    '--var',
-    `DMS_LEASE_SECONDS:${LEASE_SECONDS}`,
-    '--var',
-    `DMS_METRICS_TOKEN:${METRICS_TOKEN}`,
-  ]);
-  await dev.waitFor(/Ready on http/, 90_000);
-  base = `http://127.0.0.1:${port}`;
-}, 180_000);
-
-afterAll(async () => {
-  await dev?.stop('SIGTERM', 10_000);
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-  if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
-});
 
 describe('Worker bundle', () => {
   it('holds the gateway without TensorFlow.js, better-sqlite3 or Node built-ins', async () => {
@@ -104,14 +87,14 @@ describe('wrangler dev (D1)', () => {
         { custom_id: 'dms', prompt: 'C1:a3b7=', params: { max_tokens: 12, temperature: 0, compression: { method: 'dms', ratio: 4 } } },
       ],
     };
-    const submitted = await fetch(`${base}/v1/jobs`, {
+    const submitted = await fetch(`${g.base}/v1/jobs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'idempotency-key': 'worker-1' },
       body: JSON.stringify(body),
     });
     expect(submitted.status).toBe(201);
     const job = await submitted.json();
-    const replay = await fetch(`${base}/v1/jobs`, {
+    const replay = await fetch(`${g.base}/v1/jobs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'idempotency-key': 'worker-1' },
       body: JSON.stringify(body),
@@ -158,7 +141,7 @@ describe('wrangler dev (D1)', () => {
     const form = new FormData();
     form.set('purpose', 'batch');
     form.set('file', new File([text], 'big.jsonl'));
-    const uploaded = await (await fetch(`${base}/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } })).json();
+    const uploaded = await (await fetch(`${g.base}/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${KEY}` } })).json();
     expect(uploaded.bytes).toBe(Buffer.byteLength(text));
     expect(uploaded.bytes).toBeGreaterThan(256 * 1024); // two stored chunks
     expect((await api('GET', `/v1/files/${uploaded.id}/content`)).text).toBe(text);
@@ -182,7 +165,7 @@ describe('wrangler dev (D1)', () => {
         'small.jsonl',
       ),
     );
-    const file = await (await fetch(`${base}/v1/files`, { method: 'POST', body: small, headers: { authorization: `Bearer ${KEY}` } })).json();
+    const file = await (await fetch(`${g.base}/v1/files`, { method: 'POST', body: small, headers: { authorization: `Bearer ${KEY}` } })).json();
     const batch = (await api('POST', '/v1/batches', { input_file_id: file.id, endpoint: '/v1/completions', completion_window: '24h' })).body;
     expect(await (await runner('worker-batch-runner')).runOnce()).toBe('completed');
     const done = (await api('GET', `/v1/batches/${batch.id}`)).body;
@@ -198,13 +181,13 @@ describe('wrangler dev (D1)', () => {
   });
 
   it('serves the console and /metrics (runtime-free registry, token only) from the Worker', async () => {
-    const index = await fetch(`${base}/ui/`);
+    const index = await fetch(`${g.base}/ui/`);
     expect(index.status).toBe(200);
     expect(index.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
     const js = /src="\/ui\/(assets\/[^"]+\.js)"/.exec(await index.text())![1];
-    expect((await fetch(`${base}/ui/${js}`)).headers.get('content-type')).toMatch(/^text\/javascript/);
-    expect((await fetch(`${base}/metrics`)).status).toBe(401);
-    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect((await fetch(`${g.base}/ui/${js}`)).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await fetch(`${g.base}/metrics`)).status).toBe(401);
+    const res = await fetch(`${g.base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
     const metrics = parsePrometheusText(await res.text());
     expect(sampleValue(metrics, 'dms_jobs', { status: 'completed' })).toBeGreaterThanOrEqual(1);
@@ -218,7 +201,7 @@ describe('wrangler dev (D1)', () => {
     const claim = await api('POST', '/v1/runner/claim', { runner_id: 'vanishes' }, RUNNER_TOKEN);
     expect(claim.body.job.id).toBe(job.id);
     await new Promise((r) => setTimeout(r, LEASE_SECONDS * 1000 + 300));
-    const cron = await fetch(`${base}/cdn-cgi/handler/scheduled`);
+    const cron = await fetch(`${g.base}/cdn-cgi/handler/scheduled`);
     expect(cron.status).toBe(200);
     await cron.text();
     expect((await api('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ status: 'queued', attempt: 1 });

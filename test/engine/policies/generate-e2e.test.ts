@@ -28,8 +28,15 @@ afterAll(() => {
   rmSync(dir, { recursive: true });
 });
 
+let checkedSteps = 0;
+/** One request of two threads (prefill once, fork), the page pool's invariants checked after every scheduler step. */
 const run = async (method: string, ratio: number): Promise<GenerateResult> => {
-  const [res] = await generate(model, [{ id: method, prompt: 'Q:3+4*2=', maxTokens: 150, n: 2, temperature: 1, seed: 7, compression: { method, ratio } }]);
+  const [res] = await generate(model, [{ id: method, prompt: 'Q:3+4*2=', maxTokens: 150, n: 2, temperature: 1, seed: 7, compression: { method, ratio } }], {
+    afterStep: (cache) => {
+      cache.checkIntegrity();
+      checkedSteps++;
+    },
+  });
   return res;
 };
 
@@ -64,5 +71,6 @@ describe('baselines through generate()', () => {
     expect(out.quest.usage.peakKvTokensPerHead).toBeGreaterThanOrEqual(out.quest.usage.promptTokens + longest - 1);
     expect(out.quest.usage.kvTokenReadsPerHead).toBeLessThan(0.8 * fullReads(out.quest));
     expect(out['dms-w0'].usage.achievedRatio).toBeGreaterThan(1);
+    expect(checkedSteps).toBeGreaterThanOrEqual(6 * 2); // at least prefill and one decode step per method
   });
 });

@@ -5,18 +5,10 @@ import type { CacheRow } from '../../../engine/kv/paged-cache.js';
 import type { ModelConfig } from '../../../engine/model/config.js';
 import { tokenBudget, type KvPolicy } from '../../../engine/policies/kv-policy.js';
 import { createPolicy, type PolicySpec } from '../../../engine/policies/registry.js';
+import { mulberry32 } from '../../../tasks/rng.js';
 
-/** mulberry32: a small deterministic PRNG for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG for test data (the suite's mulberry32). */
+export const prng = mulberry32;
 
 /** Standard normal draws from a uniform PRNG (Box-Muller). */
 export function gaussian(rand: () => number): () => number {

@@ -33,7 +33,7 @@ describe('quest', () => {
     const big = new QuestPolicy({ ratio: 1, pageSize: 4 });
     const r2 = freshRow(big, 4);
     const keys = Array.from({ length: 32 }, () => Float32Array.from({ length: D }, randn));
-    keys.forEach((k, t) => put(big, r2, t, k));
+    for (const [t, k] of keys.entries()) put(big, r2, t, k);
     for (let trial = 0; trial < 20; trial++) {
       const q = Float32Array.from({ length: 2 * D }, randn);
       for (let page = 0; page < 8; page++) {

@@ -106,7 +106,7 @@ function decodeModel(c: PolicyCase, seed: number): Trace {
     const items: StepItem[] = threads.map((seq, i) => ({ seq, token: next[i], position: t, wantLogits: true }));
     const out = runner.run(items);
     cache.checkIntegrity();
-    threads.forEach((seq, i) => check(seq, t, out.reads[i]));
+    for (const [i, seq] of threads.entries()) check(seq, t, out.reads[i]);
     next = threads.map((_, i) => rankedToken(out.logits, i, V, i));
     trace.lines.push(`tokens ${next.join(',')}`);
   }

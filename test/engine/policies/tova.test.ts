@@ -26,7 +26,7 @@ describe('tova', () => {
     const { row, cache } = freshRow(policy);
     const keys = [vec(0, 0), vec(-1, 2), vec(2, -1), vec(-0.5, -0.5), vec(1, 1)];
     const q = vec(4, 0, 0, 4); // [G=2, D]
-    keys.forEach((k, t) => feedRow(policy, row, t, k, zero, q, 2, NaN));
+    for (const [t, k] of keys.entries()) feedRow(policy, row, t, k, zero, q, 2, NaN);
     expect(heldPositions(row)).toEqual([0, 1, 2, 4]);
     cache.checkIntegrity();
   });
