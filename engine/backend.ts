@@ -2,7 +2,9 @@
 // DMS_BACKEND (tensorflow | wasm | cpu) overrides the choice; the name is reported in every result.
 import * as tf from '@tensorflow/tfjs';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+import type { BackendName } from './executors/executor.js';
+
+export type { BackendName } from './executors/executor.js';
 
 let chosen: Promise<BackendName> | null = null;
 

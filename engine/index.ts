@@ -5,9 +5,9 @@ import { type BackendName, backendName, initBackend } from './backend.js';
 import { PagePool } from './kv/page-pool.js';
 import { PagedCache } from './kv/paged-cache.js';
 import type { LoadedModel } from './model/weights.js';
+import { WasmExecutor } from './executors/wasm/wasm-executor.js';
 import { createPolicy } from './policies/registry.js';
 import { extractAnswer, majorityVote } from './runtime/answer.js';
-import { ModelRunner } from './runtime/model-runner.js';
 import { Scheduler } from './runtime/scheduler.js';
 import { type FinishReason, type GenerateRequest, RequestState } from './runtime/sequence.js';
 
@@ -121,14 +121,14 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
     { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads },
     states.some((s) => s.policy.needsKeyBounds),
   );
-  const runner = new ModelRunner(model.params, cache);
+  const runner = new WasmExecutor(model.params, cache, { backend });
   const scheduler = new Scheduler(runner, model.tokenizer, { maxBatch: options.maxBatch ?? 64 });
   for (const s of states) scheduler.enqueue(s);
   const results = new Map<number, GenerateResult>();
   try {
     while (scheduler.hasWork()) {
       if (options.signal?.aborted) throw abortError(options.signal);
-      for (const r of scheduler.step()) {
+      for (const r of await scheduler.step()) {
         const res = toResult(r, backend);
         results.set(r.order, res);
         options.onResult?.(res);
