@@ -1,11 +1,10 @@
 // The engine's public API: generate(model, requests, options) -> plain-data results, one per request,
 // with threads, majority-vote answer, usage (KV reads, peak KV, achieved ratio) and timings. No tensors cross it.
 import { RequestAccounting, type Timings, type Usage } from './accounting.js';
-import { type BackendName, backendName, initBackend } from './backend.js';
-import { PagePool } from './kv/page-pool.js';
-import { PagedCache } from './kv/paged-cache.js';
+import { type AdapterInfo, type BackendName, initBackendInfo } from './backend.js';
+import { createExecutor } from './executors/create-executor.js';
+import type { BackendInfo } from './executors/executor.js';
 import type { LoadedModel } from './model/weights.js';
-import { WasmExecutor } from './executors/wasm/wasm-executor.js';
 import { createPolicy } from './policies/registry.js';
 import { extractAnswer, majorityVote } from './runtime/answer.js';
 import { Scheduler } from './runtime/scheduler.js';
@@ -16,7 +15,9 @@ export type { Usage, Timings } from './accounting.js';
 export type { CompressionSpec } from './policies/kv-policy.js';
 export type { LoadedModel } from './model/weights.js';
 export { loadModel, saveModel, initParams, modelFromParams } from './model/weights.js';
-export { initBackend, backendName } from './backend.js';
+export { initBackend, initBackendInfo, backendName, backendInfo } from './backend.js';
+export type { BackendName, BackendInfo, AdapterInfo } from './backend.js';
+export { UnsupportedOnBackendError, checkPolicyOnBackend } from './executors/webgpu/support.js';
 export { extractAnswer, majorityVote } from './runtime/answer.js';
 export { createPolicy, policyNames } from './policies/registry.js';
 
@@ -35,6 +36,8 @@ export interface GenerateResult {
   usage: Usage;
   timings: Timings;
   backend: BackendName;
+  /** The GPU adapter the request ran on (webgpu only). */
+  adapter?: AdapterInfo;
 }
 
 export interface GenerateOptions {
@@ -50,6 +53,8 @@ export interface GenerateOptions {
   onResult?: (result: GenerateResult) => void;
   /** Stops generation: pending requests are dropped and the promise rejects with an AbortError. */
   signal?: AbortSignal;
+  /** Run on this backend instead of the process's choice (initBackend); tests and the eval CLI compare backends. */
+  backend?: BackendInfo;
   /** Out-param: filled with run-wide scheduler statistics when generate returns (or throws). */
   stats?: GenerateStats;
 }
@@ -77,14 +82,23 @@ function validate(model: LoadedModel, req: GenerateRequest, promptIds: number[])
   if (req.answerPattern) new RegExp(req.answerPattern); // throws on a bad pattern before any work
 }
 
-function toResult(r: RequestState, backend: BackendName): GenerateResult {
+function toResult(r: RequestState, info: BackendInfo): GenerateResult {
   const threads = r.threads.map((t) => ({
     text: t.text,
     answer: extractAnswer(t.text, r.req.answerPattern),
     finishReason: t.finishReason ?? 'length',
     completionTokens: t.generated.length,
   }));
-  return { id: r.req.id, answer: majorityVote(threads.map((t) => t.answer)), threads, usage: r.acct.usage(), timings: r.acct.timings(), backend };
+  const res: GenerateResult = {
+    id: r.req.id,
+    answer: majorityVote(threads.map((t) => t.answer)),
+    threads,
+    usage: r.acct.usage(),
+    timings: r.acct.timings(),
+    backend: info.backend,
+  };
+  if (info.adapter) res.adapter = info.adapter;
+  return res;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -96,8 +110,8 @@ function abortError(signal: AbortSignal): Error {
 
 /** Runs every request to completion with continuous batching under the KV budget; results in request order. */
 export async function generate(model: LoadedModel, requests: GenerateRequest[], options: GenerateOptions = {}): Promise<GenerateResult[]> {
-  await initBackend();
-  const backend = backendName();
+  const chosen = await initBackendInfo();
+  const backend = options.backend ?? chosen;
   const cfg = model.config;
   const started = performance.now();
   const states = requests.map((req, i) => {
@@ -110,18 +124,21 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
     return new RequestState(req, i, promptIds, policy, acct);
   });
   const pageSize = options.pageSize ?? 16;
-  const pool = new PagePool({
-    pageSize,
-    headDim: cfg.headDim,
-    budgetTokens: options.kvBudgetTokens,
-    budgetBytes: options.kvBudgetTokens === undefined ? (options.kvBudgetBytes ?? DEFAULT_BUDGET_BYTES) : undefined,
+  const runner = await createExecutor(backend, model.params, {
+    pool: {
+      pageSize,
+      headDim: cfg.headDim,
+      budgetTokens: options.kvBudgetTokens,
+      budgetBytes: options.kvBudgetTokens === undefined ? (options.kvBudgetBytes ?? DEFAULT_BUDGET_BYTES) : undefined,
+    },
+    trackKeyBounds: states.some((s) => s.policy.needsKeyBounds),
   });
-  const cache = new PagedCache(
-    pool,
-    { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads },
-    states.some((s) => s.policy.needsKeyBounds),
-  );
-  const runner = new WasmExecutor(model.params, cache, { backend });
+  try {
+    for (const s of states) runner.checkPolicy(s.policy);
+  } catch (err) {
+    runner.dispose();
+    throw err;
+  }
   const scheduler = new Scheduler(runner, model.tokenizer, { maxBatch: options.maxBatch ?? 64 });
   for (const s of states) scheduler.enqueue(s);
   const results = new Map<number, GenerateResult>();

@@ -1,6 +1,15 @@
 // The Executor the runners use: a claimed job's requests go through the engine's generate() on the
 // checkpoint their compression asks for, and each finished request is written back with its accounting.
-import { type GenerateRequest, type GenerateResult, generate, initBackend, type LoadedModel } from '../engine/index.js';
+import {
+  type BackendName,
+  checkPolicyOnBackend,
+  type GenerateRequest,
+  type GenerateResult,
+  generate,
+  initBackendInfo,
+  type LoadedModel,
+  UnsupportedOnBackendError,
+} from '../engine/index.js';
 import { createPolicy } from '../engine/policies/registry.js';
 import type { ClaimedJob, PendingRequest, RequestResultWrite } from '../protocol/index.js';
 import type { ExecutionContext, Executor } from './executor.js';
@@ -45,10 +54,11 @@ export function toResultWrite(customId: string, r: GenerateResult): RequestResul
 }
 
 /** Resolved wire params -> the engine's request; throws a clear Error when the model can not serve it. */
-export function toGenerateRequest(model: LoadedModel, p: PendingRequest): GenerateRequest {
+export function toGenerateRequest(model: LoadedModel, p: PendingRequest, backend: BackendName = 'wasm'): GenerateRequest {
   const { params } = p;
   const compression = { method: params.compression.method, ratio: params.compression.ratio };
-  createPolicy(compression, model.config); // throws on a method/ratio this checkpoint can not run
+  // Throws on a method/ratio this checkpoint can not run, or one this runner's backend does not serve.
+  checkPolicyOnBackend(backend, createPolicy(compression, model.config));
   const promptTokens = model.tokenizer.encodePrompt(p.prompt).length;
   const context = model.config.maxPositionEmbeddings;
   if (promptTokens + params.max_tokens > context) {
@@ -71,14 +81,17 @@ export function toGenerateRequest(model: LoadedModel, p: PendingRequest): Genera
 
 export class EngineExecutor implements Executor {
   private constructor(
+    /** What /healthz shows: the backend, and on webgpu the adapter (claim field, at most 64 characters). */
     readonly backend: string,
+    private readonly backendName: BackendName,
     private readonly registry: ModelRegistry,
     private readonly options: EngineExecutorOptions,
   ) {}
 
   static async create(registry = new ModelRegistry(), options: EngineExecutorOptions = {}): Promise<EngineExecutor> {
-    const backend = await initBackend();
-    return new EngineExecutor(backend, registry, options);
+    const info = await initBackendInfo();
+    const shown = info.adapter ? `${info.backend} (${info.adapter.description || info.adapter.vendor})`.slice(0, 64) : info.backend;
+    return new EngineExecutor(shown, info.backend, registry, options);
   }
 
   async execute(job: ClaimedJob, requests: PendingRequest[], ctx: ExecutionContext): Promise<void> {
@@ -102,15 +115,16 @@ export class EngineExecutor implements Executor {
     try {
       model = this.registry.get({ model: job.model, ...first });
     } catch (e) {
-      for (const r of group) await ctx.onResult(failed(r.custom_id, 'model_unavailable', (e as Error).message, this.backend));
+      for (const r of group) await ctx.onResult(failed(r.custom_id, 'model_unavailable', (e as Error).message, this.backendName));
       return;
     }
     const runnable: GenerateRequest[] = [];
     for (const r of group) {
       try {
-        runnable.push(toGenerateRequest(model, r));
+        runnable.push(toGenerateRequest(model, r, this.backendName));
       } catch (e) {
-        await ctx.onResult(failed(r.custom_id, 'invalid_request', (e as Error).message, this.backend));
+        const code = e instanceof UnsupportedOnBackendError ? 'unsupported_on_backend' : 'invalid_request';
+        await ctx.onResult(failed(r.custom_id, code, (e as Error).message, this.backendName));
       }
     }
     if (runnable.length === 0) return;
@@ -142,7 +156,7 @@ export class EngineExecutor implements Executor {
       if (writeError instanceof StaleLeaseError) throw writeError;
       if (stop.signal.aborted) return; // canceled, lease lost or shutting down: unfinished work stays pending
       const message = (e as Error).message;
-      for (const r of runnable) if (!written.has(r.id)) await ctx.onResult(failed(r.id, 'engine_error', message, this.backend));
+      for (const r of runnable) if (!written.has(r.id)) await ctx.onResult(failed(r.id, 'engine_error', message, this.backendName));
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }

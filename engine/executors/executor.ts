@@ -49,6 +49,8 @@ export interface ModelExecutor {
   readonly config: ModelConfig;
   /** Page tables and capacity queries (canAllocate, pagesForNextToken, pagesHeld, tokensHeld). */
   readonly cache: PagedCache;
+  /** Throws a clear error (UnsupportedOnBackendError on webgpu) when this backend cannot serve the policy. */
+  checkPolicy(policy: KvPolicy): void;
   /** A new empty sequence governed by `policy`; throws when this backend cannot serve the policy. */
   addSequence(policy: KvPolicy): number;
   /** A copy of a sequence's cache and policy state (threads of one prompt). */

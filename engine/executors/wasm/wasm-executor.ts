@@ -33,6 +33,9 @@ export class WasmExecutor implements ModelExecutor {
     this.fused = new FusedWeights(params);
   }
 
+  /** Every policy runs here (the cache must track key bounds for Quest: checked in addSequence). */
+  checkPolicy(_policy: KvPolicy): void {}
+
   /** A new empty sequence governed by `policy`. */
   addSequence(policy: KvPolicy): number {
     if (policy.needsKeyBounds && !this.cache.trackKeyBounds) throw new Error(`policy ${policy.name} needs a cache that tracks key bounds`);
