@@ -46,6 +46,15 @@ export class DmsPolicy implements KvPolicy {
     return this.window;
   }
 
+  /**
+   * With w = 0 the previous token's fate is decided by the new token's own logit, inside the step:
+   * the slot the new token overwrites when that logit flags its predecessor (-1 when none).
+   */
+  inStepTarget(row: CacheRow): number {
+    const s = row.policyState as DmsRowState;
+    return this.window === 0 && s.seen >= 1 ? s.slots[0] : -1;
+  }
+
   /** Token `position`'s logit sets the flag of the token before it (the first half of insert). */
   recordLogit(row: CacheRow, position: number, logit: number): void {
     const s = row.policyState as DmsRowState;

@@ -58,6 +58,8 @@ export interface KvPolicy {
   place?(row: CacheRow, tok: TokenKv): void;
   recordLogit?(row: CacheRow, position: number, logit: number): void;
   readonly maxDeferred?: number;
+  /** maxDeferred 0 (dms-w0): the slot the token overwrites when its own logit flags its predecessor, else -1. */
+  inStepTarget?(row: CacheRow): number;
 }
 
 /** What a request asks for; resolved against the model by createPolicy. */

@@ -4,6 +4,11 @@
 import type { CacheRow, SlotStore } from '../../kv/paged-cache.js';
 import { DESC_WORDS } from './wgsl-attention.js';
 
+/** u32 per commit op. */
+export const OP_WORDS = 5;
+/** No slot / no alternative destination. */
+export const NONE = 0xffffffff;
+
 /** A slot's content during a step: >= 0 an old slot of the row (as of the step start), < 0 staged entry -1-j. */
 type Ident = number;
 
@@ -15,6 +20,8 @@ interface RowTrack {
   tableOff: number;
   /** Slots whose content changed this step, and what they hold now. */
   changed: Map<number, Ident>;
+  /** In-step decision (dms-w0): the old slot the staged token goes to instead when dms[dmsIndex] > 0. */
+  cond: { slot: number; dmsIndex: number } | null;
 }
 
 /** Fork page copies waiting for the next step's command stream. */
@@ -32,10 +39,12 @@ export class StepPlan implements SlotStore {
   tables: number[] = [];
   /** DESC_WORDS u32 per (layer, item, KV head) in that order. */
   desc = new Uint32Array(0);
-  /** Commit ops per layer: [dst float offset, kind (0 pool, 1 staged), src float offset]. */
+  /** Commit ops per layer, OP_WORDS each: [dst, kind (0 pool, 1 staged), src, alternative dst or NONE, DMS logit index]. */
   ops: number[][] = [];
   readonly pageCopies: PageCopy[] = [];
   private readonly rows = new Map<CacheRow, RowTrack>();
+  /** While true, writes and moves are not recorded (the host mirroring what the device already did). */
+  silent = false;
 
   constructor(
     readonly numLayers: number,
@@ -57,14 +66,16 @@ export class StepPlan implements SlotStore {
     if (this.rows.has(row)) return;
     const tableOff = this.tables.length;
     for (let p = 0; p < row.pages.length; p++) this.tables.push(row.pages[p]);
-    this.rows.set(row, { layer, oldLen: row.length, tableOff, changed: new Map() });
+    this.rows.set(row, { layer, oldLen: row.length, tableOff, changed: new Map(), cond: null });
   }
 
   write(row: CacheRow, slot: number, _k: Float32Array, kOff: number): void {
+    if (this.silent) return;
     this.track(row).changed.set(slot, -1 - kOff);
   }
 
   copySlot(row: CacheRow, from: number, to: number): void {
+    if (this.silent) return;
     const tr = this.track(row);
     tr.changed.set(to, this.identAt(tr, from));
   }
@@ -77,8 +88,10 @@ export class StepPlan implements SlotStore {
    * After the policy placed item i's token in the row of (layer, head): the descriptor of what the
    * token's queries read, and the count (the row's length now, exactly the slots a wasm read visits).
    */
-  describe(row: CacheRow, layer: number, item: number, head: number, n: number): number {
+  describe(row: CacheRow, layer: number, item: number, head: number, n: number, condSlot = -1): number {
     const tr = this.track(row);
+    const dmsIndex = (layer * n + item) * this.numKvHeads + head;
+    if (condSlot >= 0) tr.cond = { slot: condSlot, dmsIndex };
     const present = new Set<Ident>();
     const staged: number[] = [];
     for (const [slot, id] of tr.changed) {
@@ -99,6 +112,8 @@ export class StepPlan implements SlotStore {
     d[at + 4] = this.tables.length;
     d[at + 5] = staged.length;
     for (const j of staged) this.tables.push(j);
+    d[at + 6] = condSlot >= 0 ? condSlot : NONE;
+    d[at + 7] = dmsIndex;
     const reads = tr.oldLen - excluded.length + staged.length;
     if (reads !== row.length) throw new Error(`webgpu step plan: row ${row.id} reads ${reads} slots but holds ${row.length}`);
     return reads;
@@ -108,13 +123,13 @@ export class StepPlan implements SlotStore {
   finishAll(): void {
     const P = this.pageSize;
     const D = this.headDim;
+    const at = (row: CacheRow, slot: number) => (row.pages[(slot / P) | 0] * P + (slot % P)) * D;
     for (const [row, tr] of this.rows) {
       const ops = this.ops[tr.layer];
       for (const [slot, id] of tr.changed) {
         if (slot >= row.length || id === slot) continue;
-        const dst = (row.pages[(slot / P) | 0] * P + (slot % P)) * D;
-        if (id < 0) ops.push(dst, 1, -1 - id);
-        else ops.push(dst, 0, (this.tables[tr.tableOff + ((id / P) | 0)] * P + (id % P)) * D);
+        if (id < 0) ops.push(at(row, slot), 1, -1 - id, tr.cond ? at(row, tr.cond.slot) : NONE, tr.cond ? tr.cond.dmsIndex : 0);
+        else ops.push(at(row, slot), 0, (this.tables[tr.tableOff + ((id / P) | 0)] * P + (id % P)) * D, NONE, 0);
       }
     }
   }

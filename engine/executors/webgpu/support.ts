@@ -1,5 +1,5 @@
 // What the webgpu executor serves: model configs it implements (anything else is refused naming the
-// field) and KV policies that run on the GPU path (none, window, dms with w >= 1); the rest are refused.
+// field) and KV policies that run on the GPU path (none, window, dms with any w); the rest are refused.
 import type { ModelConfig } from '../../model/config.js';
 import type { KvPolicy } from '../../policies/kv-policy.js';
 import type { BackendName } from '../executor.js';
@@ -43,8 +43,7 @@ export function checkWebgpuPolicy(policy: KvPolicy): void {
   };
   if (policy.needsAttention) refuse('it needs per-slot attention weights read back every step');
   if (policy.needsKeyBounds || policy.selectSlots) refuse('it needs per-page key bounds and host-side page selection');
-  if (policy.maxDeferred === 0) refuse('immediate eviction (window 0) decides in-step; only w >= 1 is implemented');
-  const served = new Set(['none', 'vanilla', 'window', 'dms']);
+  const served = new Set(['none', 'vanilla', 'window', 'dms', 'dms-w0']);
   if (!served.has(policy.name)) refuse('not implemented on this backend');
 }
 

@@ -2,7 +2,7 @@
 // the bookkeeping (page tables, lengths, policy state) and uploads one small plan per step, then every
 // layer runs on the device and only the wanted logits and the step's DMS logits come back.
 import { PagePool, type PagePoolOptions } from '../../kv/page-pool.js';
-import { PagedCache } from '../../kv/paged-cache.js';
+import { type CacheRow, PagedCache } from '../../kv/paged-cache.js';
 import type { ModelConfig } from '../../model/config.js';
 import { ropeTables } from '../../model/rope.js';
 import type { LlamaParams } from '../../model/weights.js';
@@ -19,6 +19,18 @@ export interface WebgpuExecutorOptions {
   weights?: 'f32' | 'f16';
   /** Most tokens one device step holds (default 256): larger plans run as several steps. */
   maxStepTokens?: number;
+}
+
+/** A dms-w0 placement made before its decision is known: what to restore when the device overwrote instead. */
+interface Speculation {
+  row: CacheRow;
+  policy: KvPolicy;
+  tok: TokenKv;
+  item: number;
+  dmsIndex: number;
+  length: number;
+  pages: number;
+  state: unknown;
 }
 
 /** Most tokens of one row one device step places when the policy does not limit it (bounds the plan lists). */
@@ -118,7 +130,8 @@ export class WebgpuExecutor implements ModelExecutor {
     let n = 0;
     while (start + n < items.length && n < this.maxStepTokens) {
       const it = items[start + n];
-      const limit = Math.min(MAX_ROW_TOKENS, this.policyOf(it.seq).maxDeferred ?? MAX_ROW_TOKENS);
+      // maxDeferred 0 (dms-w0): one token per row and step, decided on the device in-step.
+      const limit = Math.max(1, Math.min(MAX_ROW_TOKENS, this.policyOf(it.seq).maxDeferred ?? MAX_ROW_TOKENS));
       const c = perSeq.get(it.seq) ?? 0;
       if (c >= limit) break;
       perSeq.set(it.seq, c + 1);
@@ -135,6 +148,7 @@ export class WebgpuExecutor implements ModelExecutor {
     const reads = new Float64Array(n);
     const plan = this.plan;
     plan.begin(n);
+    const speculated: Speculation[] = [];
     for (let l = 0; l < L; l++) {
       for (let i = 0; i < n; i++) {
         const it = items[i];
@@ -144,9 +158,23 @@ export class WebgpuExecutor implements ModelExecutor {
           plan.touch(row, l);
           const off = (i * K + h) * D;
           const tok: TokenKv = { position: it.position, k: ON_DEVICE, kOff: off, v: ON_DEVICE, vOff: off, dmsLogit: Number.NaN };
+          const target = policy.inStepTarget?.(row) ?? -1;
+          if (target >= 0) {
+            // Place as if kept (append); the device takes `target` instead when the logit flags it, and the host follows after readback.
+            speculated.push({
+              row,
+              policy,
+              tok,
+              item: i,
+              dmsIndex: (l * n + i) * K + h,
+              length: row.length,
+              pages: row.pages.length,
+              state: policy.cloneState(row.policyState),
+            });
+          }
           if (policy.place) policy.place(row, tok);
           else policy.insert(row, tok);
-          reads[i] += plan.describe(row, l, i, h, n);
+          reads[i] += plan.describe(row, l, i, h, n, target);
         }
       }
     }
@@ -159,8 +187,30 @@ export class WebgpuExecutor implements ModelExecutor {
     const step: StepBuffers = { tokens: items.map((it) => it.token), rope, wanted, plan };
     const back = await this.program.run(step, cfg.dms !== null);
     this.readbackMs += back.waitMs;
-    if (back.dms) this.recordLogits(items, back.dms);
+    if (back.dms) {
+      this.recordLogits(items, back.dms);
+      this.resolve(speculated, back.dms, reads);
+    }
     return { logits: back.logits, reads };
+  }
+
+  /** dms-w0: where the logit flagged the predecessor, undo the speculative append and replay the insert without recording device work. */
+  private resolve(speculated: Speculation[], dms: Float32Array, reads: Float64Array): void {
+    this.plan.silent = true;
+    try {
+      for (const sp of speculated) {
+        const logit = dms[sp.dmsIndex];
+        if (!(logit > 0)) continue;
+        const row = sp.row;
+        row.length = sp.length;
+        while (row.pages.length > sp.pages) this.cache.pool.free(row.pages.pop()!);
+        row.policyState = sp.state;
+        sp.policy.insert(row, { ...sp.tok, dmsLogit: logit });
+        reads[sp.item] -= 1;
+      }
+    } finally {
+      this.plan.silent = false;
+    }
   }
 
   /** Applies the step's DMS logits [L, n, K] to the policies that decide after the step. */
@@ -171,7 +221,7 @@ export class WebgpuExecutor implements ModelExecutor {
       for (let i = 0; i < n; i++) {
         const it = items[i];
         const policy = this.policyOf(it.seq);
-        if (!policy.recordLogit) continue;
+        if (!policy.recordLogit || policy.maxDeferred === 0) continue;
         for (let h = 0; h < K; h++) policy.recordLogit(this.cache.row(it.seq, l, h), it.position, dms[(l * n + i) * K + h]);
       }
     }

@@ -5,7 +5,7 @@ import type { PagePool } from '../../kv/page-pool.js';
 import type { ModelConfig } from '../../model/config.js';
 import type { DeviceMatrix, DeviceWeights } from './device-weights.js';
 import type { GpuContext } from './gpu-context.js';
-import type { StepPlan } from './step-plan.js';
+import { NONE, OP_WORDS, type StepPlan } from './step-plan.js';
 import { attentionWgsl, commitWgsl, DESC_WORDS, qkvPostWgsl } from './wgsl-attention.js';
 import { embedWgsl, matmulWgsl, RMSNORM_WGSL, SWIGLU_WGSL } from './wgsl-dense.js';
 
@@ -95,7 +95,7 @@ export class WebgpuProgram {
       desc: f(L * cap * K * DESC_WORDS),
     };
     this.tables = f(1024);
-    this.ops = f(3 * 256);
+    this.ops = f(OP_WORDS * 256);
     this.tmp = f(2 * 256 * D);
     this.readback = this.buffer((L * cap * K + cap * V) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.commitU = Array.from({ length: L }, () => this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST));
@@ -113,11 +113,11 @@ export class WebgpuProgram {
     // Fork page copies become commit ops run before any layer (a buffer cannot copy onto itself).
     const P = this.pool.pageSize;
     const pre: number[] = [];
-    for (const c of plan.pageCopies.splice(0)) for (let s = 0; s < P; s++) pre.push((c.to * P + s) * D, 0, (c.from * P + s) * D);
+    for (const c of plan.pageCopies.splice(0)) for (let s = 0; s < P; s++) pre.push((c.to * P + s) * D, 0, (c.from * P + s) * D, NONE, 0);
     const opsAll = pre.concat(plan.ops.flat());
     this.ensure('tables', plan.tables.length);
     this.ensure('ops', opsAll.length);
-    this.ensure('tmp', 2 * (opsAll.length / 3) * D);
+    this.ensure('tmp', 2 * (opsAll.length / OP_WORDS) * D);
     if (this.stale) this.build();
     q.writeBuffer(this.act.stepU, 0, new Uint32Array([n, m, 0, 0]));
     q.writeBuffer(this.act.tokens, 0, Uint32Array.from(step.tokens));
@@ -130,10 +130,10 @@ export class WebgpuProgram {
     if (plan.tables.length > 0) q.writeBuffer(this.tables, 0, Uint32Array.from(plan.tables));
     if (opsAll.length > 0) q.writeBuffer(this.ops, 0, Uint32Array.from(opsAll));
     const opCounts: number[] = [];
-    q.writeBuffer(this.commitPreU, 0, new Uint32Array([0, pre.length / 3, 0, 0]));
-    let start = pre.length / 3;
+    q.writeBuffer(this.commitPreU, 0, new Uint32Array([0, pre.length / OP_WORDS, 0, 0]));
+    let start = pre.length / OP_WORDS;
     for (let l = 0; l < L; l++) {
-      const count = plan.ops[l].length / 3;
+      const count = plan.ops[l].length / OP_WORDS;
       q.writeBuffer(this.commitU[l], 0, new Uint32Array([start, count, 0, 0]));
       opCounts.push(count);
       start += count;
@@ -147,7 +147,7 @@ export class WebgpuProgram {
       pass.setBindGroup(0, d.group);
       pass.dispatchWorkgroups(x, y);
     };
-    if (pre.length > 0) for (const d of this.preCommit) go({ ...d, size: () => [Math.ceil(((pre.length / 3) * D) / 64), 1] });
+    if (pre.length > 0) for (const d of this.preCommit) go({ ...d, size: () => [Math.ceil(((pre.length / OP_WORDS) * D) / 64), 1] });
     go(this.embedDispatch);
     this.layerDispatches.forEach((ld, l) => {
       for (const d of ld.before) go(d);
@@ -273,7 +273,19 @@ export class WebgpuProgram {
         },
         {
           pipeline: attn,
-          group: this.group(attn, { 0: a.q, 1: this.kpool, 2: this.vpool, 3: a.ks, 4: a.vs, 5: a.desc, 6: this.tables, 7: a.attn, 8: attnU, 9: a.stepU }),
+          group: this.group(attn, {
+            0: a.q,
+            1: this.kpool,
+            2: this.vpool,
+            3: a.ks,
+            4: a.vs,
+            5: a.desc,
+            6: this.tables,
+            7: a.attn,
+            8: attnU,
+            9: a.stepU,
+            10: a.dms,
+          }),
           size: (n) => [n * K, 1],
         },
       ];
@@ -283,7 +295,11 @@ export class WebgpuProgram {
           group: this.group(gather, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 4: a.ks, 5: a.vs, 6: this.commitU[l] }),
           size: () => [0, 0],
         },
-        { pipeline: scatter, group: this.group(scatter, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 6: this.commitU[l] }), size: () => [0, 0] },
+        {
+          pipeline: scatter,
+          group: this.group(scatter, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 6: this.commitU[l], 7: a.dms }),
+          size: () => [0, 0],
+        },
       ];
       const after: Dispatch[] = [
         ...this.matmul(a.attn, w.o, w.oBias, a.x, d, true, false),
@@ -304,7 +320,11 @@ export class WebgpuProgram {
         group: this.group(gather, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 4: a.ks, 5: a.vs, 6: this.commitPreU }),
         size: () => [0, 0],
       },
-      { pipeline: scatter, group: this.group(scatter, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 6: this.commitPreU }), size: () => [0, 0] },
+      {
+        pipeline: scatter,
+        group: this.group(scatter, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 6: this.commitPreU, 7: a.dms }),
+        size: () => [0, 0],
+      },
     ];
     this.headDispatches = [this.rmsnorm(a.x, a.h, true), ...this.matmul(a.h, this.weights.lmHead, null, a.logits, V, false, true)];
     this.stale = false;

@@ -6,8 +6,8 @@ import { STEP_STRUCT } from './wgsl-dense.js';
 
 /** Attention workgroup width: slots scored per tile. */
 export const TILE = 64;
-/** u32 per attention descriptor: page-table offset, old length, excluded offset/count, staged offset/count. */
-export const DESC_WORDS = 6;
+/** u32 per attention descriptor: page-table offset, old length, excluded offset/count, staged offset/count, in-step slot, its DMS logit index. */
+export const DESC_WORDS = 8;
 /** Bit of a slot location that says "this step's staging", not the page pool. */
 const STAGED = '0x80000000u';
 
@@ -106,6 +106,7 @@ struct Params { layer: u32, scale: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 @group(0) @binding(8) var<uniform> p: Params;
 @group(0) @binding(9) var<uniform> s: Step;
+@group(0) @binding(10) var<storage, read> dms: array<f32>;
 var<workgroup> qs: array<f32, ${G * D}>;
 var<workgroup> acc: array<f32, ${G * D}>;
 var<workgroup> sc: array<f32, ${G * TILE}>;
@@ -127,6 +128,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let exCnt = desc[di + 3u];
   let stOff = desc[di + 4u];
   let stCnt = desc[di + 5u];
+  // dms-w0: this layer's own logit of the token flags its predecessor, whose slot the token takes.
+  var skip = 0xffffffffu;
+  if (desc[di + 6u] != 0xffffffffu && dms[desc[di + 7u]] > 0.0) { skip = desc[di + 6u]; }
   let q0 = (i * H + h * G) * D;
   for (var e = t; e < G * D; e += T) { qs[e] = q[q0 + e]; acc[e] = 0.0; }
   if (t < G) { mrun[t] = -3.0e38; lrun[t] = 0.0; }
@@ -138,6 +142,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     var at = 0u;
     if (v < oldLen) {
       for (var x = 0u; x < exCnt; x++) { if (tables[exOff + x] == v) { valid = false; } }
+      if (v == skip) { valid = false; }
       at = (tables[ptOff + v / P] * P + v % P) * D;
     } else if (valid) {
       at = (tables[stOff + v - oldLen] * D) | ${STAGED};
@@ -189,7 +194,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 /**
  * The commit of one layer's slot writes, in two passes so that a source is read before any
  * destination is written: gather (sources -> tmp) then scatter (tmp -> destinations).
- * ops: [dst float offset, source kind (0 pool, 1 staged), source float offset] per op.
+ * ops: [dst float offset, source kind (0 pool, 1 staged), source float offset, alternative dst, DMS
+ * logit index] per op; the alternative (dms-w0: the predecessor's slot) is taken when that logit > 0.
  */
 export function commitWgsl(cfg: ModelConfig, phase: 'gather' | 'scatter'): string {
   const D = cfg.headDim;
@@ -203,6 +209,8 @@ const D = ${D}u;
 @group(0) @binding(3) var<storage, read> ops: array<u32>;
 ${gather ? '@group(0) @binding(4) var<storage, read> ks: array<f32>;\n@group(0) @binding(5) var<storage, read> vs: array<f32>;' : ''}
 @group(0) @binding(6) var<uniform> p: Params;
+${gather ? '' : '@group(0) @binding(7) var<storage, read> dms: array<f32>;'}
+const W = 5u;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let e = gid.x;
@@ -213,10 +221,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let vBase = arrayLength(&tmp) / 2u;
   ${
     gather
-      ? `let src = ops[o * 3u + 2u] + d;
-  if (ops[o * 3u + 1u] == 1u) { tmp[o * D + d] = ks[src]; tmp[vBase + o * D + d] = vs[src]; }
+      ? `let src = ops[o * W + 2u] + d;
+  if (ops[o * W + 1u] == 1u) { tmp[o * D + d] = ks[src]; tmp[vBase + o * D + d] = vs[src]; }
   else { tmp[o * D + d] = kpool[src]; tmp[vBase + o * D + d] = vpool[src]; }`
-      : `let dst = ops[o * 3u] + d;
+      : `var dst = ops[o * W] + d;
+  if (ops[o * W + 3u] != 0xffffffffu && dms[ops[o * W + 4u]] > 0.0) { dst = ops[o * W + 3u] + d; }
   kpool[dst] = tmp[o * D + d];
   vpool[dst] = tmp[vBase + o * D + d];`
   }

@@ -29,8 +29,8 @@ export async function executorKinds(): Promise<{ kinds: ExecutorKind[]; ctx: Gpu
   return { kinds: [wasm, gpu], ctx, missing: null };
 }
 
-export function makeExecutor(kind: ExecutorKind, params: LlamaParams, budgetTokens = 1 << 15, pageSize = 8): Promise<ModelExecutor> {
-  return createExecutor(kind.info, params, { pool: { pageSize, headDim: params.config.headDim, budgetTokens }, trackKeyBounds: false });
+export function makeExecutor(kind: ExecutorKind, params: LlamaParams, budgetTokens = 1 << 15, pageSize = 8, weights?: 'f32' | 'f16'): Promise<ModelExecutor> {
+  return createExecutor(kind.info, params, { pool: { pageSize, headDim: params.config.headDim, budgetTokens }, trackKeyBounds: false, weights });
 }
 
 /** Dense reference logits [T, V] of one sequence (hard DMS mask when window is given). */

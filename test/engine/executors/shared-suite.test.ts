@@ -56,6 +56,7 @@ for (const kind of kinds) {
         { model: 'reasoner-dms-r2-neuron', spec: { method: 'dms', ratio: 2 }, window: 16 },
         { model: 'reasoner-dms-r4', spec: { method: 'dms', ratio: 4, window: 3 }, window: 3 },
         { model: 'reasoner-base', spec: { method: 'window', ratio: 4 }, window: null },
+        { model: 'reasoner-dms-r4-w0', spec: { method: 'dms-w0', ratio: 4 }, window: 0 },
       ];
       for (const c of cases) {
         it(`${c.model} ${c.spec.method}${c.spec.window !== undefined ? ` w=${c.spec.window}` : ''}: logits vs dense (1e-4), then greedy tokens, reads and retained sets = wasm`, async () => {
@@ -71,9 +72,29 @@ for (const kind of kinds) {
           const got = await compareWithWasm(kind, m, c.spec, [p, p.slice(0, 20)], 40, 1e-4);
           if (c.window !== null) expect(got.retained.some((r) => r.split(',').length < p.length + 40)).toBe(true);
           m.dispose();
-        });
+        }, 300_000);
       }
     });
+
+    if (kind.name === 'webgpu') {
+      it('f16 weights (shader-f16, f32 accumulation) on reasoner-dms-r8: logits within 3e-2 of wasm f32; same tokens, reads, retained sets here', async () => {
+        const m = loadModel('models/reasoner-dms-r8');
+        const p = prompt(m, 'Q:7a+3b*2c-4d+1e*3f-2g=a+7:7;b+3:');
+        const make = () => createPolicy({ method: 'dms', ratio: 8 }, m.config);
+        const ref = await makeExecutor(wasm, m.params);
+        const want = await trace(ref, make, [p], 40);
+        ref.dispose();
+        const ex = await makeExecutor(kind, m.params, 1 << 15, 8, 'f16');
+        const got = await trace(ex, make, [p], 40);
+        ex.dispose();
+        expect(maxAbsDiff(got.prefillLogits, want.prefillLogits)).toBeLessThan(3e-2);
+        for (let s = 0; s < got.decodeLogits.length; s++) expect(maxAbsDiff(got.decodeLogits[s], want.decodeLogits[s])).toBeLessThan(3e-2);
+        expect(got.tokens).toEqual(want.tokens);
+        expect(got.reads).toEqual(want.reads);
+        expect(got.retained).toEqual(want.retained);
+        m.dispose();
+      });
+    }
 
     describe('random-weight checkpoints', () => {
       const configs: { name: string; extra: Record<string, unknown>; spec: PolicySpec; dtype?: 'F16' }[] = [
@@ -155,9 +176,9 @@ for (const kind of kinds) {
         m.dispose();
       });
 
-      it('serves none, window and dms; refuses what it cannot with a message naming the method and backends', async () => {
+      it('serves none, window, dms and dms-w0; refuses what it cannot with a message naming the method and backends', async () => {
         const m = loadModel('models/reasoner-dms-r4-w0');
-        const refused = kind.name === 'webgpu' ? ['tova', 'h2o', 'quest', 'dms-w0'] : [];
+        const refused = kind.name === 'webgpu' ? ['tova', 'h2o', 'quest'] : [];
         for (const method of refused) {
           const before = kind.live();
           const run = generate(m, [{ id: 'x', prompt: 'Q:1+2=', maxTokens: 4, compression: { method, ratio: 2 } }], {
