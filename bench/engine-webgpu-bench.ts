@@ -13,6 +13,7 @@ import type { CacheRow } from '../engine/kv/paged-cache.js';
 import { type ModelConfig, parseModelConfig } from '../engine/model/config.js';
 import { disposeParams, initParams, type LlamaParams } from '../engine/model/weights.js';
 import { DmsPolicy } from '../engine/policies/dms.js';
+import type { TokenKv } from '../engine/policies/kv-policy.js';
 import { NonePolicy } from '../engine/policies/none.js';
 import { measureCopyBandwidth } from './webgpu-bandwidth.js';
 
@@ -24,9 +25,12 @@ class ForcedRatioDms extends DmsPolicy {
   ) {
     super(window);
   }
-  override recordLogit(row: CacheRow, position: number): void {
-    super.recordLogit(row, position, (position - 1) % this.ratio === 0 ? -1 : 1);
+  /** The forced decision for token t-1 is known when t is placed: record it first, so place never waits for a readback. */
+  override place(row: CacheRow, tok: TokenKv): void {
+    super.recordLogit(row, tok.position, (tok.position - 1) % this.ratio === 0 ? -1 : 1);
+    super.place(row, tok);
   }
+  override recordLogit(): void {}
   /** The decisions never depend on the model here, so prefill need not stop every w tokens for them. */
   override get maxDeferred(): number {
     return Number.POSITIVE_INFINITY;
@@ -153,9 +157,15 @@ function markdown(adapter: string, shapes: { shape: Shape; points: Point[] }[], 
     software
       ? 'This adapter is a software rasteriser (lavapipe on the CPU): the numbers only show that the GPU path runs end to end; they say nothing about GPU speed.'
       : 'Measured on a GPU adapter.',
-    `Copy-kernel bandwidth measured in the same run: ${bwGBs.toFixed(2)} GB/s. DMS is forced to ratio ${RATIO} (window ${WINDOW}); the KV budget is fixed per shape.`,
+    `Copy-kernel bandwidth measured in the same run: ${bwGBs.toFixed(2)} GB/s. DMS is forced to ratio ${RATIO} (window ${WINDOW}: every token but one in ${RATIO} is flagged); the KV budget of a point fits ${shapes[0]?.shape.budgetSeqs} vanilla sequences at its context. Bytes per step = every weight once + KV slots read x 2 x D x 4.`,
     '',
   ];
+  if (!shapes.some((s) => s.shape === ONE_B)) {
+    lines.push(
+      `The 1B shape (${ONE_B.name}; batch ${ONE_B.batches.join(' / ')}, context ${ONE_B.contexts.join(' / ')}) is ready to run with \`npm run bench:engine -- --backend webgpu --shape 1b\` on a GPU host and was not run here (no GPU host was available; on lavapipe it would take hours). No GPU figures exist yet.`,
+      '',
+    );
+  }
   for (const { shape, points } of shapes) {
     lines.push(
       `## ${shape.name}`,

@@ -18,6 +18,9 @@ export interface GpuContext {
   liveBuffers(): number;
 }
 
+// The WebGPU globals (GPUBufferUsage, GPUMapMode...) exist from the first import of this module on.
+Object.assign(globalThis, globals);
+
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|cpu/i;
 
 /** Whether an adapter's info names a software rasteriser rather than a GPU. */

@@ -26,7 +26,6 @@ export interface StepResult {
   waitMs: number;
 }
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
 type Dispatch = { pipeline: GPUComputePipeline; group: GPUBindGroup; size: (n: number, m: number) => [number, number] };
 
@@ -178,7 +177,7 @@ export class WebgpuProgram {
     for (const b of this.owned.splice(0)) this.ctx.destroyBuffer(b);
   }
 
-  private buffer(bytes: number, usage: number = STORAGE): GPUBuffer {
+  private buffer(bytes: number, usage: number = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC): GPUBuffer {
     const b = this.ctx.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
     this.owned.push(b);
     return b;
