@@ -26,7 +26,6 @@ export interface StepResult {
   waitMs: number;
 }
 
-
 type Dispatch = { pipeline: GPUComputePipeline; group: GPUBindGroup; size: (n: number, m: number) => [number, number] };
 
 export class WebgpuProgram {

@@ -6,8 +6,16 @@ import { isSoftwareAdapter } from '../../../engine/executors/webgpu/gpu-context.
 
 const SCRIPT = "import { initBackendInfo } from './engine/backend.ts'; console.log(JSON.stringify(await initBackendInfo()));";
 
-function pick(env: Record<string, string | undefined>): { status: number | null; info: { backend: string; adapter?: { description: string } } | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+function pick(env: Record<string, string | undefined>): {
+  status: number | null;
+  info: { backend: string; adapter?: { description: string } } | null;
+  stderr: string;
+} {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return { status: r.status, info: r.status === 0 ? JSON.parse(line) : null, stderr: r.stderr };
 }
