@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../engine/backend.js';
 import { type GenerateRequest, type GenerateStats, generate } from '../../../engine/index.js';
@@ -154,9 +155,11 @@ for (const kind of kinds) {
           const opts = { kvBudgetTokens: 8 * 8 * 14, pageSize: 8, maxBatch: 6 };
           const want = await generate(m, reqs(method, ratio), { ...opts, backend: wasm.info });
           const before = kind.live();
+          const tensors = tf.memory().numTensors;
           const stats = {} as GenerateStats;
           const got = await generate(m, reqs(method, ratio), { ...opts, backend: kind.info, stats });
           expect(kind.live()).toBe(before);
+          expect(tf.memory().numTensors).toBe(tensors);
           expect(stats.numPreemptions).toBeGreaterThan(0);
           const strip = (rs: typeof got) => rs.map((r) => ({ id: r.id, answer: r.answer, threads: r.threads, usage: r.usage }));
           expect(strip(got)).toEqual(strip(want));
