@@ -48,7 +48,8 @@ export function toResultWrite(customId: string, r: GenerateResult): RequestResul
       runner_seconds: r.timings.computeMs / 1000,
     },
     timings: { ttft_ms: r.timings.ttftMs, prefill_ms: r.timings.prefillMs, decode_ms: r.timings.decodeMs, total_ms: r.timings.totalMs },
-    backend: r.backend,
+    // On webgpu the adapter rides in the same field as in /healthz: no schema change for the result store.
+    backend: r.adapter ? `${r.backend} (${r.adapter.description || r.adapter.vendor})` : r.backend,
     error: null,
   };
 }
@@ -115,7 +116,7 @@ export class EngineExecutor implements Executor {
     try {
       model = this.registry.get({ model: job.model, ...first });
     } catch (e) {
-      for (const r of group) await ctx.onResult(failed(r.custom_id, 'model_unavailable', (e as Error).message, this.backendName));
+      for (const r of group) await ctx.onResult(failed(r.custom_id, 'model_unavailable', (e as Error).message, this.backend));
       return;
     }
     const runnable: GenerateRequest[] = [];
@@ -124,7 +125,7 @@ export class EngineExecutor implements Executor {
         runnable.push(toGenerateRequest(model, r, this.backendName));
       } catch (e) {
         const code = e instanceof UnsupportedOnBackendError ? 'unsupported_on_backend' : 'invalid_request';
-        await ctx.onResult(failed(r.custom_id, code, (e as Error).message, this.backendName));
+        await ctx.onResult(failed(r.custom_id, code, (e as Error).message, this.backend));
       }
     }
     if (runnable.length === 0) return;
@@ -156,7 +157,7 @@ export class EngineExecutor implements Executor {
       if (writeError instanceof StaleLeaseError) throw writeError;
       if (stop.signal.aborted) return; // canceled, lease lost or shutting down: unfinished work stays pending
       const message = (e as Error).message;
-      for (const r of runnable) if (!written.has(r.id)) await ctx.onResult(failed(r.id, 'engine_error', message, this.backendName));
+      for (const r of runnable) if (!written.has(r.id)) await ctx.onResult(failed(r.id, 'engine_error', message, this.backend));
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }

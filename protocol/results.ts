@@ -62,7 +62,7 @@ export const RequestResultSchema = named(
     threads: z.array(ThreadSchema),
     usage: UsageSchema.nullable(),
     timings: TimingsSchema.nullable(),
-    backend: z.string().nullable().describe('TensorFlow.js backend that ran the request'),
+    backend: z.string().nullable().describe('engine backend that ran the request (webgpu: "webgpu (<adapter>)")'),
     error: ResultErrorSchema.nullable(),
   }),
   'RequestResult',
