@@ -13,6 +13,8 @@ export interface SlotStore {
   copySlot(row: CacheRow, from: number, to: number): void;
   /** Copies a whole page's keys and values into another page (fork). */
   copyPage(from: number, to: number): void;
+  /** The row's page table changed from index `from` on (a device copy of the tables syncs from there). */
+  pagesChanged?(row: CacheRow, from: number): void;
 }
 
 /** The wasm store: pages in the pool's WebAssembly memory, written in place. */
@@ -107,7 +109,10 @@ export class CacheRow {
     if (slot !== last) this.copySlot(last, slot);
     this.length = last;
     const P = this.cache.pool.pageSize;
-    if (this.pages.length > Math.ceil(this.length / P)) this.cache.pool.free(this.pages.pop()!);
+    if (this.pages.length > Math.ceil(this.length / P)) {
+      this.cache.pool.free(this.pages.pop()!);
+      this.cache.store.pagesChanged?.(this, this.pages.length);
+    }
     return last;
   }
 
@@ -116,6 +121,7 @@ export class CacheRow {
     for (const p of this.pages) this.cache.pool.free(p);
     this.pages.length = 0;
     this.length = 0;
+    this.cache.store.pagesChanged?.(this, 0);
     if (this.keyBounds) this.keyBounds = new Float32Array(0);
   }
 
@@ -123,6 +129,7 @@ export class CacheRow {
   private pushPage(page: number): void {
     const pool = this.cache.pool;
     const i = this.pages.length;
+    this.cache.store.pagesChanged?.(this, i);
     if (!pool.hostStorage) {
       this.pages.push(page);
       return;

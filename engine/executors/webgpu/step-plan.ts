@@ -1,6 +1,6 @@
 // The host half of a webgpu step: a SlotStore that records the policies' slot writes and moves instead of
 // moving data, and turns them into what the device needs: per-(layer, token, KV head) attention
-// descriptors over the rows' old slots and this step's staged tokens, page tables, and commit ops.
+// descriptors over the rows' old slots and this step's staged tokens, page-table patches, and commit ops.
 import type { CacheRow, SlotStore } from '../../kv/paged-cache.js';
 import { DESC_WORDS } from './wgsl-attention.js';
 
@@ -14,14 +14,28 @@ type Ident = number;
 
 /** One row's changes within the current step. */
 interface RowTrack {
-  /** The row's layer; its length and page-table offset (in the tables list) at the step start. */
+  /** The row's layer; its length at the step start and its device page table (what the device holds: the table at the step start). */
   layer: number;
   oldLen: number;
-  tableOff: number;
+  table: DeviceTable;
   /** Slots whose content changed this step, and what they hold now. */
   changed: Map<number, Ident>;
   /** In-step decision (dms-w0): the old slot the staged token goes to instead when dms[dmsIndex] > 0. */
   cond: { slot: number; dmsIndex: number } | null;
+}
+
+/** A row's page table on the device: a fixed region of the page-table buffer, mirrored on the host. */
+interface DeviceTable {
+  /** First u32 of the region. */
+  offset: number;
+  /** What the region holds (pages[0..length)). */
+  pages: number[];
+}
+
+/** One contiguous write into the device page-table buffer. */
+export interface TablePatch {
+  offset: number;
+  pages: number[];
 }
 
 /** Fork page copies waiting for the next step's command stream. */
@@ -35,8 +49,18 @@ export interface PageCopy {
  * step's token at staging float offset j (= (item * K + head) * D, the offset the policies pass as kOff).
  */
 export class StepPlan implements SlotStore {
-  /** Page ids of each touched row's old pages, then per descriptor its excluded old slots and its staged entries (item * K + head). */
+  /** Per descriptor: its excluded old slots and its staged entries (item * K + head). */
   tables: number[] = [];
+  /** Page-table writes to apply before this step (rows whose table changed since the device last saw it). */
+  patches: TablePatch[] = [];
+  /** u32 per row region of the device page-table buffer (the most pages a row can hold). */
+  readonly regionWords: number;
+  /** Regions handed out so far (the buffer must hold this many). */
+  numRegions = 0;
+  private readonly freeRegions: number[] = [];
+  private readonly device = new Map<CacheRow, DeviceTable>();
+  /** Rows whose page table changed from an index on since their last sync. */
+  private readonly dirty = new Map<CacheRow, number>();
   /** DESC_WORDS u32 per (layer, item, KV head) in that order. */
   desc = new Uint32Array(0);
   /** Commit ops per layer, OP_WORDS each: [dst, kind (0 pool, 1 staged), src, alternative dst or NONE, DMS logit index]. */
@@ -51,22 +75,55 @@ export class StepPlan implements SlotStore {
     readonly numKvHeads: number,
     readonly pageSize: number,
     readonly headDim: number,
-  ) {}
+    maxPositions: number,
+  ) {
+    this.regionWords = Math.ceil((maxPositions + 1) / pageSize) + 1;
+  }
 
   /** Starts a step of n tokens. */
   begin(n: number): void {
     this.tables = [];
+    this.patches = [];
     this.desc = new Uint32Array(this.numLayers * n * this.numKvHeads * DESC_WORDS);
     this.ops = Array.from({ length: this.numLayers }, () => []);
     this.rows.clear();
   }
 
-  /** Call before a policy touches the row (of `layer`) this step: snapshots its length and page table. */
+  /** Call before a policy touches the row (of `layer`) this step: snapshots its length, syncs its device page table. */
   touch(row: CacheRow, layer: number): void {
     if (this.rows.has(row)) return;
-    const tableOff = this.tables.length;
-    for (let p = 0; p < row.pages.length; p++) this.tables.push(row.pages[p]);
-    this.rows.set(row, { layer, oldLen: row.length, tableOff, changed: new Map(), cond: null });
+    let table = this.device.get(row);
+    if (!table) {
+      const region = this.freeRegions.pop() ?? this.numRegions++;
+      table = { offset: region * this.regionWords, pages: [] };
+      this.device.set(row, table);
+      this.dirty.set(row, 0);
+    }
+    const from = this.dirty.get(row);
+    if (from !== undefined) {
+      // Only what changed since the device last saw this row travels (usually nothing, or one new page).
+      if (row.pages.length > this.regionWords) throw new Error(`webgpu step plan: row ${row.id} holds more pages than its region (${this.regionWords})`);
+      table.pages.length = Math.min(table.pages.length, from);
+      const tail = row.pages.slice(from);
+      table.pages.push(...tail);
+      if (tail.length > 0) this.patches.push({ offset: table.offset + from, pages: tail });
+      this.dirty.delete(row);
+    }
+    this.rows.set(row, { layer, oldLen: row.length, table, changed: new Map(), cond: null });
+  }
+
+  pagesChanged(row: CacheRow, from: number): void {
+    const d = this.dirty.get(row);
+    if (d === undefined || from < d) this.dirty.set(row, from);
+  }
+
+  /** Gives back the device region of a row that is being freed. */
+  release(row: CacheRow): void {
+    this.dirty.delete(row);
+    const table = this.device.get(row);
+    if (!table) return;
+    this.freeRegions.push(table.offset / this.regionWords);
+    this.device.delete(row);
   }
 
   write(row: CacheRow, slot: number, _k: Float32Array, kOff: number): void {
@@ -104,7 +161,7 @@ export class StepPlan implements SlotStore {
     for (let s = row.length; s < tr.oldLen; s++) if (!tr.changed.has(s) && !present.has(s)) excluded.push(s);
     const at = ((layer * n + item) * this.numKvHeads + head) * DESC_WORDS;
     const d = this.desc;
-    d[at] = tr.tableOff;
+    d[at] = tr.table.offset;
     d[at + 1] = tr.oldLen;
     d[at + 2] = this.tables.length;
     d[at + 3] = excluded.length;
@@ -129,7 +186,7 @@ export class StepPlan implements SlotStore {
       for (const [slot, id] of tr.changed) {
         if (slot >= row.length || id === slot) continue;
         if (id < 0) ops.push(at(row, slot), 1, -1 - id, tr.cond ? at(row, tr.cond.slot) : NONE, tr.cond ? tr.cond.dmsIndex : 0);
-        else ops.push(at(row, slot), 0, (this.tables[tr.tableOff + ((id / P) | 0)] * P + (id % P)) * D, NONE, 0);
+        else ops.push(at(row, slot), 0, (tr.table.pages[(id / P) | 0] * P + (id % P)) * D, NONE, 0);
       }
     }
   }

@@ -64,11 +64,11 @@ export class WebgpuExecutor implements ModelExecutor {
     this.info = { backend: 'webgpu', adapter: ctx.adapter };
     this.maxStepTokens = opts.maxStepTokens ?? 256;
     const pool = new PagePool({ ...poolOptions, hostStorage: false });
-    this.plan = new StepPlan(cfg.numLayers, cfg.numKvHeads, pool.pageSize, cfg.headDim);
+    this.plan = new StepPlan(cfg.numLayers, cfg.numKvHeads, pool.pageSize, cfg.headDim, cfg.maxPositionEmbeddings);
     this.cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, false, this.plan);
     this.weights = new DeviceWeights(ctx, params, f16);
     try {
-      this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.maxStepTokens);
+      this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens);
     } catch (err) {
       this.weights.dispose();
       throw err;
@@ -95,7 +95,9 @@ export class WebgpuExecutor implements ModelExecutor {
   }
 
   free(seq: number): void {
+    const rows = this.cache.rows(seq);
     this.cache.freeSequence(seq);
+    for (const row of rows) this.plan.release(row);
     this.policies.delete(seq);
   }
 
@@ -204,6 +206,7 @@ export class WebgpuExecutor implements ModelExecutor {
         const row = sp.row;
         row.length = sp.length;
         while (row.pages.length > sp.pages) this.cache.pool.free(row.pages.pop()!);
+        this.plan.pagesChanged(row, row.pages.length);
         row.policyState = sp.state;
         sp.policy.insert(row, { ...sp.tok, dmsLogit: logit });
         reads[sp.item] -= 1;

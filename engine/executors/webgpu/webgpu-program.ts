@@ -40,6 +40,8 @@ export class WebgpuProgram {
   >;
   /** Growable per-step lists: page tables + descriptor lists, commit ops, the commit's temporary K/V. */
   private tables: GPUBuffer;
+  /** Every row's page table, one region per row (StepPlan.regionWords u32), patched per step. */
+  private pageTables: GPUBuffer;
   private ops: GPUBuffer;
   private tmp: GPUBuffer;
   private readback: GPUBuffer;
@@ -57,6 +59,7 @@ export class WebgpuProgram {
     readonly cfg: ModelConfig,
     readonly weights: DeviceWeights,
     readonly pool: PagePool,
+    readonly plan: StepPlan,
     readonly cap: number,
   ) {
     this.device = ctx.device;
@@ -93,6 +96,7 @@ export class WebgpuProgram {
       desc: f(L * cap * K * DESC_WORDS),
     };
     this.tables = f(1024);
+    this.pageTables = f(64 * this.plan.regionWords);
     this.ops = f(OP_WORDS * 256);
     this.tmp = f(2 * 256 * D);
     this.readback = this.buffer((L * cap * K + cap * V) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
@@ -116,7 +120,9 @@ export class WebgpuProgram {
     this.ensure('tables', plan.tables.length);
     this.ensure('ops', opsAll.length);
     this.ensure('tmp', 2 * (opsAll.length / OP_WORDS) * D);
+    this.growPageTables(plan.numRegions * plan.regionWords);
     if (this.stale) this.build();
+    for (const p of plan.patches) q.writeBuffer(this.pageTables, p.offset * 4, Uint32Array.from(p.pages));
     q.writeBuffer(this.act.stepU, 0, new Uint32Array([n, m, 0, 0]));
     q.writeBuffer(this.act.tokens, 0, Uint32Array.from(step.tokens));
     const rope = new Float32Array(2 * n * step.rope.rot);
@@ -189,6 +195,20 @@ export class WebgpuProgram {
     this.owned.splice(this.owned.indexOf(cur), 1);
     this.ctx.destroyBuffer(cur);
     this[which] = this.buffer(Math.max(floats * 4, 2 * cur.size));
+    this.stale = true;
+  }
+
+  /** Grows the page-table buffer to `words` u32, keeping its contents (doubling), marking the bind groups stale. */
+  private growPageTables(words: number): void {
+    const cur = this.pageTables;
+    if (words * 4 <= cur.size) return;
+    const next = this.buffer(Math.max(words * 4, 2 * cur.size));
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(cur, 0, next, 0, cur.size);
+    this.device.queue.submit([enc.finish()]);
+    this.owned.splice(this.owned.indexOf(cur), 1);
+    this.ctx.destroyBuffer(cur);
+    this.pageTables = next;
     this.stale = true;
   }
 
@@ -283,6 +303,7 @@ export class WebgpuProgram {
             8: attnU,
             9: a.stepU,
             10: a.dms,
+            11: this.pageTables,
           }),
           size: (n) => [n * K, 1],
         },

@@ -6,7 +6,7 @@ import { STEP_STRUCT } from './wgsl-dense.js';
 
 /** Attention workgroup width: slots scored per tile. */
 export const TILE = 64;
-/** u32 per attention descriptor: page-table offset, old length, excluded offset/count, staged offset/count, in-step slot, its DMS logit index. */
+/** u32 per attention descriptor: device page-table offset, old length, excluded offset/count, staged offset/count, in-step slot, its DMS logit index. */
 export const DESC_WORDS = 8;
 /** Bit of a slot location that says "this step's staging", not the page pool. */
 const STAGED = '0x80000000u';
@@ -107,6 +107,7 @@ struct Params { layer: u32, scale: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(8) var<uniform> p: Params;
 @group(0) @binding(9) var<uniform> s: Step;
 @group(0) @binding(10) var<storage, read> dms: array<f32>;
+@group(0) @binding(11) var<storage, read> pageTables: array<u32>;
 var<workgroup> qs: array<f32, ${G * D}>;
 var<workgroup> acc: array<f32, ${G * D}>;
 var<workgroup> sc: array<f32, ${G * TILE}>;
@@ -143,7 +144,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     if (v < oldLen) {
       for (var x = 0u; x < exCnt; x++) { if (tables[exOff + x] == v) { valid = false; } }
       if (v == skip) { valid = false; }
-      at = (tables[ptOff + v / P] * P + v % P) * D;
+      at = (pageTables[ptOff + v / P] * P + v % P) * D;
     } else if (valid) {
       at = (tables[stOff + v - oldLen] * D) | ${STAGED};
     }
