@@ -47,7 +47,7 @@ export class WebgpuExecutor implements ModelExecutor {
   private readonly weights: DeviceWeights;
   private readonly program: WebgpuProgram;
   private readonly maxStepTokens: number;
-  /** Milliseconds spent waiting for readbacks (mapAsync) so far: what asynchronous readback could hide. */
+  /** Milliseconds from submit to mapped readback, summed over device steps (the device compute included). */
   readbackMs = 0;
 
   constructor(
