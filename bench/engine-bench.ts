@@ -299,4 +299,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exit(await main());
+// `--backend webgpu` runs the webgpu executor's benchmark (bench/engine-webgpu-bench.ts) instead.
+const at = process.argv.indexOf('--backend');
+if (at >= 0 && process.argv[at + 1] === 'webgpu') await (await import('./engine-webgpu-bench.js')).runWebgpuBench(process.argv.slice(2));
+else process.exit(await main());

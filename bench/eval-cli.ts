@@ -8,7 +8,7 @@ import { evaluate, type EvalConfig } from './eval-suite.js';
 const USAGE = `usage: npm run eval -- --model DIR --seed-start S --count N
     [--method none|dms|dms-w0|window|tova|h2o|quest] [--ratio R] [--window W]
     [--n THREADS] [--max-tokens L] [--temperature T] [--seed SEED]
-    [--kv-budget-tokens B] [--max-batch M] [--details]
+    [--kv-budget-tokens B] [--max-batch M] [--backend webgpu|tensorflow|wasm|cpu] [--details]
   Greedy (temperature 0) by default with one thread; with --n > 1 the default temperature is 0.8.
   Seeds below 1,000,000 are the evaluation range; training never uses them.`;
 
@@ -37,6 +37,7 @@ async function main(): Promise<number> {
       seed: { type: 'string' },
       'kv-budget-tokens': { type: 'string' },
       'max-batch': { type: 'string' },
+      backend: { type: 'string' },
       details: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -63,6 +64,8 @@ async function main(): Promise<number> {
   };
   const seedStart = int(values['seed-start'], 'seed-start');
   const count = int(values.count, 'count');
+  // --backend is DMS_BACKEND for this run: the engine's own selection then forces it (and fails when it cannot).
+  if (values.backend !== undefined) process.env.DMS_BACKEND = values.backend;
   const backend = await initBackend();
   const model = loadModel(values.model);
   const problems = problemSet(seedStart, count, STANDARD_MIX);
@@ -73,7 +76,7 @@ async function main(): Promise<number> {
   model.dispose();
   if (values.details) for (const o of outcomes) console.log(JSON.stringify(o));
   console.error(`model ${values.model} backend ${backend} method ${cfg.method} ratio ${cfg.ratio} n ${cfg.n}`);
-  console.log(JSON.stringify(summary));
+  console.log(JSON.stringify({ ...summary, backend }));
   return 0;
 }
 

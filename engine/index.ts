@@ -1,13 +1,13 @@
 // The engine's public API: generate(model, requests, options) -> plain-data results, one per request,
 // with threads, majority-vote answer, usage (KV reads, peak KV, achieved ratio) and timings. No tensors cross it.
 import { RequestAccounting, type Timings, type Usage } from './accounting.js';
-import { type BackendName, backendName, initBackend } from './backend.js';
-import { PagePool } from './kv/page-pool.js';
-import { PagedCache } from './kv/paged-cache.js';
+import { type AdapterInfo, type BackendName, initBackendInfo } from './backend.js';
+import { createExecutor } from './executors/create-executor.js';
+import type { BackendInfo } from './executors/executor.js';
+import type { PagedCache } from './kv/paged-cache.js';
 import type { LoadedModel } from './model/weights.js';
 import { createPolicy } from './policies/registry.js';
 import { extractAnswer, majorityVote } from './runtime/answer.js';
-import { ModelRunner } from './runtime/model-runner.js';
 import { Scheduler } from './runtime/scheduler.js';
 import { type FinishReason, type GenerateRequest, RequestState } from './runtime/sequence.js';
 
@@ -16,7 +16,9 @@ export type { Usage, Timings } from './accounting.js';
 export type { CompressionSpec } from './policies/kv-policy.js';
 export type { LoadedModel } from './model/weights.js';
 export { loadModel, saveModel, initParams, modelFromParams } from './model/weights.js';
-export { initBackend, backendName } from './backend.js';
+export { initBackend, initBackendInfo, backendName, backendInfo } from './backend.js';
+export type { BackendName, BackendInfo, AdapterInfo } from './backend.js';
+export { UnsupportedOnBackendError, checkPolicyOnBackend } from './executors/webgpu/support.js';
 export { extractAnswer, majorityVote } from './runtime/answer.js';
 export { createPolicy, policyNames } from './policies/registry.js';
 
@@ -37,6 +39,8 @@ export interface GenerateResult {
   compression: { method: string; requestedRatio: number; window: number | null };
   timings: Timings;
   backend: BackendName;
+  /** The GPU adapter the request ran on (webgpu only). */
+  adapter?: AdapterInfo;
 }
 
 export interface GenerateOptions {
@@ -52,6 +56,8 @@ export interface GenerateOptions {
   onResult?: (result: GenerateResult) => void;
   /** Stops generation: pending requests are dropped and the promise rejects with an AbortError. */
   signal?: AbortSignal;
+  /** Run on this backend instead of the process's choice (initBackend); tests and the eval CLI compare backends. */
+  backend?: BackendInfo;
   /** Out-param: filled with run-wide scheduler statistics when generate returns (or throws). */
   stats?: GenerateStats;
   /** Called after every scheduler step with the paged cache, so that tests can check its invariants between steps. */
@@ -81,7 +87,7 @@ function validate(model: LoadedModel, req: GenerateRequest, promptIds: number[])
   if (req.answerPattern) new RegExp(req.answerPattern); // throws on a bad pattern before any work
 }
 
-function toResult(r: RequestState, backend: BackendName): GenerateResult {
+function toResult(r: RequestState, info: BackendInfo): GenerateResult {
   const threads = r.threads.map((t) => ({
     text: t.text,
     answer: extractAnswer(t.text, r.req.answerPattern),
@@ -89,7 +95,17 @@ function toResult(r: RequestState, backend: BackendName): GenerateResult {
     completionTokens: t.generated.length,
   }));
   const compression = { method: r.policy.name, requestedRatio: r.req.compression?.ratio ?? 1, window: r.policy.window };
-  return { id: r.req.id, answer: majorityVote(threads.map((t) => t.answer)), threads, usage: r.acct.usage(), compression, timings: r.acct.timings(), backend };
+  const res: GenerateResult = {
+    id: r.req.id,
+    answer: majorityVote(threads.map((t) => t.answer)),
+    threads,
+    usage: r.acct.usage(),
+    compression,
+    timings: r.acct.timings(),
+    backend: info.backend,
+  };
+  if (info.adapter) res.adapter = info.adapter;
+  return res;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -101,8 +117,8 @@ function abortError(signal: AbortSignal): Error {
 
 /** Runs every request to completion with continuous batching under the KV budget; results in request order. */
 export async function generate(model: LoadedModel, requests: GenerateRequest[], options: GenerateOptions = {}): Promise<GenerateResult[]> {
-  await initBackend();
-  const backend = backendName();
+  const chosen = await initBackendInfo();
+  const backend = options.backend ?? chosen;
   const cfg = model.config;
   const started = performance.now();
   const states = requests.map((req, i) => {
@@ -115,30 +131,33 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
     return new RequestState(req, i, promptIds, policy, acct);
   });
   const pageSize = options.pageSize ?? 16;
-  const pool = new PagePool({
-    pageSize,
-    headDim: cfg.headDim,
-    budgetTokens: options.kvBudgetTokens,
-    budgetBytes: options.kvBudgetTokens === undefined ? (options.kvBudgetBytes ?? DEFAULT_BUDGET_BYTES) : undefined,
+  const runner = await createExecutor(backend, model.params, {
+    pool: {
+      pageSize,
+      headDim: cfg.headDim,
+      budgetTokens: options.kvBudgetTokens,
+      budgetBytes: options.kvBudgetTokens === undefined ? (options.kvBudgetBytes ?? DEFAULT_BUDGET_BYTES) : undefined,
+    },
+    trackKeyBounds: states.some((s) => s.policy.needsKeyBounds),
   });
-  const cache = new PagedCache(
-    pool,
-    { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads },
-    states.some((s) => s.policy.needsKeyBounds),
-  );
-  const runner = new ModelRunner(model.params, cache);
+  try {
+    for (const s of states) runner.checkPolicy(s.policy);
+  } catch (err) {
+    runner.dispose();
+    throw err;
+  }
   const scheduler = new Scheduler(runner, model.tokenizer, { maxBatch: options.maxBatch ?? 64 });
   for (const s of states) scheduler.enqueue(s);
   const results = new Map<number, GenerateResult>();
   try {
     while (scheduler.hasWork()) {
       if (options.signal?.aborted) throw abortError(options.signal);
-      for (const r of scheduler.step()) {
+      for (const r of await scheduler.step()) {
         const res = toResult(r, backend);
         results.set(r.order, res);
         options.onResult?.(res);
       }
-      options.afterStep?.(cache);
+      options.afterStep?.(runner.cache);
       // Let timers (runner heartbeats) and I/O run between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

@@ -1,6 +1,15 @@
 // The Executor the runners use: a claimed job's requests go through the engine's generate() on the
 // checkpoint their compression asks for, and each finished request is written back with its accounting.
-import { type GenerateRequest, type GenerateResult, generate, initBackend, type LoadedModel } from '../engine/index.js';
+import {
+  type BackendName,
+  checkPolicyOnBackend,
+  type GenerateRequest,
+  type GenerateResult,
+  generate,
+  initBackendInfo,
+  type LoadedModel,
+  UnsupportedOnBackendError,
+} from '../engine/index.js';
 import { createPolicy } from '../engine/policies/registry.js';
 import type { ClaimedJob, PendingRequest, RequestResultWrite, RunnerUsage } from '../protocol/index.js';
 import { type EngineUsageField, USAGE_FIELDS } from '../protocol/usage-fields.js';
@@ -42,16 +51,18 @@ export function toResultWrite(customId: string, r: GenerateResult): RequestResul
     threads: r.threads.map((t) => ({ text: t.text, answer: t.answer, finish_reason: t.finishReason, completion_tokens: t.completionTokens })),
     usage: toRunnerUsage(r),
     timings: { ttft_ms: r.timings.ttftMs, prefill_ms: r.timings.prefillMs, decode_ms: r.timings.decodeMs, total_ms: r.timings.totalMs },
-    backend: r.backend,
+    // On webgpu the adapter rides in the same field as in /healthz: no schema change for the result store.
+    backend: r.adapter ? `${r.backend} (${r.adapter.description || r.adapter.vendor})` : r.backend,
     error: null,
   };
 }
 
 /** Resolved wire params -> the engine's request; throws a clear Error when the model can not serve it. */
-export function toGenerateRequest(model: LoadedModel, p: PendingRequest): GenerateRequest {
+export function toGenerateRequest(model: LoadedModel, p: PendingRequest, backend: BackendName = 'wasm'): GenerateRequest {
   const { params } = p;
   const compression = { method: params.compression.method, ratio: params.compression.ratio };
-  createPolicy(compression, model.config); // throws on a method/ratio this checkpoint can not run
+  // Throws on a method/ratio this checkpoint can not run, or one this runner's backend does not serve.
+  checkPolicyOnBackend(backend, createPolicy(compression, model.config));
   const messages = params.messages;
   const promptTokens = (messages ? model.tokenizer.encodeChat(messages) : model.tokenizer.encodePrompt(p.prompt)).length;
   const context = model.config.maxPositionEmbeddings;
@@ -76,14 +87,17 @@ export function toGenerateRequest(model: LoadedModel, p: PendingRequest): Genera
 
 export class EngineExecutor implements Executor {
   private constructor(
+    /** What /healthz shows: the backend, and on webgpu the adapter (claim field, at most 64 characters). */
     readonly backend: string,
+    private readonly backendName: BackendName,
     private readonly registry: ModelRegistry,
     private readonly options: EngineExecutorOptions,
   ) {}
 
   static async create(registry = new ModelRegistry(), options: EngineExecutorOptions = {}): Promise<EngineExecutor> {
-    const backend = await initBackend();
-    return new EngineExecutor(backend, registry, options);
+    const info = await initBackendInfo();
+    const shown = info.adapter ? `${info.backend} (${info.adapter.description || info.adapter.vendor})`.slice(0, 64) : info.backend;
+    return new EngineExecutor(shown, info.backend, registry, options);
   }
 
   async execute(job: ClaimedJob, requests: PendingRequest[], ctx: ExecutionContext): Promise<void> {
@@ -115,9 +129,10 @@ export class EngineExecutor implements Executor {
     const runnable: GenerateRequest[] = [];
     for (const r of group) {
       try {
-        runnable.push(toGenerateRequest(model, r));
+        runnable.push(toGenerateRequest(model, r, this.backendName));
       } catch (e) {
-        await ctx.onResult(failed(r.custom_id, 'invalid_request', (e as Error).message, this.backend));
+        const code = e instanceof UnsupportedOnBackendError ? 'unsupported_on_backend' : 'invalid_request';
+        await ctx.onResult(failed(r.custom_id, code, (e as Error).message, this.backend));
       }
     }
     if (runnable.length === 0) return;

@@ -74,7 +74,7 @@ export const RequestResultSchema = named(
     threads: z.array(ThreadSchema),
     usage: UsageSchema.nullable(),
     timings: TimingsSchema.nullable(),
-    backend: z.string().nullable().describe('TensorFlow.js backend that ran the request'),
+    backend: z.string().nullable().describe('engine backend that ran the request (webgpu: "webgpu (<adapter>)")'),
     error: ResultErrorSchema.nullable(),
     expected_answer: z.string().nullable().describe('as submitted; null when the request carried none'),
     correct: z.boolean().nullable().describe('answer === expected_answer; null when there is no expected answer or no result'),

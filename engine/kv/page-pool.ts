@@ -14,6 +14,8 @@ export interface PagePoolOptions {
   budgetBytes?: number;
   /** Use the WASM SIMD attention kernels when the runtime supports them (default true). */
   simd?: boolean;
+  /** Keep the pages' K/V in this pool's WebAssembly memory (default true); false: bookkeeping only, the data lives elsewhere (GPU buffers). */
+  hostStorage?: boolean;
 }
 
 const PAGES_PER_CHUNK = 256;
@@ -42,6 +44,8 @@ export class PagePool {
   private readonly freeList: number[] = [];
   private readonly owner: Int32Array; // -1 free, else the owning row id
   private numCreated = 0; // pages whose memory exists (created lazily, chunk by chunk)
+  /** Whether the K/V data lives in `memory` (false: an executor keeps it elsewhere by page id). */
+  readonly hostStorage: boolean;
 
   constructor(opts: PagePoolOptions) {
     if (!(opts.pageSize >= 1 && Number.isInteger(opts.pageSize))) throw new Error(`page pool: pageSize must be a positive integer`);
@@ -55,6 +59,7 @@ export class PagePool {
     this.numPages = Math.floor(tokens / opts.pageSize);
     this.owner = new Int32Array(this.numPages).fill(-1);
     this.useSimd = opts.simd ?? true;
+    this.hostStorage = opts.hostStorage ?? true;
   }
 
   /** Pages currently handed out. */
@@ -78,7 +83,7 @@ export class PagePool {
     if (page === undefined) {
       if (this.numCreated >= this.numPages) throw new Error(`page pool exhausted (${this.numPages} pages of ${this.pageSize} tokens)`);
       page = this.numCreated++;
-      if (((page / PAGES_PER_CHUNK) | 0) >= this.chunkBase.length) this.chunkBase.push(this.claim(2 * PAGES_PER_CHUNK * this.pageFloats));
+      if (this.hostStorage && ((page / PAGES_PER_CHUNK) | 0) >= this.chunkBase.length) this.chunkBase.push(this.claim(2 * PAGES_PER_CHUNK * this.pageFloats));
     }
     this.owner[page] = rowId;
     return page;

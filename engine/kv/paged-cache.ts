@@ -2,6 +2,52 @@
 // page table and length; append, overwrite and remove slots, fork a sequence into threads, free it.
 import type { PagePool } from './page-pool.js';
 
+/**
+ * Where the K/V data of the slots lives. The rows keep the metadata (page tables, lengths, positions);
+ * the store moves the data: the pool's WebAssembly memory on wasm, or a recorder of device writes on webgpu.
+ */
+export interface SlotStore {
+  /** Writes a token's key and value (D floats at k[kOff..] and v[vOff..]) into a slot of the row. */
+  write(row: CacheRow, slot: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number): void;
+  /** Copies slot `from` of the row into slot `to`. */
+  copySlot(row: CacheRow, from: number, to: number): void;
+  /** Copies a whole page's keys and values into another page (fork). */
+  copyPage(from: number, to: number): void;
+  /** The row's page table changed from index `from` on (a device copy of the tables syncs from there). */
+  pagesChanged?(row: CacheRow, from: number): void;
+}
+
+/** The wasm store: pages in the pool's WebAssembly memory, written in place. */
+export class PoolSlotStore implements SlotStore {
+  constructor(readonly pool: PagePool) {}
+
+  write(row: CacheRow, slot: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number): void {
+    const pool = this.pool;
+    const D = pool.headDim;
+    const page = row.pages[(slot / pool.pageSize) | 0];
+    const at = (slot % pool.pageSize) * D;
+    pool.heap.set(k.subarray(kOff, kOff + D), pool.keyOffset(page) + at);
+    pool.heap.set(v.subarray(vOff, vOff + D), pool.valueOffset(page) + at);
+  }
+
+  copySlot(row: CacheRow, from: number, to: number): void {
+    const pool = this.pool;
+    const D = pool.headDim;
+    const P = pool.pageSize;
+    const pf = row.pages[(from / P) | 0];
+    const pt = row.pages[(to / P) | 0];
+    pool.heap.copyWithin(pool.keyOffset(pt) + (to % P) * D, pool.keyOffset(pf) + (from % P) * D, pool.keyOffset(pf) + (from % P) * D + D);
+    pool.heap.copyWithin(pool.valueOffset(pt) + (to % P) * D, pool.valueOffset(pf) + (from % P) * D, pool.valueOffset(pf) + (from % P) * D + D);
+  }
+
+  copyPage(from: number, to: number): void {
+    const pool = this.pool;
+    const heap = pool.heap;
+    heap.copyWithin(pool.keyOffset(to), pool.keyOffset(from), pool.keyOffset(from) + pool.pageFloats);
+    heap.copyWithin(pool.valueOffset(to), pool.valueOffset(from), pool.valueOffset(from) + pool.pageFloats);
+  }
+}
+
 /** One (sequence, layer, KV head) row: slot s lives in page pages[s / P] at index s % P. */
 export class CacheRow {
   /** Page ids in slot order. */
@@ -63,7 +109,10 @@ export class CacheRow {
     if (slot !== last) this.copySlot(last, slot);
     this.length = last;
     const P = this.cache.pool.pageSize;
-    if (this.pages.length > Math.ceil(this.length / P)) this.cache.pool.free(this.pages.pop()!);
+    if (this.pages.length > Math.ceil(this.length / P)) {
+      this.cache.pool.free(this.pages.pop()!);
+      this.cache.store.pagesChanged?.(this, this.pages.length);
+    }
     return last;
   }
 
@@ -72,13 +121,19 @@ export class CacheRow {
     for (const p of this.pages) this.cache.pool.free(p);
     this.pages.length = 0;
     this.length = 0;
+    this.cache.store.pagesChanged?.(this, 0);
     if (this.keyBounds) this.keyBounds = new Float32Array(0);
   }
 
-  /** Appends a page to the page table and records its addresses. */
+  /** Appends a page to the page table and records its addresses (the SIMD kernels' page tables, wasm only). */
   private pushPage(page: number): void {
     const pool = this.cache.pool;
     const i = this.pages.length;
+    this.cache.store.pagesChanged?.(this, i);
+    if (!pool.hostStorage) {
+      this.pages.push(page);
+      return;
+    }
     if (i >= this.keyAddrs.length) {
       const grow = (a: Int32Array) => {
         const b = new Int32Array(a.length * 2);
@@ -94,33 +149,33 @@ export class CacheRow {
   }
 
   private write(slot: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, position: number): void {
-    const pool = this.cache.pool;
-    const D = pool.headDim;
-    const page = this.pages[(slot / pool.pageSize) | 0];
-    const at = (slot % pool.pageSize) * D;
-    pool.heap.set(k.subarray(kOff, kOff + D), pool.keyOffset(page) + at);
-    pool.heap.set(v.subarray(vOff, vOff + D), pool.valueOffset(page) + at);
+    this.cache.store.write(this, slot, k, kOff, v, vOff);
     this.positions[slot] = position;
-    if (this.keyBounds) {
-      // Bounds only widen (an overwrite or removal leaves them conservative, never wrong for Quest's upper bound).
-      const b = ((slot / pool.pageSize) | 0) * 2 * D;
-      for (let d = 0; d < D; d++) {
-        const x = k[kOff + d];
-        if (x < this.keyBounds[b + d]) this.keyBounds[b + d] = x;
-        if (x > this.keyBounds[b + D + d]) this.keyBounds[b + D + d] = x;
-      }
-    }
+    // Bounds only widen (an overwrite or removal leaves them conservative, never wrong for Quest's upper bound).
+    if (this.keyBounds) this.widenBounds(slot, k, kOff);
   }
 
   private copySlot(from: number, to: number): void {
+    this.cache.store.copySlot(this, from, to);
+    this.positions[to] = this.positions[from];
+    if (this.keyBounds) {
+      // Quest tracks bounds on the host (wasm only): widen the target page by the moved key itself.
+      const pool = this.cache.pool;
+      this.widenBounds(to, pool.heap, pool.keyOffset(this.pages[(to / pool.pageSize) | 0]) + (to % pool.pageSize) * pool.headDim);
+    }
+  }
+
+  /** Widens the bounds of the page holding `slot` by the key at k[kOff..]. */
+  private widenBounds(slot: number, k: Float32Array, kOff: number): void {
     const pool = this.cache.pool;
     const D = pool.headDim;
-    const pf = this.pages[(from / pool.pageSize) | 0];
-    const at = (from % pool.pageSize) * D;
-    // Copy out first: write() may not grow the memory, but keep the source independent of the target anyway.
-    const k = pool.heap.slice(pool.keyOffset(pf) + at, pool.keyOffset(pf) + at + D);
-    const v = pool.heap.slice(pool.valueOffset(pf) + at, pool.valueOffset(pf) + at + D);
-    this.write(to, k, 0, v, 0, this.positions[from]);
+    const bounds = this.keyBounds!;
+    const b = ((slot / pool.pageSize) | 0) * 2 * D;
+    for (let d = 0; d < D; d++) {
+      const x = k[kOff + d];
+      if (x < bounds[b + d]) bounds[b + d] = x;
+      if (x > bounds[b + D + d]) bounds[b + D + d] = x;
+    }
   }
 
   private growBounds(): void {
@@ -137,10 +192,8 @@ export class CacheRow {
   copyInto(dst: CacheRow): void {
     const pool = this.cache.pool;
     for (const page of this.pages) {
-      const np = pool.allocate(dst.id); // may grow the memory: read pool.heap only after
-      const heap = pool.heap;
-      heap.copyWithin(pool.keyOffset(np), pool.keyOffset(page), pool.keyOffset(page) + pool.pageFloats);
-      heap.copyWithin(pool.valueOffset(np), pool.valueOffset(page), pool.valueOffset(page) + pool.pageFloats);
+      const np = pool.allocate(dst.id); // may grow the memory: the store reads pool.heap only after
+      this.cache.store.copyPage(page, np);
       dst.pushPage(np);
     }
     dst.length = this.length;
@@ -160,11 +213,17 @@ export class PagedCache {
   private nextSeq = 0;
   private nextRow = 0;
 
+  /** Where the slots' K/V data lives (default: the pool's WebAssembly memory). */
+  readonly store: SlotStore;
+
   constructor(
     readonly pool: PagePool,
     readonly shape: CacheShape,
     readonly trackKeyBounds = false,
-  ) {}
+    store?: SlotStore,
+  ) {
+    this.store = store ?? new PoolSlotStore(pool);
+  }
 
   /** Rows per sequence: layers x KV heads. */
   get rowsPerSequence(): number {

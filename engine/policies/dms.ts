@@ -35,13 +35,38 @@ export class DmsPolicy implements KvPolicy {
   }
 
   insert(row: CacheRow, tok: TokenKv): void {
+    if (Number.isNaN(tok.dmsLogit)) throw new Error('dms policy: the model has no DMS predictor (config.json has no dms block)');
+    // The newcomer's logit decides the fate of the previous token (the off-by-one of dms.md section 2).
+    this.recordLogit(row, tok.position, tok.dmsLogit);
+    this.place(row, tok);
+  }
+
+  /** Most tokens of one row a step may place before their logits are recorded: w (placement of t reads the flag of t-w-1). */
+  get maxDeferred(): number {
+    return this.window;
+  }
+
+  /**
+   * With w = 0 the previous token's fate is decided by the new token's own logit, inside the step:
+   * the slot the new token overwrites when that logit flags its predecessor (-1 when none).
+   */
+  inStepTarget(row: CacheRow): number {
+    const s = row.policyState as DmsRowState;
+    return this.window === 0 && s.seen >= 1 ? s.slots[0] : -1;
+  }
+
+  /** Token `position`'s logit sets the flag of the token before it (the first half of insert). */
+  recordLogit(row: CacheRow, position: number, logit: number): void {
+    const s = row.policyState as DmsRowState;
+    if (position >= 1) s.flags[(position - 1) % (this.window + 1)] = logit > 0 ? 1 : 0;
+  }
+
+  /** Places token t using flags recorded before it only (the second half of insert). */
+  place(row: CacheRow, tok: TokenKv): void {
     const s = row.policyState as DmsRowState;
     const t = s.seen;
     if (tok.position !== t) throw new Error(`dms policy: row ${row.id} expected position ${t}, got ${tok.position}`);
-    if (Number.isNaN(tok.dmsLogit)) throw new Error('dms policy: the model has no DMS predictor (config.json has no dms block)');
     const ring = this.window + 1;
-    // The newcomer's logit decides the fate of the previous token (the off-by-one of dms.md section 2).
-    if (t >= 1) s.flags[(t - 1) % ring] = tok.dmsLogit > 0 ? 1 : 0;
     const leaving = t - ring; // the token now leaving the window of w+1
     const idx = t % ring; // ring index of `leaving` and of t
     if (leaving >= 0 && s.flags[idx] === 1) {

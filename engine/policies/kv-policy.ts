@@ -55,6 +55,16 @@ export interface KvPolicy {
   selectSlots?(row: CacheRow, queries: Float32Array, qOff: number, groupSize: number, out: Int32Array): number;
   /** Attention feedback: weights[i] for slots[i], i < n (slots null means slot i), averaged over the group. */
   observe?(row: CacheRow, weights: Float32Array, slots: Int32Array | null, n: number, position: number): void;
+  /**
+   * The split of insert for executors that learn a step's DMS logits only after the step (webgpu):
+   * insert == recordLogit then place. place may use only logits recorded before, so a step may place
+   * at most maxDeferred tokens of one row before recording theirs (0: the decision is needed in-step).
+   */
+  place?(row: CacheRow, tok: TokenKv): void;
+  recordLogit?(row: CacheRow, position: number, logit: number): void;
+  readonly maxDeferred?: number;
+  /** maxDeferred 0 (dms-w0): the slot the token overwrites when its own logit flags its predecessor, else -1. */
+  inStepTarget?(row: CacheRow): number;
 }
 
 /** What a request asks for; resolved against the model by createPolicy. */

@@ -1,10 +1,10 @@
 // Continuous batching under the KV memory budget: each step schedules (resume preempted threads,
-// fork waiting threads, admit and prefill new requests while pages allow), runs one decode step for
-// every running thread, then postprocesses (sample, stop, retire); preempts and recomputes instead of failing.
+// fork waiting threads, admit and prefill new requests while pages allow), executes one decode step for
+// every running thread on the model executor, then postprocesses (sample, stop, retire); preempts and recomputes instead of failing.
 import type { ModelConfig } from '../model/config.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { findStop } from './answer.js';
-import type { ModelRunner } from './model-runner.js';
+import type { ModelExecutor, StepOutput } from '../executors/executor.js';
 import { sampleToken } from './sampler.js';
 import type { RequestState, ThreadState } from './sequence.js';
 
@@ -29,11 +29,11 @@ export class Scheduler {
   numThreadSteps = 0;
 
   constructor(
-    readonly runner: ModelRunner,
+    readonly runner: ModelExecutor,
     readonly tokenizer: Tokenizer,
     readonly opts: SchedulerOptions,
   ) {
-    this.cfg = runner.params.config;
+    this.cfg = runner.config;
     this.stopIds = new Set([...this.cfg.eosTokenIds, ...(tokenizer.eosId !== null ? [tokenizer.eosId] : [])]);
   }
 
@@ -45,13 +45,16 @@ export class Scheduler {
     return this.waiting.length + this.forking.length + this.preempted.length + this.running.length > 0;
   }
 
-  /** One engine step; returns the requests that finished in it. */
-  step(): RequestState[] {
+  /** One engine step (schedule -> execute -> postprocess); returns the requests that finished in it. */
+  async step(): Promise<RequestState[]> {
     const finished: RequestState[] = [];
-    this.schedule(finished);
+    await this.schedule(finished);
     if (this.running.length > 0) {
       this.reserveDecodeMemory();
-      this.decode(finished);
+      const batch = this.running.slice();
+      const t0 = performance.now();
+      const out = await this.runner.run(batch.map((t) => ({ seq: t.seq!, token: t.next, position: t.fed.length, wantLogits: true })));
+      this.postprocess(batch, out, performance.now() - t0, finished);
     }
     return finished;
   }
@@ -87,12 +90,12 @@ export class Scheduler {
     return this.runner.cache.rowsPerSequence * Math.ceil((n + 1) / this.pool.pageSize);
   }
 
-  private schedule(finished: RequestState[]): void {
+  private async schedule(finished: RequestState[]): Promise<void> {
     // 1. Preempted threads come back first: re-prefill what they had fed (recompute).
     while (this.preempted.length > 0 && this.running.length < this.opts.maxBatch && this.fits(this.pagesFor(this.preempted[0].fed.length))) {
       const t = this.preempted.shift()!;
       t.seq = this.runner.addSequence(t.request.policy);
-      this.prefill(t.request, t.seq, t.fed, false);
+      await this.prefill(t.request, t.seq, t.fed, false);
       this.running.push(t);
     }
     if (this.preempted.length > 0) return;
@@ -128,15 +131,15 @@ export class Scheduler {
         return;
       }
       this.waiting.shift();
-      this.admit(r, finished);
+      await this.admit(r, finished);
     }
   }
 
   /** Prefills a request's prompt once, samples every thread's first token, queues the forks. */
-  private admit(r: RequestState, finished: RequestState[]): void {
+  private async admit(r: RequestState, finished: RequestState[]): Promise<void> {
     const seq = this.runner.addSequence(r.policy);
     r.prefix = seq;
-    const logits = this.prefill(r, seq, r.promptIds, true);
+    const logits = await this.prefill(r, seq, r.promptIds, true);
     r.prefilled = true;
     const now = performance.now();
     r.acct.firstToken(now);
@@ -153,9 +156,9 @@ export class Scheduler {
   }
 
   /** Runs tokens through a fresh sequence; accounts the reads and time to the request. */
-  private prefill(r: RequestState, seq: number, tokens: number[], wantLogits: boolean): Float32Array {
+  private async prefill(r: RequestState, seq: number, tokens: number[], wantLogits: boolean): Promise<Float32Array> {
     const t0 = performance.now();
-    const out = this.runner.run(tokens.map((token, i) => ({ seq, token, position: i, wantLogits: wantLogits && i === tokens.length - 1 })));
+    const out = await this.runner.run(tokens.map((token, i) => ({ seq, token, position: i, wantLogits: wantLogits && i === tokens.length - 1 })));
     const ms = performance.now() - t0;
     r.acct.prefillMs += ms;
     r.acct.computeMs += ms;
@@ -181,14 +184,11 @@ export class Scheduler {
     }
   }
 
-  private decode(finished: RequestState[]): void {
-    const batch = this.running.slice();
+  /** Accounts one executed decode step of `batch` (ms of wall time), samples, and retires finished threads. */
+  private postprocess(batch: ThreadState[], out: StepOutput, ms: number, finished: RequestState[]): void {
     if (batch.length > this.maxBatchReached) this.maxBatchReached = batch.length;
     this.numDecodeSteps++;
     this.numThreadSteps += batch.length;
-    const t0 = performance.now();
-    const out = this.runner.run(batch.map((t) => ({ seq: t.seq!, token: t.next, position: t.fed.length, wantLogits: true })));
-    const ms = performance.now() - t0;
     const requests = new Set<RequestState>();
     batch.forEach((t, i) => {
       // Each thread carries an equal share of the step: the request's compute time (runner_seconds).

@@ -8,7 +8,7 @@ import { disposeParams } from '../../engine/model/weights.js';
 import { PagePool } from '../../engine/kv/page-pool.js';
 import { PagedCache } from '../../engine/kv/paged-cache.js';
 import { DmsPolicy } from '../../engine/policies/dms.js';
-import { ModelRunner, type StepItem } from '../../engine/runtime/model-runner.js';
+import { WasmExecutor, type StepItem } from '../../engine/executors/wasm/wasm-executor.js';
 import { randomParams, tinyConfig } from './helpers.js';
 
 beforeAll(async () => {
@@ -94,7 +94,7 @@ describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => 
       expect(tf.memory().numTensors).toBe(before);
       // Engine: batched sequences, prefill a prefix, then decode one token per sequence per step.
       const cache = new PagedCache(new PagePool({ pageSize: 4, headDim: cfg.headDim, budgetTokens: 4 * 1024 }), { numLayers: L, numKvHeads: K });
-      const runner = new ModelRunner(params, cache);
+      const runner = new WasmExecutor(params, cache);
       const policy = new DmsPolicy(c.window);
       const seqs = idsArr.map(() => runner.addSequence(policy));
       const got: number[][][] = idsArr.map(() => []);
@@ -102,12 +102,12 @@ describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => 
       const collect = (items: StepItem[], logits: Float32Array) => {
         for (const [i, it] of items.entries()) got[seqs.indexOf(it.seq)].push(Array.from(logits.subarray(i * V, (i + 1) * V)));
       };
-      collect(pre, runner.run(pre).logits);
+      collect(pre, runner.runSync(pre).logits);
       let evictedSeen = 0,
         total = 0;
       for (let t = c.prefill; t < T; t++) {
         const step: StepItem[] = seqs.map((seq, b) => ({ seq, token: idsArr[b][t], position: t, wantLogits: true }));
-        collect(step, runner.run(step).logits);
+        collect(step, runner.runSync(step).logits);
         cache.checkIntegrity();
         // Retained set after token t: every j <= t except evicted ones older than the window.
         for (let b = 0; b < B; b++)
@@ -141,13 +141,13 @@ describe('DMS: hard-mask dense forward == prefill + step-by-step decode', () => 
     const params = randomParams(cfg, 9, 0.08);
     const ids = Array.from({ length: 30 }, (_, t) => (t * 13 + 7) % 256);
     const cache = new PagedCache(new PagePool({ pageSize: 4, headDim: cfg.headDim, budgetTokens: 4096 }), { numLayers: 2, numKvHeads: 2 });
-    const runner = new ModelRunner(params, cache);
+    const runner = new WasmExecutor(params, cache);
     const a = runner.addSequence(new DmsPolicy(3));
     const b = runner.addSequence(new DmsPolicy(3));
-    const la = runner.run(ids.map((token, t) => ({ seq: a, token, position: t, wantLogits: t === ids.length - 1 }))).logits;
+    const la = runner.runSync(ids.map((token, t) => ({ seq: a, token, position: t, wantLogits: t === ids.length - 1 }))).logits;
     let lb: Float32Array = new Float32Array(0);
     ids.forEach((token, t) => {
-      lb = runner.run([{ seq: b, token, position: t, wantLogits: true }]).logits;
+      lb = runner.runSync([{ seq: b, token, position: t, wantLogits: true }]).logits;
     });
     for (let i = 0; i < la.length; i++) expect(Math.abs(la[i] - lb[i])).toBeLessThan(1e-4);
     for (let r = 0; r < 4; r++) {

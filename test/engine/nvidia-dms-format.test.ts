@@ -13,7 +13,7 @@ import { indexCheckpoint } from '../../engine/model/checkpoint-reader.js';
 import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
 import { disposeParams, type LlamaParams, type LoadedModel, loadModel, saveModel } from '../../engine/model/weights.js';
 import { DmsPolicy } from '../../engine/policies/dms.js';
-import { ModelRunner } from '../../engine/runtime/model-runner.js';
+import { WasmExecutor } from '../../engine/executors/wasm/wasm-executor.js';
 import { randomParams, tinyConfig } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nvidia-dms-'));
@@ -42,11 +42,11 @@ function runDms(model: LoadedModel, ids: number[], window: number): { logits: nu
     numLayers: cfg.numLayers,
     numKvHeads: cfg.numKvHeads,
   });
-  const runner = new ModelRunner(model.params, cache);
+  const runner = new WasmExecutor(model.params, cache);
   const seq = runner.addSequence(new DmsPolicy(window));
   const logits: number[] = [];
   ids.forEach((token, t) => {
-    logits.push(...runner.run([{ seq, token, position: t, wantLogits: true }]).logits);
+    logits.push(...runner.runSync([{ seq, token, position: t, wantLogits: true }]).logits);
   });
   const retained = cache.rows(seq).map((row) => Array.from(row.positions.subarray(0, row.length)).sort((a, b) => a - b));
   runner.free(seq);

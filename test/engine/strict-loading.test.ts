@@ -15,7 +15,7 @@ import { readSafetensors, writeSafetensors } from '../../engine/model/safetensor
 import { buildByteLevelTokenizerJson } from '../../engine/model/tokenizer.js';
 import { expectedTensors, loadModel, paramsToNamed } from '../../engine/model/weights.js';
 import { NonePolicy } from '../../engine/policies/none.js';
-import { ModelRunner } from '../../engine/runtime/model-runner.js';
+import { WasmExecutor } from '../../engine/executors/wasm/wasm-executor.js';
 import { tinyConfig, writeRandomModel } from './helpers.js';
 import { referenceLogits } from './reference-forward.js';
 
@@ -94,9 +94,9 @@ function checkAgainstReference(extra: Record<string, unknown>, seed: number, inv
     numLayers: model.config.numLayers,
     numKvHeads: model.config.numKvHeads,
   });
-  const runner = new ModelRunner(model.params, cache);
+  const runner = new WasmExecutor(model.params, cache);
   const seq = runner.addSequence(new NonePolicy());
-  const paged = runner.run(ids.map((token, position) => ({ seq, token, position, wantLogits: true }))).logits;
+  const paged = runner.runSync(ids.map((token, position) => ({ seq, token, position, wantLogits: true }))).logits;
   runner.dispose();
   let maxDiff = 0;
   let scale = 0;

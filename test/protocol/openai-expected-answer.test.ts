@@ -14,7 +14,10 @@ describe('OpenAI lines: metadata.expected_answer', () => {
   it('becomes expected_answer; other metadata keys stay ignored; absent means ungraded', () => {
     expect(EXPECTED_ANSWER_KEY).toBe('expected_answer');
     const graded = convertBatchLine(line({ expected_answer: '3', source: 'suite' }), 1, '/v1/chat/completions');
-    expect(graded).toEqual({ ok: true, value: { model: 'reasoner', request: { custom_id: 'q1', messages: [{ role: 'user', content: 'Q:1+2=' }], expected_answer: '3' } } });
+    expect(graded).toEqual({
+      ok: true,
+      value: { model: 'reasoner', request: { custom_id: 'q1', messages: [{ role: 'user', content: 'Q:1+2=' }], expected_answer: '3' } },
+    });
     const plain = convertBatchLine(line({ source: 'suite' }), 1, '/v1/chat/completions');
     expect(plain.ok && plain.value.request.expected_answer).toBeUndefined();
     expect(convertBatchLine(line(), 1, '/v1/chat/completions').ok).toBe(true);

@@ -7,7 +7,7 @@ import { PagedCache } from '../../../engine/kv/paged-cache.js';
 import { disposeParams } from '../../../engine/model/weights.js';
 import { tokenBudget } from '../../../engine/policies/kv-policy.js';
 import { createPolicy, type PolicySpec } from '../../../engine/policies/registry.js';
-import { ModelRunner } from '../../../engine/runtime/model-runner.js';
+import { WasmExecutor } from '../../../engine/executors/wasm/wasm-executor.js';
 import { randomParams, tinyConfig } from '../helpers.js';
 import { prng } from './harness.js';
 
@@ -38,7 +38,7 @@ for (const spec of specs) {
     { numLayers: model.numLayers, numKvHeads: model.numKvHeads },
     true,
   );
-  const runner = new ModelRunner(params, cache);
+  const runner = new WasmExecutor(params, cache);
   const seq = runner.addSequence(createPolicy(spec, model));
   const rand = prng(42);
   const prompt = [256, ...Array.from({ length: PROMPT - 1 }, () => Math.floor(rand() * 256))];
@@ -49,7 +49,7 @@ for (const spec of specs) {
     token = prompt[0];
   const start = performance.now();
   for (let t = 0; t < LENGTH; t++) {
-    const out = runner.run([{ seq, token, position: t, wantLogits: t >= PROMPT - 1 }]);
+    const out = runner.runSync([{ seq, token, position: t, wantLogits: t >= PROMPT - 1 }]);
     const held = cache.tokensHeld(seq) / rows;
     seenSum += t + 1;
     heldSum += held;

@@ -6,7 +6,7 @@ import { initBackend } from '../../../engine/backend.js';
 import { PagePool } from '../../../engine/kv/page-pool.js';
 import { PagedCache } from '../../../engine/kv/paged-cache.js';
 import { disposeParams } from '../../../engine/model/weights.js';
-import { ModelRunner, type StepItem } from '../../../engine/runtime/model-runner.js';
+import { WasmExecutor, type StepItem } from '../../../engine/executors/wasm/wasm-executor.js';
 import { randomParams, tinyConfig } from '../helpers.js';
 import { feedRow, gaussian, heldPositions, makePolicy, policyCases, prng, ruleViolation, type PolicyCase } from './harness.js';
 
@@ -75,7 +75,7 @@ function decodeModel(c: PolicyCase, seed: number): Trace {
     { numLayers: model.numLayers, numKvHeads: model.numKvHeads },
     true,
   );
-  const runner = new ModelRunner(params, cache);
+  const runner = new WasmExecutor(params, cache);
   const policy = makePolicy(c, model);
   const rule = c.rule(model);
   const rand = prng(seed);
@@ -97,14 +97,14 @@ function decodeModel(c: PolicyCase, seed: number): Trace {
   };
   const prompt = [256, ...Array.from({ length: 11 }, () => Math.floor(rand() * 256))];
   const a = runner.addSequence(policy);
-  const pre = runner.run(prompt.map((token, t) => ({ seq: a, token, position: t, wantLogits: t === prompt.length - 1 })));
+  const pre = runner.runSync(prompt.map((token, t) => ({ seq: a, token, position: t, wantLogits: t === prompt.length - 1 })));
   cache.checkIntegrity();
   check(a, prompt.length - 1, pre.reads[prompt.length - 1]);
   const threads = [a, runner.fork(a)];
   let next = threads.map((_, i) => rankedToken(pre.logits, 0, V, i));
   for (let t = prompt.length; t < prompt.length + 52; t++) {
     const items: StepItem[] = threads.map((seq, i) => ({ seq, token: next[i], position: t, wantLogits: true }));
-    const out = runner.run(items);
+    const out = runner.runSync(items);
     cache.checkIntegrity();
     for (const [i, seq] of threads.entries()) check(seq, t, out.reads[i]);
     next = threads.map((_, i) => rankedToken(out.logits, i, V, i));

@@ -1,7 +1,7 @@
 // Post-processing of the fused q|k|v(|dms) projection rows in JS for the paged runner: bias,
 // Qwen3 q/k-norm, the DMS logit (adapter column or neuron coordinate), neuron zeroing and RoPE.
-import type { ModelConfig } from '../model/config.js';
-import type { FusedLayer } from './fused-weights.js';
+import type { ModelConfig } from '../../model/config.js';
+import type { FusedLayer } from '../fused-weights.js';
 
 /** RMS-normalises D floats at a[off..] in place with weight w. */
 function headNorm(a: Float32Array, off: number, D: number, w: Float32Array, eps: number): void {

@@ -1,48 +1,41 @@
-// Runs the model over a flat list of new tokens (prefill chunks and decode steps alike): the four
-// matrix products per layer as 2-D tfjs matMuls, everything else (norms, RoPE, attention over the
-// paged cache per (sequence, layer, KV head) row) in plain JS: few backend calls per step.
+// The wasm executor: runs any mix of prefill and decode tokens with the four matrix products per layer
+// as 2-D tfjs matMuls, everything else (norms, RoPE, attention over the paged cache per (sequence,
+// layer, KV head) row in WebAssembly memory) in plain JS and WASM SIMD: few backend calls per step.
 import * as tf from '@tensorflow/tfjs';
-import { attendRow } from '../kv/attention.js';
-import type { PagedCache } from '../kv/paged-cache.js';
-import { gatedRows } from '../model/activation.js';
-import { ropeTables } from '../model/rope.js';
-import { addBiasRows, FusedWeights, matmulRows, rmsNormRows } from './fused-weights.js';
+import { attendRow } from '../../kv/attention.js';
+import type { PagedCache } from '../../kv/paged-cache.js';
+import { gatedRows } from '../../model/activation.js';
+import type { ModelConfig } from '../../model/config.js';
+import { ropeTables } from '../../model/rope.js';
+import type { LlamaParams } from '../../model/weights.js';
+import type { KvPolicy } from '../../policies/kv-policy.js';
+import type { BackendInfo, ModelExecutor, StepItem, StepOutput } from '../executor.js';
+import { addBiasRows, FusedWeights, matmulRows, rmsNormRows } from '../fused-weights.js';
 import { splitQkv } from './qkv-post.js';
-import type { LlamaParams } from '../model/weights.js';
-import type { KvPolicy } from '../policies/kv-policy.js';
 
-/** One new token of one sequence. Tokens of the same sequence must come in position order. */
-export interface StepItem {
-  /** Cache sequence id. */
-  seq: number;
-  /** Input token id. */
-  token: number;
-  /** Its position in the sequence. */
-  position: number;
-  /** Whether the next-token logits of this item are needed. */
-  wantLogits: boolean;
-}
+export type { StepItem, StepOutput } from '../executor.js';
 
-export interface StepOutput {
-  /** [M, V] logits, one row per item with wantLogits, in item order. */
-  logits: Float32Array;
-  /** Per item: cache slots read, summed over layers and KV heads. */
-  reads: Float64Array;
-}
-
-export class ModelRunner {
+export class WasmExecutor implements ModelExecutor {
   private readonly policies = new Map<number, KvPolicy>();
   private slotScratch = new Int32Array(256);
   private weightScratch = new Float32Array(256);
 
   private readonly fused: FusedWeights;
 
+  readonly config: ModelConfig;
+
+  /** info: the tfjs backend the dense ops run on (wasm, tensorflow or cpu). */
   constructor(
     readonly params: LlamaParams,
     readonly cache: PagedCache,
+    readonly info: BackendInfo = { backend: 'wasm' },
   ) {
+    this.config = params.config;
     this.fused = new FusedWeights(params);
   }
+
+  /** Every policy runs here (the cache must track key bounds for Quest: checked in addSequence). */
+  checkPolicy(_policy: KvPolicy): void {}
 
   /** A new empty sequence governed by `policy`. */
   addSequence(policy: KvPolicy): number {
@@ -69,12 +62,16 @@ export class ModelRunner {
 
   policyOf(seq: number): KvPolicy {
     const p = this.policies.get(seq);
-    if (!p) throw new Error(`model runner: unknown sequence ${seq}`);
+    if (!p) throw new Error(`wasm executor: unknown sequence ${seq}`);
     return p;
   }
 
+  run(items: StepItem[]): Promise<StepOutput> {
+    return Promise.resolve(this.runSync(items));
+  }
+
   /** Feeds the items through every layer, updating the cache; returns the wanted logits and the reads. */
-  run(items: StepItem[]): StepOutput {
+  runSync(items: StepItem[]): StepOutput {
     const cfg = this.params.config;
     const { numHeads: H, numKvHeads: K, headDim: D, hiddenSize: d, intermediateSize: I, vocabSize: V } = cfg;
     const G = H / K;
@@ -136,7 +133,7 @@ export class ModelRunner {
     const xs = new Float32Array(wanted.length * d);
     for (let r = 0; r < wanted.length; r++) xs.set(x.subarray(wanted[r] * d, (wanted[r] + 1) * d), r * d);
     const logits = matmulRows(rmsNormRows(xs, wanted.length, d, cfg.rmsNormEps), wanted.length, this.fused.lmHead); // [M, V]
-    if (logits.length !== wanted.length * V) throw new Error('model runner: logits size mismatch');
+    if (logits.length !== wanted.length * V) throw new Error('wasm executor: logits size mismatch');
     return { logits, reads };
   }
 

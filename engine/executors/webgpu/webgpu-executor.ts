@@ -1,0 +1,238 @@
+// The webgpu executor: weights, K/V pages, page tables and activations in GPU buffers; the host keeps
+// the bookkeeping (page tables, lengths, policy state) and uploads one small plan per step, then every
+// layer runs on the device and only the wanted logits and the step's DMS logits come back.
+import { PagePool, type PagePoolOptions } from '../../kv/page-pool.js';
+import { type CacheRow, PagedCache } from '../../kv/paged-cache.js';
+import type { ModelConfig } from '../../model/config.js';
+import { ropeTables } from '../../model/rope.js';
+import type { LlamaParams } from '../../model/weights.js';
+import type { KvPolicy, TokenKv } from '../../policies/kv-policy.js';
+import type { BackendInfo, ModelExecutor, StepItem, StepOutput } from '../executor.js';
+import { DeviceWeights } from './device-weights.js';
+import type { GpuContext } from './gpu-context.js';
+import { StepPlan } from './step-plan.js';
+import { checkWebgpuConfig, checkWebgpuPolicy } from './support.js';
+import { type StepBuffers, WebgpuProgram } from './webgpu-program.js';
+
+export interface WebgpuExecutorOptions {
+  /** Weight precision on the device (default f32; f16 needs the adapter's shader-f16). */
+  weights?: 'f32' | 'f16';
+  /** Most tokens one device step holds (default 256): larger plans run as several steps. */
+  maxStepTokens?: number;
+}
+
+/** A dms-w0 placement made before its decision is known: what to restore when the device overwrote instead. */
+interface Speculation {
+  row: CacheRow;
+  policy: KvPolicy;
+  tok: TokenKv;
+  item: number;
+  dmsIndex: number;
+  length: number;
+  pages: number;
+  state: unknown;
+}
+
+/** Most tokens of one row one device step places when the policy does not limit it (bounds the plan lists). */
+const MAX_ROW_TOKENS = 256;
+/** Placeholder for TokenKv.k/v: on webgpu the data is in the device's staging buffers at kOff/vOff. */
+const ON_DEVICE = new Float32Array(0);
+
+export class WebgpuExecutor implements ModelExecutor {
+  readonly info: BackendInfo;
+  readonly config: ModelConfig;
+  readonly cache: PagedCache;
+  private readonly policies = new Map<number, KvPolicy>();
+  private readonly plan: StepPlan;
+  private readonly weights: DeviceWeights;
+  private readonly program: WebgpuProgram;
+  private readonly maxStepTokens: number;
+  /** Milliseconds from submit to mapped readback, summed over device steps (the device compute included). */
+  readbackMs = 0;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly params: LlamaParams,
+    poolOptions: PagePoolOptions,
+    opts: WebgpuExecutorOptions = {},
+  ) {
+    const cfg = params.config;
+    checkWebgpuConfig(cfg);
+    const f16 = opts.weights === 'f16';
+    if (f16 && !ctx.f16) throw new Error('webgpu: f16 weights need the shader-f16 feature, which this adapter lacks');
+    this.config = cfg;
+    this.info = { backend: 'webgpu', adapter: ctx.adapter };
+    this.maxStepTokens = opts.maxStepTokens ?? 256;
+    const pool = new PagePool({ ...poolOptions, hostStorage: false });
+    this.plan = new StepPlan(cfg.numLayers, cfg.numKvHeads, pool.pageSize, cfg.headDim, cfg.maxPositionEmbeddings);
+    this.cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, false, this.plan);
+    this.weights = new DeviceWeights(ctx, params, f16);
+    try {
+      this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens);
+    } catch (err) {
+      this.weights.dispose();
+      throw err;
+    }
+  }
+
+  checkPolicy(policy: KvPolicy): void {
+    checkWebgpuPolicy(policy);
+  }
+
+  addSequence(policy: KvPolicy): number {
+    checkWebgpuPolicy(policy);
+    const seq = this.cache.addSequence();
+    for (const row of this.cache.rows(seq)) policy.initRow(row);
+    this.policies.set(seq, policy);
+    return seq;
+  }
+
+  fork(seq: number): number {
+    const policy = this.policyOf(seq);
+    const id = this.cache.fork(seq, (s) => policy.cloneState(s));
+    this.policies.set(id, policy);
+    return id;
+  }
+
+  free(seq: number): void {
+    const rows = this.cache.rows(seq);
+    this.cache.freeSequence(seq);
+    for (const row of rows) this.plan.release(row);
+    this.policies.delete(seq);
+  }
+
+  private policyOf(seq: number): KvPolicy {
+    const p = this.policies.get(seq);
+    if (!p) throw new Error(`webgpu executor: unknown sequence ${seq}`);
+    return p;
+  }
+
+  async run(items: StepItem[]): Promise<StepOutput> {
+    const V = this.config.vocabSize;
+    const reads = new Float64Array(items.length);
+    const numWanted = items.filter((it) => it.wantLogits).length;
+    const logits = new Float32Array(numWanted * V);
+    let done = 0;
+    let wantedDone = 0;
+    while (done < items.length) {
+      const count = this.nextStepSize(items, done);
+      const part = items.slice(done, done + count);
+      const out = await this.runStep(part);
+      reads.set(out.reads, done);
+      logits.set(out.logits, wantedDone * V);
+      wantedDone += out.logits.length / V;
+      done += count;
+    }
+    return { logits, reads };
+  }
+
+  /** Items from `start` that one device step can take: at most maxStepTokens, and per sequence at most its policy's deferral limit. */
+  private nextStepSize(items: StepItem[], start: number): number {
+    const perSeq = new Map<number, number>();
+    let n = 0;
+    while (start + n < items.length && n < this.maxStepTokens) {
+      const it = items[start + n];
+      // maxDeferred 0 (dms-w0): one token per row and step, decided on the device in-step.
+      const limit = Math.max(1, Math.min(MAX_ROW_TOKENS, this.policyOf(it.seq).maxDeferred ?? MAX_ROW_TOKENS));
+      const c = perSeq.get(it.seq) ?? 0;
+      if (c >= limit) break;
+      perSeq.set(it.seq, c + 1);
+      n++;
+    }
+    return n;
+  }
+
+  /** One device step: plan on the host, upload, run every layer, read back logits and DMS logits. */
+  private async runStep(items: StepItem[]): Promise<StepOutput> {
+    const cfg = this.config;
+    const { numLayers: L, numKvHeads: K, headDim: D } = cfg;
+    const n = items.length;
+    const reads = new Float64Array(n);
+    const plan = this.plan;
+    plan.begin(n);
+    const speculated: Speculation[] = [];
+    for (let l = 0; l < L; l++) {
+      for (let i = 0; i < n; i++) {
+        const it = items[i];
+        const policy = this.policyOf(it.seq);
+        for (let h = 0; h < K; h++) {
+          const row = this.cache.row(it.seq, l, h);
+          plan.touch(row, l);
+          const off = (i * K + h) * D;
+          const tok: TokenKv = { position: it.position, k: ON_DEVICE, kOff: off, v: ON_DEVICE, vOff: off, dmsLogit: Number.NaN };
+          const target = policy.inStepTarget?.(row) ?? -1;
+          if (target >= 0) {
+            // Place as if kept (append); the device takes `target` instead when the logit flags it, and the host follows after readback.
+            speculated.push({
+              row,
+              policy,
+              tok,
+              item: i,
+              dmsIndex: (l * n + i) * K + h,
+              length: row.length,
+              pages: row.pages.length,
+              state: policy.cloneState(row.policyState),
+            });
+          }
+          if (policy.place) policy.place(row, tok);
+          else policy.insert(row, tok);
+          reads[i] += plan.describe(row, l, i, h, n, target);
+        }
+      }
+    }
+    plan.finishAll();
+    const wanted = items.flatMap((it, i) => (it.wantLogits ? [i] : []));
+    const rope = ropeTables(
+      cfg,
+      items.map((it) => it.position),
+    );
+    const step: StepBuffers = { tokens: items.map((it) => it.token), rope, wanted, plan };
+    const back = await this.program.run(step, cfg.dms !== null);
+    this.readbackMs += back.waitMs;
+    if (back.dms) {
+      this.recordLogits(items, back.dms);
+      this.resolve(speculated, back.dms, reads);
+    }
+    return { logits: back.logits, reads };
+  }
+
+  /** dms-w0: where the logit flagged the predecessor, undo the speculative append and replay the insert without recording device work. */
+  private resolve(speculated: Speculation[], dms: Float32Array, reads: Float64Array): void {
+    this.plan.silent = true;
+    try {
+      for (const sp of speculated) {
+        const logit = dms[sp.dmsIndex];
+        if (!(logit > 0)) continue;
+        const row = sp.row;
+        row.length = sp.length;
+        while (row.pages.length > sp.pages) this.cache.pool.free(row.pages.pop()!);
+        this.plan.pagesChanged(row, row.pages.length);
+        row.policyState = sp.state;
+        sp.policy.insert(row, { ...sp.tok, dmsLogit: logit });
+        reads[sp.item] -= 1;
+      }
+    } finally {
+      this.plan.silent = false;
+    }
+  }
+
+  /** Applies the step's DMS logits [L, n, K] to the policies that decide after the step. */
+  private recordLogits(items: StepItem[], dms: Float32Array): void {
+    const { numLayers: L, numKvHeads: K } = this.config;
+    const n = items.length;
+    for (let l = 0; l < L; l++) {
+      for (let i = 0; i < n; i++) {
+        const it = items[i];
+        const policy = this.policyOf(it.seq);
+        if (!policy.recordLogit || policy.maxDeferred === 0) continue;
+        for (let h = 0; h < K; h++) policy.recordLogit(this.cache.row(it.seq, l, h), it.position, dms[(l * n + i) * K + h]);
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const seq of [...this.policies.keys()]) this.free(seq);
+    this.program.dispose();
+    this.weights.dispose();
+  }
+}

@@ -1,0 +1,351 @@
+// The device side of a webgpu step: pipelines, the page pool and activation buffers, one command
+// stream per step (embed, per layer: norm, qkv, post, attention, commit, o, norm, gate|up, SwiGLU,
+// down; final norm and lm head over the wanted rows) and one readback of logits and DMS logits.
+import type { PagePool } from '../../kv/page-pool.js';
+import type { ModelConfig } from '../../model/config.js';
+import type { DeviceMatrix, DeviceWeights } from './device-weights.js';
+import type { GpuContext } from './gpu-context.js';
+import { NONE, OP_WORDS, type StepPlan } from './step-plan.js';
+import { attentionWgsl, commitWgsl, DESC_WORDS, qkvPostWgsl } from './wgsl-attention.js';
+import { embedWgsl, matmulWgsl, RMSNORM_WGSL, SWIGLU_WGSL } from './wgsl-dense.js';
+
+/** One step's host inputs. */
+export interface StepBuffers {
+  tokens: number[];
+  /** cos/sin [n, rot] from ropeTables (the same tables the wasm executor uses). */
+  rope: { cos: Float32Array; sin: Float32Array; rot: number };
+  /** Items whose logits are wanted, in order. */
+  wanted: number[];
+  plan: StepPlan;
+}
+
+export interface StepResult {
+  logits: Float32Array; // [M, V]
+  dms: Float32Array | null; // [L, n, K]
+  /** Milliseconds from submit to the mapped readback. */
+  waitMs: number;
+}
+
+type Dispatch = { pipeline: GPUComputePipeline; group: GPUBindGroup; size: (n: number, m: number) => [number, number] };
+
+export class WebgpuProgram {
+  private readonly owned: GPUBuffer[] = [];
+  private readonly device: GPUDevice;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly kpool: GPUBuffer;
+  private readonly vpool: GPUBuffer;
+  private readonly act: Record<
+    'x' | 'h' | 'y' | 'q' | 'ks' | 'vs' | 'attn' | 'gu' | 'act' | 'dms' | 'logits' | 'stepU' | 'tokens' | 'rope' | 'wanted' | 'desc',
+    GPUBuffer
+  >;
+  /** Growable per-step lists: page tables + descriptor lists, commit ops, the commit's temporary K/V. */
+  private tables: GPUBuffer;
+  /** Every row's page table, one region per row (StepPlan.regionWords u32), patched per step. */
+  private pageTables: GPUBuffer;
+  private ops: GPUBuffer;
+  private tmp: GPUBuffer;
+  private readback: GPUBuffer;
+  private readonly commitU: GPUBuffer[];
+  private readonly commitPreU: GPUBuffer;
+  private preCommit: Dispatch[] = [];
+  private readonly dummy: GPUBuffer;
+  private layerDispatches: { before: Dispatch[]; commit: [Dispatch, Dispatch]; after: Dispatch[] }[] = [];
+  private headDispatches: Dispatch[] = [];
+  private embedDispatch!: Dispatch;
+  private stale = true;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly cfg: ModelConfig,
+    readonly weights: DeviceWeights,
+    readonly pool: PagePool,
+    readonly plan: StepPlan,
+    readonly cap: number,
+  ) {
+    this.device = ctx.device;
+    const { numLayers: L, numHeads: H, numKvHeads: K, headDim: D, hiddenSize: d, intermediateSize: I, vocabSize: V } = cfg;
+    const poolBytes = pool.numPages * pool.pageSize * D * 4;
+    const maxBinding = ctx.limits.maxStorageBufferBindingSize;
+    if (poolBytes > maxBinding) {
+      throw new Error(
+        `webgpu: the KV budget (${pool.numPages} pages of ${pool.pageSize} tokens) needs ${poolBytes} bytes per K and V buffer; the adapter allows ${maxBinding}: lower kvBudgetTokens`,
+      );
+    }
+    const mRows = Math.max(1, Math.min(cap, Math.floor(maxBinding / (V * 4))));
+    if (mRows < cap) throw new Error(`webgpu: logits of ${cap} rows x ${V} exceed maxStorageBufferBindingSize; lower maxStepTokens`);
+    const width = this.weights.layers[0].qkvd.out;
+    const f = (floats: number) => this.buffer(floats * 4);
+    this.kpool = f(pool.numPages * pool.pageSize * D);
+    this.vpool = f(pool.numPages * pool.pageSize * D);
+    this.act = {
+      x: f(cap * d),
+      h: f(cap * Math.max(d, I)),
+      y: f(cap * width),
+      q: f(cap * H * D),
+      ks: f(cap * K * D),
+      vs: f(cap * K * D),
+      attn: f(cap * H * D),
+      gu: f(cap * 2 * I),
+      act: f(cap * I),
+      dms: f(L * cap * K),
+      logits: f(cap * V),
+      stepU: this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+      tokens: f(cap),
+      rope: f(2 * cap * cfg.headDim),
+      wanted: f(cap),
+      desc: f(L * cap * K * DESC_WORDS),
+    };
+    this.tables = f(1024);
+    this.pageTables = f(64 * this.plan.regionWords);
+    this.ops = f(OP_WORDS * 256);
+    this.tmp = f(2 * 256 * D);
+    this.readback = this.buffer((L * cap * K + cap * V) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.commitU = Array.from({ length: L }, () => this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST));
+    this.commitPreU = this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.dummy = f(4);
+  }
+
+  /** Encodes and submits one step, then waits for its readback. */
+  async run(step: StepBuffers, withDms: boolean): Promise<StepResult> {
+    const { numLayers: L, numKvHeads: K, headDim: D, vocabSize: V } = this.cfg;
+    const n = step.tokens.length;
+    const m = step.wanted.length;
+    const plan = step.plan;
+    const q = this.device.queue;
+    // Fork page copies become commit ops run before any layer (a buffer cannot copy onto itself).
+    const P = this.pool.pageSize;
+    const pre: number[] = [];
+    for (const c of plan.pageCopies.splice(0)) for (let s = 0; s < P; s++) pre.push((c.to * P + s) * D, 0, (c.from * P + s) * D, NONE, 0);
+    const opsAll = pre.concat(plan.ops.flat());
+    this.ensure('tables', plan.tables.length);
+    this.ensure('ops', opsAll.length);
+    this.ensure('tmp', 2 * (opsAll.length / OP_WORDS) * D);
+    this.growPageTables(plan.numRegions * plan.regionWords);
+    if (this.stale) this.build();
+    for (const p of plan.patches) q.writeBuffer(this.pageTables, p.offset * 4, Uint32Array.from(p.pages));
+    q.writeBuffer(this.act.stepU, 0, new Uint32Array([n, m, 0, 0]));
+    q.writeBuffer(this.act.tokens, 0, Uint32Array.from(step.tokens));
+    const rope = new Float32Array(2 * n * step.rope.rot);
+    rope.set(step.rope.cos, 0);
+    rope.set(step.rope.sin, n * step.rope.rot);
+    q.writeBuffer(this.act.rope, 0, rope);
+    if (m > 0) q.writeBuffer(this.act.wanted, 0, Uint32Array.from(step.wanted));
+    q.writeBuffer(this.act.desc, 0, plan.desc);
+    if (plan.tables.length > 0) q.writeBuffer(this.tables, 0, Uint32Array.from(plan.tables));
+    if (opsAll.length > 0) q.writeBuffer(this.ops, 0, Uint32Array.from(opsAll));
+    const opCounts: number[] = [];
+    q.writeBuffer(this.commitPreU, 0, new Uint32Array([0, pre.length / OP_WORDS, 0, 0]));
+    let start = pre.length / OP_WORDS;
+    for (let l = 0; l < L; l++) {
+      const count = plan.ops[l].length / OP_WORDS;
+      q.writeBuffer(this.commitU[l], 0, new Uint32Array([start, count, 0, 0]));
+      opCounts.push(count);
+      start += count;
+    }
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    const go = (d: Dispatch) => {
+      const [x, y] = d.size(n, m);
+      if (x === 0 || y === 0) return;
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.group);
+      pass.dispatchWorkgroups(x, y);
+    };
+    if (pre.length > 0) for (const d of this.preCommit) go({ ...d, size: () => [Math.ceil(((pre.length / OP_WORDS) * D) / 64), 1] });
+    go(this.embedDispatch);
+    this.layerDispatches.forEach((ld, l) => {
+      for (const d of ld.before) go(d);
+      if (opCounts[l] > 0) for (const d of ld.commit) go({ ...d, size: () => [Math.ceil((opCounts[l] * D) / 64), 1] });
+      for (const d of ld.after) go(d);
+    });
+    if (m > 0) for (const d of this.headDispatches) go(d);
+    pass.end();
+    const dmsFloats = withDms ? L * n * K : 0;
+    if (dmsFloats > 0) enc.copyBufferToBuffer(this.act.dms, 0, this.readback, 0, dmsFloats * 4);
+    if (m > 0) enc.copyBufferToBuffer(this.act.logits, 0, this.readback, dmsFloats * 4, m * V * 4);
+    const t0 = performance.now();
+    q.submit([enc.finish()]);
+    const bytes = (dmsFloats + m * V) * 4;
+    if (bytes === 0) {
+      await q.onSubmittedWorkDone();
+      return { logits: new Float32Array(0), dms: null, waitMs: performance.now() - t0 };
+    }
+    await this.readback.mapAsync(GPUMapMode.READ, 0, bytes);
+    const data = new Float32Array(this.readback.getMappedRange(0, bytes).slice(0));
+    this.readback.unmap();
+    const waitMs = performance.now() - t0;
+    return { logits: data.slice(dmsFloats), dms: dmsFloats > 0 ? data.subarray(0, dmsFloats) : null, waitMs };
+  }
+
+  /** Frees every buffer of the program (the weights belong to their own holder). */
+  dispose(): void {
+    for (const b of this.owned.splice(0)) this.ctx.destroyBuffer(b);
+  }
+
+  private buffer(bytes: number, usage: number = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC): GPUBuffer {
+    const b = this.ctx.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+    this.owned.push(b);
+    return b;
+  }
+
+  /** Grows a per-step list buffer to hold `floats` 4-byte words (doubling), marking the bind groups stale. */
+  private ensure(which: 'tables' | 'ops' | 'tmp', floats: number): void {
+    const cur = this[which];
+    if (floats * 4 <= cur.size) return;
+    this.owned.splice(this.owned.indexOf(cur), 1);
+    this.ctx.destroyBuffer(cur);
+    this[which] = this.buffer(Math.max(floats * 4, 2 * cur.size));
+    this.stale = true;
+  }
+
+  /** Grows the page-table buffer to `words` u32, keeping its contents (doubling), marking the bind groups stale. */
+  private growPageTables(words: number): void {
+    const cur = this.pageTables;
+    if (words * 4 <= cur.size) return;
+    const next = this.buffer(Math.max(words * 4, 2 * cur.size));
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(cur, 0, next, 0, cur.size);
+    this.device.queue.submit([enc.finish()]);
+    this.owned.splice(this.owned.indexOf(cur), 1);
+    this.ctx.destroyBuffer(cur);
+    this.pageTables = next;
+    this.stale = true;
+  }
+
+  private pipeline(key: string, code: () => string): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module: this.device.createShaderModule({ code: code() }), entryPoint: 'main' } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private uniform(words: ArrayLike<number>, floats: Set<number> = new Set()): GPUBuffer {
+    const data = new ArrayBuffer(Math.max(16, Math.ceil((words.length * 4) / 16) * 16));
+    const u = new Uint32Array(data);
+    const fl = new Float32Array(data);
+    for (let i = 0; i < words.length; i++) {
+      if (floats.has(i)) fl[i] = words[i];
+      else u[i] = words[i];
+    }
+    const b = this.buffer(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.device.queue.writeBuffer(b, 0, data);
+    return b;
+  }
+
+  private group(p: GPUComputePipeline, buffers: Record<number, GPUBuffer>): GPUBindGroup {
+    return this.device.createBindGroup({
+      layout: p.getBindGroupLayout(0),
+      entries: Object.entries(buffers).map(([binding, buffer]) => ({ binding: Number(binding), resource: { buffer } })),
+    });
+  }
+
+  /** matmul dispatches of a[rows, kin] @ w (each column block) into out (ldo columns), optionally accumulating. */
+  private matmul(a: GPUBuffer, w: DeviceMatrix, bias: GPUBuffer | null, out: GPUBuffer, ldo: number, accumulate: boolean, rowsFromM: boolean): Dispatch[] {
+    const p = this.pipeline(`matmul-${this.weights.f16}`, () => matmulWgsl(this.weights.f16));
+    return w.parts.map((part) => {
+      const u = this.uniform([rowsFromM ? 1 : 0, w.kin, part.cols, ldo, part.col0, accumulate ? 1 : 0, bias ? 1 : 0, w.kin]);
+      const group = this.group(p, { 0: a, 1: part.buffer, 2: bias ?? this.dummy, 3: out, 4: u, 5: this.act.stepU });
+      return { pipeline: p, group, size: (n, m) => [Math.ceil(part.cols / 16), Math.ceil((rowsFromM ? m : n) / 16)] };
+    });
+  }
+
+  private rmsnorm(src: GPUBuffer, dst: GPUBuffer, map: boolean): Dispatch {
+    const p = this.pipeline('rmsnorm', () => RMSNORM_WGSL);
+    const u = this.uniform([this.cfg.hiddenSize, this.cfg.rmsNormEps, map ? 1 : 0, map ? 1 : 0], new Set([1]));
+    const group = this.group(p, { 0: src, 1: dst, 2: map ? this.act.wanted : this.dummy, 3: u });
+    return { pipeline: p, group, size: (n, m) => [map ? m : n, 1] };
+  }
+
+  /** (Re)creates every bind group: at start and whenever a per-step list buffer grew. */
+  private build(): void {
+    // Uniforms of an earlier build stay owned (freed at dispose): rebuilds are rare (a list buffer doubled).
+    const cfg = this.cfg;
+    const { numHeads: H, numKvHeads: K, headDim: D, hiddenSize: d, intermediateSize: I, vocabSize: V } = cfg;
+    const a = this.act;
+    const f16 = this.weights.f16;
+    const emb = this.pipeline(`embed-${f16}`, () => embedWgsl(f16));
+    this.embedDispatch = {
+      pipeline: emb,
+      group: this.group(emb, { 0: this.weights.embed, 1: a.tokens, 2: a.x, 3: this.uniform([d]), 4: a.stepU }),
+      size: (n) => [Math.ceil((n * d) / 64), 1],
+    };
+    const post = this.pipeline('qkv-post', () => qkvPostWgsl(cfg));
+    const attn = this.pipeline(`attention-${this.pool.pageSize}`, () => attentionWgsl(cfg, this.pool.pageSize));
+    const gather = this.pipeline('commit-gather', () => commitWgsl(cfg, 'gather'));
+    const scatter = this.pipeline('commit-scatter', () => commitWgsl(cfg, 'scatter'));
+    const swiglu = this.pipeline('swiglu', () => SWIGLU_WGSL);
+    const width = this.weights.layers[0].qkvd.out;
+    this.layerDispatches = this.weights.layers.map((w, l) => {
+      const dms = cfg.dms;
+      const postU = this.uniform([l, cfg.rmsNormEps, dms?.scale ?? 0, dms?.offset ?? 0], new Set([1, 2, 3]));
+      const attnU = this.uniform([l, 1 / Math.sqrt(D)], new Set([1]));
+      const before: Dispatch[] = [
+        this.rmsnorm(a.x, a.h, false),
+        ...this.matmul(a.h, w.qkvd, w.qkvBias, a.y, width, false, false),
+        {
+          pipeline: post,
+          group: this.group(post, { 0: a.y, 1: w.norms ?? this.dummy, 2: a.rope, 3: a.q, 4: a.ks, 5: a.vs, 6: a.dms, 7: postU, 8: a.stepU }),
+          size: (n) => [Math.ceil((n * (H + 2 * K)) / 64), 1],
+        },
+        {
+          pipeline: attn,
+          group: this.group(attn, {
+            0: a.q,
+            1: this.kpool,
+            2: this.vpool,
+            3: a.ks,
+            4: a.vs,
+            5: a.desc,
+            6: this.tables,
+            7: a.attn,
+            8: attnU,
+            9: a.stepU,
+            10: a.dms,
+            11: this.pageTables,
+          }),
+          size: (n) => [n * K, 1],
+        },
+      ];
+      const commit: [Dispatch, Dispatch] = [
+        {
+          pipeline: gather,
+          group: this.group(gather, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 4: a.ks, 5: a.vs, 6: this.commitU[l] }),
+          size: () => [0, 0],
+        },
+        {
+          pipeline: scatter,
+          group: this.group(scatter, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 6: this.commitU[l], 7: a.dms }),
+          size: () => [0, 0],
+        },
+      ];
+      const after: Dispatch[] = [
+        ...this.matmul(a.attn, w.o, w.oBias, a.x, d, true, false),
+        this.rmsnorm(a.x, a.h, false),
+        ...this.matmul(a.h, w.gateUp, null, a.gu, 2 * I, false, false),
+        {
+          pipeline: swiglu,
+          group: this.group(swiglu, { 0: a.gu, 1: a.act, 2: this.uniform([I]), 3: a.stepU }),
+          size: (n) => [Math.ceil((n * I) / 64), 1],
+        },
+        ...this.matmul(a.act, w.down, null, a.x, d, true, false),
+      ];
+      return { before, commit, after };
+    });
+    this.preCommit = [
+      {
+        pipeline: gather,
+        group: this.group(gather, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 4: a.ks, 5: a.vs, 6: this.commitPreU }),
+        size: () => [0, 0],
+      },
+      {
+        pipeline: scatter,
+        group: this.group(scatter, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 6: this.commitPreU, 7: a.dms }),
+        size: () => [0, 0],
+      },
+    ];
+    this.headDispatches = [this.rmsnorm(a.x, a.h, true), ...this.matmul(a.h, this.weights.lmHead, null, a.logits, V, false, true)];
+    this.stale = false;
+  }
+}

@@ -1,0 +1,198 @@
+// One case suite for every model executor (wasm, webgpu): all-position logits against the dense
+// reference, greedy tokens, DMS retained sets and reads against the wasm executor, generate() with
+// forks, preemption and cancellation, refusals, and no leaked tensors or GPU buffers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../engine/backend.js';
+import { type GenerateRequest, type GenerateStats, generate } from '../../../engine/index.js';
+import { type LoadedModel, loadModel } from '../../../engine/model/weights.js';
+import { createPolicy, type PolicySpec } from '../../../engine/policies/registry.js';
+import { tinyConfig, writeRandomModel } from '../helpers.js';
+import { denseLogits, type ExecutorKind, executorKinds, makeExecutor, maxAbsDiff, type Trace, trace } from './harness.js';
+
+await initBackend();
+const { kinds, missing } = await executorKinds();
+const wasm = kinds[0];
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'executors-'));
+});
+afterAll(() => rmSync(dir, { recursive: true }));
+
+it('the webgpu executor is available in CI (lavapipe), never skipped there', () => {
+  expect(missing).toBeNull();
+});
+
+const prompt = (m: LoadedModel, s: string) => m.tokenizer.encodePrompt(s);
+
+/** Compares an executor's trace with the wasm executor's: same tokens, reads and retained sets; logits within tol. */
+async function compareWithWasm(kind: ExecutorKind, m: LoadedModel, spec: PolicySpec, prompts: number[][], steps: number, tol: number): Promise<Trace> {
+  const make = () => createPolicy(spec, m.config);
+  const ref = await makeExecutor(wasm, m.params);
+  const want = await trace(ref, make, prompts, steps);
+  ref.dispose();
+  const before = kind.live();
+  const ex = await makeExecutor(kind, m.params);
+  const got = await trace(ex, make, prompts, steps);
+  ex.dispose();
+  expect(kind.live()).toBe(before);
+  expect(maxAbsDiff(got.prefillLogits, want.prefillLogits)).toBeLessThan(tol);
+  for (let s = 0; s < got.decodeLogits.length; s++) expect(maxAbsDiff(got.decodeLogits[s], want.decodeLogits[s])).toBeLessThan(tol);
+  expect(got.tokens).toEqual(want.tokens);
+  expect(got.reads).toEqual(want.reads);
+  expect(got.retained).toEqual(want.retained);
+  return got;
+}
+
+for (const kind of kinds) {
+  describe(`${kind.name} executor`, () => {
+    describe('shipped checkpoints', () => {
+      const cases: { model: string; spec: PolicySpec; window: number | null }[] = [
+        { model: 'reasoner-base', spec: { method: 'none', ratio: 1 }, window: null },
+        { model: 'reasoner-dms-r8', spec: { method: 'dms', ratio: 8 }, window: 16 },
+        { model: 'reasoner-dms-r2-neuron', spec: { method: 'dms', ratio: 2 }, window: 16 },
+        { model: 'reasoner-dms-r4', spec: { method: 'dms', ratio: 4, window: 3 }, window: 3 },
+        { model: 'reasoner-base', spec: { method: 'window', ratio: 4 }, window: null },
+        { model: 'reasoner-dms-r4-w0', spec: { method: 'dms-w0', ratio: 4 }, window: 0 },
+      ];
+      for (const c of cases) {
+        it(`${c.model} ${c.spec.method}${c.spec.window !== undefined ? ` w=${c.spec.window}` : ''}: logits vs dense (1e-4), then greedy tokens, reads and retained sets = wasm`, async () => {
+          const m = loadModel(join('models', c.model));
+          const p = prompt(m, 'Q:7a+3b*2c-4d+1e*3f-2g=a+7:7;b+3:');
+          if (c.spec.method !== 'window') {
+            const ex = await makeExecutor(kind, m.params);
+            const seq = ex.addSequence(createPolicy(c.spec, m.config));
+            const out = await ex.run(p.map((token, t) => ({ seq, token, position: t, wantLogits: true })));
+            expect(maxAbsDiff(out.logits, denseLogits(m.params, p, c.window))).toBeLessThan(1e-4);
+            ex.dispose();
+          }
+          const got = await compareWithWasm(kind, m, c.spec, [p, p.slice(0, 20)], 40, 1e-4);
+          if (c.window !== null) expect(got.retained.some((r) => r.split(',').length < p.length + 40)).toBe(true);
+          m.dispose();
+        }, 300_000);
+      }
+    });
+
+    if (kind.name === 'webgpu') {
+      it('f16 weights (shader-f16, f32 accumulation) on reasoner-dms-r8: logits within 3e-2 of wasm f32; same tokens, reads, retained sets here', async () => {
+        const m = loadModel('models/reasoner-dms-r8');
+        const p = prompt(m, 'Q:7a+3b*2c-4d+1e*3f-2g=a+7:7;b+3:');
+        const make = () => createPolicy({ method: 'dms', ratio: 8 }, m.config);
+        const ref = await makeExecutor(wasm, m.params);
+        const want = await trace(ref, make, [p], 40);
+        ref.dispose();
+        const ex = await makeExecutor(kind, m.params, 1 << 15, 8, 'f16');
+        const got = await trace(ex, make, [p], 40);
+        ex.dispose();
+        expect(maxAbsDiff(got.prefillLogits, want.prefillLogits)).toBeLessThan(3e-2);
+        for (let s = 0; s < got.decodeLogits.length; s++) expect(maxAbsDiff(got.decodeLogits[s], want.decodeLogits[s])).toBeLessThan(3e-2);
+        expect(got.tokens).toEqual(want.tokens);
+        expect(got.reads).toEqual(want.reads);
+        expect(got.retained).toEqual(want.retained);
+        m.dispose();
+      });
+    }
+
+    describe('random-weight checkpoints', () => {
+      const configs: { name: string; extra: Record<string, unknown>; spec: PolicySpec; dtype?: 'F16' }[] = [
+        {
+          name: 'llama GQA 4/2, partial RoPE, untied, adapter w=3',
+          extra: { partial_rotary_factor: 0.5, tie_word_embeddings: false, dms: { mode: 'adapter', window: 3, offset: -2 } },
+          spec: { method: 'dms', ratio: 4 },
+        },
+        {
+          name: 'qwen2 biases, GQA 6/2, neuron w=2',
+          extra: { model_type: 'qwen2', hidden_size: 48, num_attention_heads: 6, partial_rotary_factor: 0.75, dms: { mode: 'neuron', window: 2 } },
+          spec: { method: 'dms', ratio: 4 },
+        },
+        { name: 'qwen3 q/k norm, tied, head_dim 8, vanilla', extra: { model_type: 'qwen3', head_dim: 8 }, spec: { method: 'none', ratio: 1 } },
+        {
+          name: 'llama3 RoPE scaling, MHA, f16 checkpoint, window',
+          extra: {
+            num_key_value_heads: 4,
+            rope_scaling: { rope_type: 'llama3', factor: 4, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+          },
+          spec: { method: 'window', ratio: 3 },
+          dtype: 'F16',
+        },
+      ];
+      configs.forEach((c, i) => {
+        it(`${c.name}: same tokens, reads and retained sets as wasm; logits within 1e-3`, async () => {
+          const path = join(dir, `${kind.name}-${i}`);
+          writeRandomModel(path, tinyConfig(c.extra), 20 + i, 0.08);
+          const m = loadModel(path);
+          const prompts = [Array.from({ length: 23 }, (_, t) => (t === 0 ? 256 : (t * 11 + i * 7) % 256)), [256, 5, 9, 200]];
+          await compareWithWasm(kind, m, c.spec, prompts, 24, 1e-3);
+          m.dispose();
+        });
+      });
+    });
+
+    describe('generate()', () => {
+      const reqs = (method: string, ratio: number, firstMaxTokens = 40): GenerateRequest[] =>
+        [0, 1, 2].map((k) => ({
+          id: `q${k}`,
+          prompt: `Q:${k + 2}a+${k + 5}b*2c-3=`,
+          maxTokens: k === 0 ? firstMaxTokens : 40,
+          ignoreEos: true,
+          n: 3,
+          temperature: 0.8,
+          topP: 0.95,
+          seed: 7 + k,
+          compression: { method, ratio },
+        }));
+      it('n > 1 forks, preemption under a tight budget and recompute: results equal to wasm; no leak', async () => {
+        const m = loadModel('models/reasoner-dms-r8');
+        for (const [method, ratio] of [
+          ['dms', 8],
+          ['none', 1],
+        ] as const) {
+          // 112 pages of 8 for 9 threads of ~55 tokens x 8 rows (~56 pages each): threads are preempted as they grow.
+          const opts = { kvBudgetTokens: 8 * 8 * 14, pageSize: 8, maxBatch: 6 };
+          const want = await generate(m, reqs(method, ratio), { ...opts, backend: wasm.info });
+          const before = kind.live();
+          const tensors = tf.memory().numTensors;
+          const stats = {} as GenerateStats;
+          const got = await generate(m, reqs(method, ratio), { ...opts, backend: kind.info, stats });
+          expect(kind.live()).toBe(before);
+          expect(tf.memory().numTensors).toBe(tensors);
+          expect(stats.numPreemptions).toBeGreaterThan(0);
+          const strip = (rs: typeof got) => rs.map((r) => ({ id: r.id, answer: r.answer, threads: r.threads, usage: r.usage }));
+          expect(strip(got)).toEqual(strip(want));
+          expect(got[0].backend).toBe(kind.info.backend);
+          if (kind.name === 'webgpu') expect(got[0].adapter?.description).toBeTruthy();
+        }
+        m.dispose();
+      }, 300_000);
+
+      it('cancellation rejects and frees everything', async () => {
+        const m = loadModel('models/reasoner-dms-r8');
+        const before = kind.live();
+        const ac = new AbortController();
+        const run = generate(m, reqs('dms', 8, 3), { backend: kind.info, signal: ac.signal, onResult: () => ac.abort(), kvBudgetTokens: 1 << 14 });
+        await expect(run).rejects.toThrow(/abort/i);
+        expect(kind.live()).toBe(before);
+        m.dispose();
+      });
+
+      it('serves none, window, dms and dms-w0; refuses what it cannot with a message naming the method and backends', async () => {
+        const m = loadModel('models/reasoner-dms-r4-w0');
+        const refused = kind.name === 'webgpu' ? ['tova', 'h2o', 'quest'] : [];
+        for (const method of refused) {
+          const before = kind.live();
+          const run = generate(m, [{ id: 'x', prompt: 'Q:1+2=', maxTokens: 4, compression: { method, ratio: 2 } }], {
+            backend: kind.info,
+            kvBudgetTokens: 1 << 12,
+          });
+          await expect(run).rejects.toThrow(new RegExp(`"${method}" is not served by the webgpu backend.*wasm`));
+          expect(kind.live()).toBe(before);
+        }
+        m.dispose();
+      });
+    });
+  });
+}
