@@ -10,10 +10,14 @@ describe('webgpu support checks', () => {
     const cfg = tinyConfig({ dms: { mode: 'adapter', window: 2 } });
     expect(() => checkWebgpuConfig(cfg)).not.toThrow();
     expect(() => checkWebgpuConfig({ ...cfg, hiddenAct: 'gelu_pytorch_tanh' } as typeof cfg)).toThrow(
-      /config hiddenAct = "gelu_pytorch_tanh" is not implemented/,
+      /config hidden_act = "gelu_pytorch_tanh" is not implemented/,
     );
-    expect(() => checkWebgpuConfig({ ...cfg, mlpBias: true } as typeof cfg)).toThrow(/config mlpBias = true/);
-    expect(() => checkWebgpuConfig({ ...cfg, ropeScaling: { type: 'yarn' } } as unknown as typeof cfg)).toThrow(/ropeScaling.type = "yarn"/);
+    expect(() => checkWebgpuConfig({ ...cfg, mlpBias: true } as typeof cfg)).toThrow(/config mlp_bias = true/);
+    expect(() => checkWebgpuConfig({ ...cfg, ropeScaling: { type: 'yarn' } } as unknown as typeof cfg)).toThrow(/rope_scaling.type = "yarn"/);
+    expect(() => checkWebgpuConfig({ ...cfg, dms: { ...cfg.dms!, alphaPer: 'layer' } })).toThrow(/dms_alpha_per = "layer"/);
+    expect(() => checkWebgpuConfig({ ...cfg, dms: { ...cfg.dms!, adapterBias: true } })).toThrow(/dms_proj_alpha.bias/);
+    expect(() => checkWebgpuConfig({ ...cfg, dms: { ...cfg.dms!, disableEviction: true } })).toThrow(/dms_disable_eviction = true/);
+    expect(() => checkWebgpuConfig({ ...cfg, dms: { ...cfg.dms!, format: 'nvidia' } })).not.toThrow(); // the format alone changes nothing the kernels compute
     expect(() => checkWebgpuConfig({ ...cfg, dms: { ...cfg.dms!, sharedPredictor: 2 } } as typeof cfg)).toThrow(UnsupportedOnBackendError);
   });
 
