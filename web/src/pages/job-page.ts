@@ -65,7 +65,7 @@ function Usage({ job, rows, results }: { job: Job; rows: Row[]; results: ResultL
     ['Peak KV tokens (max)', int(u.peak_kv_tokens)],
     ['Peak KV bytes (max)', bytes(u.peak_kv_bytes)],
     ['Requested ratio', requestedRatios(rows)],
-    ['Achieved ratio (mean)', fixed(u.achieved_ratio)],
+    ['Achieved ratio (token-weighted)', fixed(u.achieved_ratio)],
     ['Runner seconds', fixed(u.runner_seconds, 3)],
     ['Cost', usd(u.cost)],
     ['Accuracy', acc ? `${percent(acc.value)}${acc.graded ? ` of ${acc.graded} graded` : ''}` : '—'],
