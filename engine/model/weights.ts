@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ModelConfig, modelConfigToJson } from './config.js';
+import { releaseDerived } from './derived-resources.js';
 import { writeSafetensors } from './safetensors.js';
 import type { Tokenizer } from './tokenizer.js';
 
@@ -227,7 +228,9 @@ export function mapParams(params: LlamaParams, fn: (t: tf.Tensor, name: string) 
   };
 }
 
+/** Frees the tensors and every backend copy derived from them (resident device weights). */
 export function disposeParams(params: LlamaParams): void {
+  releaseDerived(params);
   for (const t of listParams(params)) t.dispose();
 }
 

@@ -4,6 +4,7 @@
 import { PagePool, type PagePoolOptions } from '../../kv/page-pool.js';
 import { type CacheRow, PagedCache } from '../../kv/paged-cache.js';
 import type { ModelConfig } from '../../model/config.js';
+import { derivedResource } from '../../model/derived-resources.js';
 import { ropeTables } from '../../model/rope.js';
 import type { LlamaParams } from '../../model/weights.js';
 import type { KvPolicy, TokenKv } from '../../policies/kv-policy.js';
@@ -66,13 +67,10 @@ export class WebgpuExecutor implements ModelExecutor {
     const pool = new PagePool({ ...poolOptions, hostStorage: false });
     this.plan = new StepPlan(cfg.numLayers, cfg.numKvHeads, pool.pageSize, cfg.headDim, cfg.maxPositionEmbeddings);
     this.cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, false, this.plan);
-    this.weights = new DeviceWeights(ctx, params, f16);
-    try {
-      this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens);
-    } catch (err) {
-      this.weights.dispose();
-      throw err;
-    }
+    // One device copy per model: made by the first executor over these params, reused by every later
+    // one (each generate() builds an executor), freed with the params (the model's dispose()).
+    this.weights = derivedResource(params, `webgpu-weights-${f16 ? 'f16' : 'f32'}`, () => new DeviceWeights(ctx, params, f16));
+    this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens);
   }
 
   checkPolicy(policy: KvPolicy): void {
@@ -232,7 +230,7 @@ export class WebgpuExecutor implements ModelExecutor {
 
   dispose(): void {
     for (const seq of [...this.policies.keys()]) this.free(seq);
+    // The weights stay resident with the params (disposeParams frees them).
     this.program.dispose();
-    this.weights.dispose();
   }
 }

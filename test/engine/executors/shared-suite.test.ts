@@ -8,8 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../engine/backend.js';
 import { type GenerateRequest, type GenerateStats, generate } from '../../../engine/index.js';
+import { numDerived, releaseDerived } from '../../../engine/model/derived-resources.js';
 import { type LoadedModel, loadModel } from '../../../engine/model/weights.js';
 import { createPolicy, type PolicySpec } from '../../../engine/policies/registry.js';
+import { WEIGHT_LABEL } from '../../../engine/executors/webgpu/device-weights.js';
+import { gpuContext } from '../../../engine/executors/webgpu/gpu-context.js';
 import { tinyConfig, writeRandomModel } from '../helpers.js';
 import { denseLogits, type ExecutorKind, executorKinds, makeExecutor, maxAbsDiff, type Trace, trace } from './harness.js';
 
@@ -35,10 +38,13 @@ async function compareWithWasm(kind: ExecutorKind, m: LoadedModel, spec: PolicyS
   const ref = await makeExecutor(wasm, m.params);
   const want = await trace(ref, make, prompts, steps);
   ref.dispose();
+  // Resident device weights of earlier executors on m are freed first, and this one's after, so the count is exact.
+  releaseDerived(m.params);
   const before = kind.live();
   const ex = await makeExecutor(kind, m.params);
   const got = await trace(ex, make, prompts, steps);
   ex.dispose();
+  releaseDerived(m.params);
   expect(kind.live()).toBe(before);
   expect(maxAbsDiff(got.prefillLogits, want.prefillLogits)).toBeLessThan(tol);
   for (let s = 0; s < got.decodeLogits.length; s++) expect(maxAbsDiff(got.decodeLogits[s], want.decodeLogits[s])).toBeLessThan(tol);
@@ -132,6 +138,39 @@ for (const kind of kinds) {
       });
     });
 
+    if (kind.name === 'webgpu') {
+      it('weights stay resident: a second generate() on the same model uploads no weight bytes; dispose() frees them all', async () => {
+        const ctx = (await gpuContext())!;
+        const start = ctx.liveBuffers();
+        const m = loadModel('models/reasoner-dms-r8');
+        const create = ctx.createBuffer;
+        let weightBytes = 0;
+        let buffers = 0;
+        ctx.createBuffer = (desc) => {
+          if (desc.label === WEIGHT_LABEL) weightBytes += desc.size;
+          buffers++;
+          return create.call(ctx, desc);
+        };
+        try {
+          const req: GenerateRequest[] = [{ id: 'a', prompt: 'Q:2a+5b=', maxTokens: 6, ignoreEos: true, compression: { method: 'dms', ratio: 8 } }];
+          const first = await generate(m, req, { backend: kind.info, kvBudgetTokens: 1 << 12 });
+          const uploaded = weightBytes;
+          // The fused weights of the shipped model, f32: every matrix and the embedding at least once.
+          expect(uploaded).toBeGreaterThanOrEqual(4 * m.params.embed.size);
+          const resident = ctx.liveBuffers();
+          const second = await generate(m, req, { backend: kind.info, kvBudgetTokens: 1 << 12 });
+          expect(weightBytes).toBe(uploaded);
+          expect(ctx.liveBuffers()).toBe(resident);
+          expect(second[0].threads).toEqual(first[0].threads);
+          expect(buffers).toBeGreaterThan(0);
+        } finally {
+          ctx.createBuffer = create;
+        }
+        m.dispose();
+        expect(ctx.liveBuffers()).toBe(start);
+      });
+    }
+
     describe('generate()', () => {
       const reqs = (method: string, ratio: number, firstMaxTokens = 40): GenerateRequest[] =>
         [0, 1, 2].map((k) => ({
@@ -145,8 +184,11 @@ for (const kind of kinds) {
           seed: 7 + k,
           compression: { method, ratio },
         }));
-      it('n > 1 forks, preemption under a tight budget and recompute: results equal to wasm; no leak', async () => {
+      it('n > 1 forks, preemption under a tight budget and recompute: results equal to wasm; no leak after the model is disposed', async () => {
+        const start = kind.live();
         const m = loadModel('models/reasoner-dms-r8');
+        const tensorsLoaded = tf.memory().numTensors;
+        let afterFirst: number | null = null;
         for (const [method, ratio] of [
           ['dms', 8],
           ['none', 1],
@@ -154,12 +196,13 @@ for (const kind of kinds) {
           // 112 pages of 8 for 9 threads of ~55 tokens x 8 rows (~56 pages each): threads are preempted as they grow.
           const opts = { kvBudgetTokens: 8 * 8 * 14, pageSize: 8, maxBatch: 6 };
           const want = await generate(m, reqs(method, ratio), { ...opts, backend: wasm.info });
-          const before = kind.live();
-          const tensors = tf.memory().numTensors;
           const stats = {} as GenerateStats;
           const got = await generate(m, reqs(method, ratio), { ...opts, backend: kind.info, stats });
-          expect(kind.live()).toBe(before);
-          expect(tf.memory().numTensors).toBe(tensors);
+          // What stays between calls is the model's resident device weights (webgpu), nothing per job.
+          afterFirst ??= kind.live();
+          expect(kind.live()).toBe(afterFirst);
+          expect(numDerived(m.params)).toBe(kind.name === 'webgpu' ? 1 : 0);
+          expect(tf.memory().numTensors).toBe(tensorsLoaded);
           expect(stats.numPreemptions).toBeGreaterThan(0);
           const strip = (rs: typeof got) => rs.map((r) => ({ id: r.id, answer: r.answer, threads: r.threads, usage: r.usage }));
           expect(strip(got)).toEqual(strip(want));
@@ -167,10 +210,12 @@ for (const kind of kinds) {
           if (kind.name === 'webgpu') expect(got[0].adapter?.description).toBeTruthy();
         }
         m.dispose();
+        expect(kind.live()).toBe(start);
       }, 300_000);
 
       it('cancellation rejects and frees everything', async () => {
         const m = loadModel('models/reasoner-dms-r8');
+        await generate(m, reqs('dms', 8, 3).slice(0, 1), { backend: kind.info, kvBudgetTokens: 1 << 14 });
         const before = kind.live();
         const ac = new AbortController();
         const run = generate(m, reqs('dms', 8, 3), { backend: kind.info, signal: ac.signal, onResult: () => ac.abort(), kvBudgetTokens: 1 << 14 });
@@ -180,18 +225,18 @@ for (const kind of kinds) {
       });
 
       it('serves none, window, dms and dms-w0; refuses what it cannot with a message naming the method and backends', async () => {
+        const start = kind.live();
         const m = loadModel('models/reasoner-dms-r4-w0');
         const refused = kind.name === 'webgpu' ? ['tova', 'h2o', 'quest'] : [];
         for (const method of refused) {
-          const before = kind.live();
           const run = generate(m, [{ id: 'x', prompt: 'Q:1+2=', maxTokens: 4, compression: { method, ratio: 2 } }], {
             backend: kind.info,
             kvBudgetTokens: 1 << 12,
           });
           await expect(run).rejects.toThrow(new RegExp(`"${method}" is not served by the webgpu backend.*wasm`));
-          expect(kind.live()).toBe(before);
         }
         m.dispose();
+        expect(kind.live()).toBe(start);
       });
     });
   });
