@@ -129,7 +129,8 @@ async function runPoint(
     let reads = 0;
     const t0 = performance.now();
     for (let step = 0; step < s.steps; step++) {
-      const out = await ex.run(seqs.map((seq) => ({ seq, token: step % cfg.vocabSize, position: context + step, wantLogits: true })));
+      // Greedy decode: the device's argmax sends back one id per row, not V logits.
+      const out = await ex.run(seqs.map((seq) => ({ seq, token: step % cfg.vocabSize, position: context + step, wantLogits: true, greedy: true })));
       for (const r of out.reads) reads += r;
     }
     const ms = (performance.now() - t0) / s.steps;
@@ -162,7 +163,7 @@ function markdown(adapter: string, shapes: { shape: Shape; points: Point[] }[], 
   ];
   if (!shapes.some((s) => s.shape === ONE_B)) {
     lines.push(
-      `The 1B shape (${ONE_B.name}; batch ${ONE_B.batches.join(' / ')}, context ${ONE_B.contexts.join(' / ')}) is ready to run with \`npm run bench:engine -- --backend webgpu --shape 1b\` on a GPU host and was not run here (no GPU host was available; on lavapipe it would take hours). No GPU figures exist yet. Known gap: the K and V page pools are one storage binding each, so points whose budget (16 vanilla sequences at 8K or 32K) exceeds the adapter's maxStorageBufferBindingSize report that error until the pool is split across bindings.`,
+      `The 1B shape (${ONE_B.name}; batch ${ONE_B.batches.join(' / ')}, context ${ONE_B.contexts.join(' / ')}) is ready to run with \`npm run bench:engine -- --backend webgpu --shape 1b\` on a GPU host and was not run here (no GPU host was available; on lavapipe it would take hours). No GPU figures exist yet. The K and V page pools are split across as many storage buffers as the adapter's maxStorageBufferBindingSize / maxBufferSize need (16 vanilla sequences at 32K on this shape: about 17.2 GB of f32 K and as much V); a point whose split needs more storage buffers than the adapter's maxStorageBuffersPerShaderStage (8 + 2 per pool buffer) reports that error. Decode is greedy: each row reads back its argmax id (4 bytes), not its logits.`,
       '',
     );
   }

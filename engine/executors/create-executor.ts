@@ -13,6 +13,8 @@ export interface ExecutorOptions {
   trackKeyBounds: boolean;
   /** webgpu: weight precision (default f32, or DMS_WEBGPU_WEIGHTS). */
   weights?: 'f32' | 'f16';
+  /** webgpu: most bytes of one K or V pool buffer (default: the adapter's limits; tests force a split). */
+  maxPoolBufferBytes?: number;
 }
 
 export async function createExecutor(info: BackendInfo, params: LlamaParams, opts: ExecutorOptions): Promise<ModelExecutor> {
@@ -24,7 +26,7 @@ export async function createExecutor(info: BackendInfo, params: LlamaParams, opt
     if (!ctx) throw new Error('webgpu executor: no WebGPU device');
     const env = process.env.DMS_WEBGPU_WEIGHTS;
     const weights = opts.weights ?? (env === 'f16' || env === 'f32' ? env : 'f32');
-    return new WebgpuExecutor(ctx, params, opts.pool, { weights });
+    return new WebgpuExecutor(ctx, params, opts.pool, { weights, maxPoolBufferBytes: opts.maxPoolBufferBytes });
   }
   const pool = new PagePool(opts.pool);
   const cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, opts.trackKeyBounds);

@@ -3,6 +3,7 @@
 import type { PagedCache } from '../kv/paged-cache.js';
 import type { ModelConfig } from '../model/config.js';
 import type { KvPolicy } from '../policies/kv-policy.js';
+import { argmax } from '../runtime/sampler.js';
 
 /** Engine backends: webgpu (WGSL on a GPU adapter), tensorflow (tfjs-node-gpu), wasm, cpu (tfjs). */
 export type BackendName = 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -30,11 +31,15 @@ export interface StepItem {
   position: number;
   /** Whether the next-token logits of this item are needed. */
   wantLogits: boolean;
+  /** With wantLogits: only the argmax id is needed (greedy sampling), so the executor may return just the id. */
+  greedy?: boolean;
 }
 
 export interface StepOutput {
-  /** [M, V] logits, one row per item with wantLogits, in item order. */
+  /** [S, V] logits, one row per item with wantLogits and not greedy, in item order. */
   logits: Float32Array;
+  /** [M] per item with wantLogits, in item order: the argmax id (lowest on ties) when greedy, else -1. */
+  ids: Int32Array;
   /** Per item: cache slots read, summed over layers and KV heads. */
   reads: Float64Array;
 }
@@ -57,8 +62,25 @@ export interface ModelExecutor {
   fork(seq: number): number;
   /** Frees a sequence's pages. */
   free(seq: number): void;
-  /** Feeds the items through every layer, updating the cache; the wanted logits and the reads. */
+  /** Feeds the items through every layer, updating the cache; the wanted logits (ids of greedy items) and the reads. */
   run(items: StepItem[]): Promise<StepOutput>;
   /** Frees what the executor holds (weight copies, device buffers); the model params stay with their owner. */
   dispose(): void;
+}
+
+/**
+ * Splits wanted rows into ids and logits on the host (executors that compute every wanted row's
+ * logits anyway): greedy rows keep only their argmax, the others their logits in order.
+ */
+export function splitGreedy(items: StepItem[], logits: Float32Array, V: number): { logits: Float32Array; ids: Int32Array } {
+  const wanted = items.filter((it) => it.wantLogits);
+  const ids = new Int32Array(wanted.length).fill(-1);
+  if (!wanted.some((it) => it.greedy)) return { logits, ids };
+  const kept = new Float32Array(wanted.filter((it) => !it.greedy).length * V);
+  let r = 0;
+  wanted.forEach((it, j) => {
+    if (it.greedy) ids[j] = argmax(logits, j * V, V);
+    else kept.set(logits.subarray(j * V, (j + 1) * V), V * r++);
+  });
+  return { logits: kept, ids };
 }

@@ -145,8 +145,15 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
   return out;
 }
 
-/** Serialises named float32 tensors as F32 or F16 (names sorted, header padded to 8 bytes). */
-export function writeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }>, dtype: 'F32' | 'F16' = 'F32'): Uint8Array {
+/** bfloat16 bits of a float: its top 16 bits, rounded to nearest even (NaN stays a quiet NaN). */
+function floatToBf16(f: number): number {
+  const u = new Uint32Array(new Float32Array([f]).buffer)[0];
+  if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 0x40) & 0xffff;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Serialises named float32 tensors as F32, F16 or BF16 (names sorted, header padded to 8 bytes). */
+export function writeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }>, dtype: SafetensorsDtype = 'F32'): Uint8Array {
   const width = dtype === 'F32' ? 4 : 2;
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
@@ -175,7 +182,8 @@ export function writeSafetensors(tensors: Map<string, { shape: number[]; data: F
     if (dtype === 'F32') {
       for (let i = 0; i < data.length; i++, pos += 4) view.setFloat32(pos, data[i], true);
     } else {
-      for (let i = 0; i < data.length; i++, pos += 2) view.setUint16(pos, floatToHalf(data[i]), true);
+      const word = dtype === 'F16' ? floatToHalf : floatToBf16;
+      for (let i = 0; i < data.length; i++, pos += 2) view.setUint16(pos, word(data[i]), true);
     }
   }
   return out;

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ModelConfig, modelConfigToJson } from './config.js';
+import { releaseDerived } from './derived-resources.js';
 import { writeSafetensors } from './safetensors.js';
 import type { Tokenizer } from './tokenizer.js';
 
@@ -227,7 +228,9 @@ export function mapParams(params: LlamaParams, fn: (t: tf.Tensor, name: string) 
   };
 }
 
+/** Frees the tensors and every backend copy derived from them (resident device weights). */
 export function disposeParams(params: LlamaParams): void {
+  releaseDerived(params);
   for (const t of listParams(params)) t.dispose();
 }
 
@@ -247,14 +250,14 @@ export function modelFromParams(params: LlamaParams, tokenizer: Tokenizer): Load
   return { dir: null, config: params.config, params, tokenizer, dispose: () => disposeParams(params) };
 }
 
-/** Writes config.json, model.safetensors (F32 or F16) and tokenizer.json (+ tokenizer_config.json). */
+/** Writes config.json, model.safetensors (F32, F16 or BF16) and tokenizer.json (+ tokenizer_config.json). */
 export function saveModel(
   dir: string,
   params: LlamaParams,
-  opts: { tokenizerJson: Record<string, unknown>; tokenizerConfig?: Record<string, unknown>; dtype?: 'F32' | 'F16' },
+  opts: { tokenizerJson: Record<string, unknown>; tokenizerConfig?: Record<string, unknown>; dtype?: 'F32' | 'F16' | 'BF16' },
 ): void {
   mkdirSync(dir, { recursive: true });
-  const config = { ...modelConfigToJson(params.config), torch_dtype: opts.dtype === 'F16' ? 'float16' : 'float32' }; // the stored dtype, as HF writes it
+  const config = { ...modelConfigToJson(params.config), torch_dtype: opts.dtype === 'F16' ? 'float16' : opts.dtype === 'BF16' ? 'bfloat16' : 'float32' }; // the stored dtype, as HF writes it
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(paramsToNamed(params), opts.dtype ?? 'F32'));
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizerJson));

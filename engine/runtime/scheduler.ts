@@ -53,7 +53,9 @@ export class Scheduler {
       this.reserveDecodeMemory();
       const batch = this.running.slice();
       const t0 = performance.now();
-      const out = await this.runner.run(batch.map((t) => ({ seq: t.seq!, token: t.next, position: t.fed.length, wantLogits: true })));
+      const out = await this.runner.run(
+        batch.map((t) => ({ seq: t.seq!, token: t.next, position: t.fed.length, wantLogits: true, greedy: isGreedy(t.request) })),
+      );
       this.postprocess(batch, out, performance.now() - t0, finished);
     }
     return finished;
@@ -139,11 +141,11 @@ export class Scheduler {
   private async admit(r: RequestState, finished: RequestState[]): Promise<void> {
     const seq = this.runner.addSequence(r.policy);
     r.prefix = seq;
-    const logits = await this.prefill(r, seq, r.promptIds, true);
+    const out = await this.prefill(r, seq, r.promptIds, true);
     r.prefilled = true;
     const now = performance.now();
     r.acct.firstToken(now);
-    for (const t of r.threads) this.accept(t, logits, 0);
+    for (const t of r.threads) this.accept(t, out, 0, 0);
     const live = r.threads.filter((t) => !t.finished);
     if (live.length === 0) {
       this.runner.free(seq);
@@ -156,15 +158,16 @@ export class Scheduler {
   }
 
   /** Runs tokens through a fresh sequence; accounts the reads and time to the request. */
-  private async prefill(r: RequestState, seq: number, tokens: number[], wantLogits: boolean): Promise<Float32Array> {
+  private async prefill(r: RequestState, seq: number, tokens: number[], wantLogits: boolean): Promise<StepOutput> {
     const t0 = performance.now();
-    const out = await this.runner.run(tokens.map((token, i) => ({ seq, token, position: i, wantLogits: wantLogits && i === tokens.length - 1 })));
+    const greedy = isGreedy(r);
+    const out = await this.runner.run(tokens.map((token, i) => ({ seq, token, position: i, wantLogits: wantLogits && i === tokens.length - 1, greedy })));
     const ms = performance.now() - t0;
     r.acct.prefillMs += ms;
     r.acct.computeMs += ms;
     for (const x of out.reads) r.acct.prefillReads += x;
     this.observeHeld(r);
-    return out.logits;
+    return out;
   }
 
   /** Preempts the most recently admitted threads until the next step's worst-case pages fit. */
@@ -190,13 +193,14 @@ export class Scheduler {
     this.numDecodeSteps++;
     this.numThreadSteps += batch.length;
     const requests = new Set<RequestState>();
+    let row = 0;
     batch.forEach((t, i) => {
       // Each thread carries an equal share of the step: the request's compute time (runner_seconds).
       t.request.acct.computeMs += ms / batch.length;
       t.fed.push(t.next);
       t.request.acct.observeDecodeStep(out.reads[i], t.fed.length, this.runner.cache.tokensHeld(t.seq!));
       requests.add(t.request);
-      this.accept(t, out.logits, i);
+      this.accept(t, out, i, out.ids[i] >= 0 ? -1 : row++);
     });
     for (const r of requests) {
       r.acct.decodeMs += ms;
@@ -214,11 +218,11 @@ export class Scheduler {
     finished.push(...[...done].sort((a, b) => a.order - b.order));
   }
 
-  /** Samples a thread's next token from logits row i and applies the stop rules. */
-  private accept(t: ThreadState, logits: Float32Array, i: number): void {
+  /** Samples a thread's next token (wanted item i: its greedy id, or logits row `row`) and applies the stop rules. */
+  private accept(t: ThreadState, out: StepOutput, i: number, row: number): void {
     const r = t.request;
     const V = this.cfg.vocabSize;
-    const x = sampleToken(logits, i * V, V, { temperature: r.temperature, topK: r.topK, topP: r.topP }, t.rng);
+    const x = out.ids[i] >= 0 ? out.ids[i] : sampleToken(out.logits, row * V, V, { temperature: r.temperature, topK: r.topK, topP: r.topP }, t.rng);
     t.generated.push(x);
     r.acct.completionTokens++;
     const reason = this.stopReason(t, x);
@@ -255,4 +259,9 @@ export class Scheduler {
     for (const t of r.threads) if (t.seq !== null && t.seq !== r.prefix) held += cache.tokensHeld(t.seq);
     r.acct.observeHeld(held);
   }
+}
+
+/** A request sampled greedily (sampleToken's rule): the executor returns its token ids, not its logits. */
+function isGreedy(r: RequestState): boolean {
+  return !(r.temperature > 0);
 }

@@ -56,8 +56,8 @@ export function randomParams(cfg: ModelConfig, seed: number, dmsStd = 0.05): Lla
 }
 
 /** Writes a random-weight checkpoint in the real format (config.json, model.safetensors, byte-level tokenizer) to dir. */
-export function writeRandomModel(dir: string, cfg: ModelConfig, seed: number, dmsStd = 0.05): void {
+export function writeRandomModel(dir: string, cfg: ModelConfig, seed: number, dmsStd = 0.05, dtype: 'F32' | 'F16' | 'BF16' = 'F32'): void {
   const params = randomParams(cfg, seed, dmsStd);
-  saveModel(dir, params, { tokenizerJson: buildByteLevelTokenizerJson(), tokenizerConfig: buildByteLevelTokenizerConfig() });
+  saveModel(dir, params, { tokenizerJson: buildByteLevelTokenizerJson(), tokenizerConfig: buildByteLevelTokenizerConfig(), dtype });
   disposeParams(params);
 }

@@ -9,7 +9,7 @@ import type { ModelConfig } from '../../model/config.js';
 import { ropeTables } from '../../model/rope.js';
 import type { LlamaParams } from '../../model/weights.js';
 import type { KvPolicy } from '../../policies/kv-policy.js';
-import type { BackendInfo, ModelExecutor, StepItem, StepOutput } from '../executor.js';
+import { type BackendInfo, type ModelExecutor, type StepItem, type StepOutput, splitGreedy } from '../executor.js';
 import { addBiasRows, FusedWeights, matmulRows, rmsNormRows } from '../fused-weights.js';
 import { splitQkv } from './qkv-post.js';
 
@@ -129,12 +129,13 @@ export class WasmExecutor implements ModelExecutor {
       const act = gatedRows(cfg.hiddenAct, gu, N, I); // [N, I] act(gate) * up
       addRows(x, matmulRows(act, N, f.down), f.downBias, N, d);
     });
-    if (wanted.length === 0) return { logits: new Float32Array(0), reads };
+    if (wanted.length === 0) return { logits: new Float32Array(0), ids: new Int32Array(0), reads };
     const xs = new Float32Array(wanted.length * d);
     for (let r = 0; r < wanted.length; r++) xs.set(x.subarray(wanted[r] * d, (wanted[r] + 1) * d), r * d);
     const logits = matmulRows(rmsNormRows(xs, wanted.length, d, cfg.rmsNormEps), wanted.length, this.fused.lmHead); // [M, V]
     if (logits.length !== wanted.length * V) throw new Error('wasm executor: logits size mismatch');
-    return { logits, reads };
+    // The logits are in host memory already: greedy rows take their argmax here.
+    return { ...splitGreedy(items, logits, V), reads };
   }
 
   /** Frees the fused weight copies (the params stay with their owner). */

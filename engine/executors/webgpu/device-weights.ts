@@ -1,5 +1,5 @@
-// The model's weights on the device: the fused inference matrices (norm weights folded in, q|k|v|dms
-// and gate|up concatenated) as f32 or f16 buffers, split by columns where one exceeds a binding limit.
+// One model's weights on the device, resident across generate() calls: the fused matrices (norms folded,
+// q|k|v|dms and gate|up concatenated) as f32 or f16 buffers, split by columns past a binding limit.
 import type { LlamaParams } from '../../model/weights.js';
 import { FusedWeights } from '../fused-weights.js';
 import type { GpuContext } from './gpu-context.js';
@@ -28,6 +28,9 @@ export interface DeviceLayer {
   down: DeviceMatrix; // [I, d]
 }
 
+/** Label of every weight buffer (tests count the weight bytes a run creates by it). */
+export const WEIGHT_LABEL = 'dms-weights';
+
 /** IEEE half bits of a float (round to nearest even; overflow to infinity). */
 function toHalf(x: number): number {
   const f = new Float32Array([x]);
@@ -51,6 +54,8 @@ export class DeviceWeights {
   readonly embed: GPUBuffer; // [V, d]
   readonly lmHead: DeviceMatrix; // [d, V]
   private readonly owned: GPUBuffer[] = [];
+  /** Bytes uploaded to the device for this model. */
+  bytes = 0;
 
   constructor(
     readonly ctx: GpuContext,
@@ -96,8 +101,9 @@ export class DeviceWeights {
       throw new Error(`webgpu: ${what} of ${bytes} bytes exceeds the adapter's maxStorageBufferBindingSize (${this.ctx.limits.maxStorageBufferBindingSize})`);
     }
     const size = Math.max(16, Math.ceil(bytes / 4) * 4);
-    const buffer = this.ctx.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const buffer = this.ctx.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: WEIGHT_LABEL });
     this.owned.push(buffer);
+    this.bytes += size;
     if (half) {
       const h = new Uint16Array(size / 2);
       for (let i = 0; i < data.length; i++) h[i] = toHalf(data[i]);

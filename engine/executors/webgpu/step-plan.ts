@@ -63,7 +63,7 @@ export class StepPlan implements SlotStore {
   private readonly dirty = new Map<CacheRow, number>();
   /** DESC_WORDS u32 per (layer, item, KV head) in that order. */
   desc = new Uint32Array(0);
-  /** Commit ops per layer, OP_WORDS each: [dst, kind (0 pool, 1 staged), src, alternative dst or NONE, DMS logit index]. */
+  /** Commit ops per layer, OP_WORDS each: [dst pool slot, kind (0 pool slot, 1 staged float offset), src, alternative dst slot or NONE, DMS logit index]. */
   ops: number[][] = [];
   readonly pageCopies: PageCopy[] = [];
   private readonly rows = new Map<CacheRow, RowTrack>();
@@ -179,14 +179,14 @@ export class StepPlan implements SlotStore {
   /** After every item of the step: each layer's commit ops (final slot <- its content, where it changed). */
   finishAll(): void {
     const P = this.pageSize;
-    const D = this.headDim;
-    const at = (row: CacheRow, slot: number) => (row.pages[(slot / P) | 0] * P + (slot % P)) * D;
+    // Pool addresses are slot indices (page * P + slot), not float offsets: a pool past 16 GiB of f32 overflows u32 floats.
+    const at = (row: CacheRow, slot: number) => row.pages[(slot / P) | 0] * P + (slot % P);
     for (const [row, tr] of this.rows) {
       const ops = this.ops[tr.layer];
       for (const [slot, id] of tr.changed) {
         if (slot >= row.length || id === slot) continue;
         if (id < 0) ops.push(at(row, slot), 1, -1 - id, tr.cond ? at(row, tr.cond.slot) : NONE, tr.cond ? tr.cond.dmsIndex : 0);
-        else ops.push(at(row, slot), 0, (tr.table.pages[(id / P) | 0] * P + (id % P)) * D, NONE, 0);
+        else ops.push(at(row, slot), 0, tr.table.pages[(id / P) | 0] * P + (id % P), NONE, 0);
       }
     }
   }

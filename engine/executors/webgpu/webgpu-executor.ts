@@ -4,6 +4,7 @@
 import { PagePool, type PagePoolOptions } from '../../kv/page-pool.js';
 import { type CacheRow, PagedCache } from '../../kv/paged-cache.js';
 import type { ModelConfig } from '../../model/config.js';
+import { derivedResource } from '../../model/derived-resources.js';
 import { ropeTables } from '../../model/rope.js';
 import type { LlamaParams } from '../../model/weights.js';
 import type { KvPolicy, TokenKv } from '../../policies/kv-policy.js';
@@ -19,6 +20,8 @@ export interface WebgpuExecutorOptions {
   weights?: 'f32' | 'f16';
   /** Most tokens one device step holds (default 256): larger plans run as several steps. */
   maxStepTokens?: number;
+  /** Most bytes of one K or V pool buffer (default: the adapter's limits); smaller values force the split that large budgets need. */
+  maxPoolBufferBytes?: number;
 }
 
 /** A dms-w0 placement made before its decision is known: what to restore when the device overwrote instead. */
@@ -49,6 +52,8 @@ export class WebgpuExecutor implements ModelExecutor {
   private readonly maxStepTokens: number;
   /** Milliseconds from submit to mapped readback, summed over device steps (the device compute included). */
   readbackMs = 0;
+  /** Bytes read back from the device, summed over device steps (greedy rows: 4 bytes each, not 4V). */
+  readbackBytes = 0;
 
   constructor(
     readonly ctx: GpuContext,
@@ -66,13 +71,10 @@ export class WebgpuExecutor implements ModelExecutor {
     const pool = new PagePool({ ...poolOptions, hostStorage: false });
     this.plan = new StepPlan(cfg.numLayers, cfg.numKvHeads, pool.pageSize, cfg.headDim, cfg.maxPositionEmbeddings);
     this.cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, false, this.plan);
-    this.weights = new DeviceWeights(ctx, params, f16);
-    try {
-      this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens);
-    } catch (err) {
-      this.weights.dispose();
-      throw err;
-    }
+    // One device copy per model: made by the first executor over these params, reused by every later
+    // one (each generate() builds an executor), freed with the params (the model's dispose()).
+    this.weights = derivedResource(params, `webgpu-weights-${f16 ? 'f16' : 'f32'}`, () => new DeviceWeights(ctx, params, f16));
+    this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens, opts.maxPoolBufferBytes);
   }
 
   checkPolicy(policy: KvPolicy): void {
@@ -111,19 +113,24 @@ export class WebgpuExecutor implements ModelExecutor {
     const V = this.config.vocabSize;
     const reads = new Float64Array(items.length);
     const numWanted = items.filter((it) => it.wantLogits).length;
-    const logits = new Float32Array(numWanted * V);
+    const numSampled = items.filter((it) => it.wantLogits && !it.greedy).length;
+    const logits = new Float32Array(numSampled * V);
+    const ids = new Int32Array(numWanted);
     let done = 0;
     let wantedDone = 0;
+    let rowsDone = 0;
     while (done < items.length) {
       const count = this.nextStepSize(items, done);
       const part = items.slice(done, done + count);
       const out = await this.runStep(part);
       reads.set(out.reads, done);
-      logits.set(out.logits, wantedDone * V);
-      wantedDone += out.logits.length / V;
+      logits.set(out.logits, rowsDone * V);
+      ids.set(out.ids, wantedDone);
+      rowsDone += out.logits.length / V;
+      wantedDone += out.ids.length;
       done += count;
     }
-    return { logits, reads };
+    return { logits, ids, reads };
   }
 
   /** Items from `start` that one device step can take: at most maxStepTokens, and per sequence at most its policy's deferral limit. */
@@ -182,18 +189,20 @@ export class WebgpuExecutor implements ModelExecutor {
     }
     plan.finishAll();
     const wanted = items.flatMap((it, i) => (it.wantLogits ? [i] : []));
+    const greedy = wanted.map((i) => items[i].greedy === true);
     const rope = ropeTables(
       cfg,
       items.map((it) => it.position),
     );
-    const step: StepBuffers = { tokens: items.map((it) => it.token), rope, wanted, plan };
+    const step: StepBuffers = { tokens: items.map((it) => it.token), rope, wanted, greedy, plan };
     const back = await this.program.run(step, cfg.dms !== null);
     this.readbackMs += back.waitMs;
+    this.readbackBytes += back.readbackBytes;
     if (back.dms) {
       this.recordLogits(items, back.dms);
       this.resolve(speculated, back.dms, reads);
     }
-    return { logits: back.logits, reads };
+    return { logits: back.logits, ids: back.ids, reads };
   }
 
   /** dms-w0: where the logit flagged the predecessor, undo the speculative append and replay the insert without recording device work. */
@@ -230,9 +239,14 @@ export class WebgpuExecutor implements ModelExecutor {
     }
   }
 
+  /** How many buffers each of the K and V page pools is split into. */
+  get numPoolBuffers(): number {
+    return this.program.layout.numBuffers;
+  }
+
   dispose(): void {
     for (const seq of [...this.policies.keys()]) this.free(seq);
+    // The weights stay resident with the params (disposeParams frees them).
     this.program.dispose();
-    this.weights.dispose();
   }
 }

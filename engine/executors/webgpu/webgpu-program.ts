@@ -7,7 +7,9 @@ import type { DeviceMatrix, DeviceWeights } from './device-weights.js';
 import type { GpuContext } from './gpu-context.js';
 import { NONE, OP_WORDS, type StepPlan } from './step-plan.js';
 import { attentionWgsl, commitWgsl, DESC_WORDS, qkvPostWgsl } from './wgsl-attention.js';
+import { argmaxWgsl } from './wgsl-argmax.js';
 import { embedWgsl, matmulWgsl, RMSNORM_WGSL, SWIGLU_WGSL } from './wgsl-dense.js';
+import { OTHER_STORAGE_BUFFERS, type PoolLayout, poolEntries, poolLayout } from './wgsl-pool.js';
 
 /** One step's host inputs. */
 export interface StepBuffers {
@@ -16,14 +18,19 @@ export interface StepBuffers {
   rope: { cos: Float32Array; sin: Float32Array; rot: number };
   /** Items whose logits are wanted, in order. */
   wanted: number[];
+  /** Per wanted item: only its argmax id comes back (greedy), not its V logits. */
+  greedy: boolean[];
   plan: StepPlan;
 }
 
 export interface StepResult {
-  logits: Float32Array; // [M, V]
+  logits: Float32Array; // [S, V]: the wanted rows that are not greedy
+  ids: Int32Array; // [M]: the argmax of greedy rows, -1 for the others
   dms: Float32Array | null; // [L, n, K]
   /** Milliseconds from submit to the mapped readback. */
   waitMs: number;
+  /** Bytes read back (DMS logits + ids + logits of the rows sampled on the host). */
+  readbackBytes: number;
 }
 
 type Dispatch = { pipeline: GPUComputePipeline; group: GPUBindGroup; size: (n: number, m: number) => [number, number] };
@@ -32,10 +39,12 @@ export class WebgpuProgram {
   private readonly owned: GPUBuffer[] = [];
   private readonly device: GPUDevice;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly kpool: GPUBuffer;
-  private readonly vpool: GPUBuffer;
+  /** The K and V page pools, each split into layout.numBuffers buffers by page-id range. */
+  private readonly kpool: GPUBuffer[];
+  private readonly vpool: GPUBuffer[];
+  readonly layout: PoolLayout;
   private readonly act: Record<
-    'x' | 'h' | 'y' | 'q' | 'ks' | 'vs' | 'attn' | 'gu' | 'act' | 'dms' | 'logits' | 'stepU' | 'tokens' | 'rope' | 'wanted' | 'desc',
+    'x' | 'h' | 'y' | 'q' | 'ks' | 'vs' | 'attn' | 'gu' | 'act' | 'dms' | 'logits' | 'ids' | 'stepU' | 'tokens' | 'rope' | 'wanted' | 'desc',
     GPUBuffer
   >;
   /** Growable per-step lists: page tables + descriptor lists, commit ops, the commit's temporary K/V. */
@@ -61,22 +70,28 @@ export class WebgpuProgram {
     readonly pool: PagePool,
     readonly plan: StepPlan,
     readonly cap: number,
+    /** Most bytes of one K or V pool buffer (default: the adapter's binding and buffer limits; tests force splits). */
+    maxPoolBufferBytes = Number.POSITIVE_INFINITY,
   ) {
     this.device = ctx.device;
     const { numLayers: L, numHeads: H, numKvHeads: K, headDim: D, hiddenSize: d, intermediateSize: I, vocabSize: V } = cfg;
-    const poolBytes = pool.numPages * pool.pageSize * D * 4;
     const maxBinding = ctx.limits.maxStorageBufferBindingSize;
-    if (poolBytes > maxBinding) {
+    const perBuffer = Math.min(maxBinding, ctx.limits.maxBufferSize, maxPoolBufferBytes);
+    this.layout = poolLayout(pool.numPages, pool.pageSize, D, perBuffer);
+    const storage = OTHER_STORAGE_BUFFERS + 2 * this.layout.numBuffers;
+    if (storage > ctx.limits.maxStorageBuffersPerShaderStage) {
+      const poolBytes = pool.numPages * pool.pageSize * D * 4;
       throw new Error(
-        `webgpu: the KV budget (${pool.numPages} pages of ${pool.pageSize} tokens) needs ${poolBytes} bytes per K and V buffer; the adapter allows ${maxBinding}: lower kvBudgetTokens`,
+        `webgpu: the KV budget (${pool.numPages} pages of ${pool.pageSize} tokens, ${poolBytes} bytes per K and V) needs ${this.layout.numBuffers} buffers each of at most ${perBuffer} bytes (maxStorageBufferBindingSize ${maxBinding}, maxBufferSize ${ctx.limits.maxBufferSize}), so the attention kernel would bind ${storage} storage buffers; the adapter's maxStorageBuffersPerShaderStage is ${ctx.limits.maxStorageBuffersPerShaderStage}: lower kvBudgetTokens`,
       );
     }
     const mRows = Math.max(1, Math.min(cap, Math.floor(maxBinding / (V * 4))));
     if (mRows < cap) throw new Error(`webgpu: logits of ${cap} rows x ${V} exceed maxStorageBufferBindingSize; lower maxStepTokens`);
     const width = this.weights.layers[0].qkvd.out;
     const f = (floats: number) => this.buffer(floats * 4);
-    this.kpool = f(pool.numPages * pool.pageSize * D);
-    this.vpool = f(pool.numPages * pool.pageSize * D);
+    const slotsIn = (b: number) => Math.min(this.layout.slotsPerBuffer, pool.numPages * pool.pageSize - b * this.layout.slotsPerBuffer);
+    this.kpool = Array.from({ length: this.layout.numBuffers }, (_, b) => f(slotsIn(b) * D));
+    this.vpool = Array.from({ length: this.layout.numBuffers }, (_, b) => f(slotsIn(b) * D));
     this.act = {
       x: f(cap * d),
       h: f(cap * Math.max(d, I)),
@@ -89,6 +104,7 @@ export class WebgpuProgram {
       act: f(cap * I),
       dms: f(L * cap * K),
       logits: f(cap * V),
+      ids: f(cap),
       stepU: this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
       tokens: f(cap),
       rope: f(2 * cap * cfg.headDim),
@@ -99,7 +115,7 @@ export class WebgpuProgram {
     this.pageTables = f(64 * this.plan.regionWords);
     this.ops = f(OP_WORDS * 256);
     this.tmp = f(2 * 256 * D);
-    this.readback = this.buffer((L * cap * K + cap * V) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.readback = this.buffer((L * cap * K + cap + cap * V) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.commitU = Array.from({ length: L }, () => this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST));
     this.commitPreU = this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.dummy = f(4);
@@ -115,7 +131,7 @@ export class WebgpuProgram {
     // Fork page copies become commit ops run before any layer (a buffer cannot copy onto itself).
     const P = this.pool.pageSize;
     const pre: number[] = [];
-    for (const c of plan.pageCopies.splice(0)) for (let s = 0; s < P; s++) pre.push((c.to * P + s) * D, 0, (c.from * P + s) * D, NONE, 0);
+    for (const c of plan.pageCopies.splice(0)) for (let s = 0; s < P; s++) pre.push(c.to * P + s, 0, c.from * P + s, NONE, 0);
     const opsAll = pre.concat(plan.ops.flat());
     this.ensure('tables', plan.tables.length);
     this.ensure('ops', opsAll.length);
@@ -160,21 +176,44 @@ export class WebgpuProgram {
     });
     if (m > 0) for (const d of this.headDispatches) go(d);
     pass.end();
+    // Readback: [DMS logits | ids of the wanted rows (when any is greedy) | logits of the rows sampled on the host].
     const dmsFloats = withDms ? L * n * K : 0;
     if (dmsFloats > 0) enc.copyBufferToBuffer(this.act.dms, 0, this.readback, 0, dmsFloats * 4);
-    if (m > 0) enc.copyBufferToBuffer(this.act.logits, 0, this.readback, dmsFloats * 4, m * V * 4);
+    const anyGreedy = step.greedy.some((g) => g);
+    const idWords = anyGreedy ? m : 0;
+    if (idWords > 0) enc.copyBufferToBuffer(this.act.ids, 0, this.readback, dmsFloats * 4, idWords * 4);
+    let rows = 0;
+    for (let j = 0; j < m; j++) {
+      if (step.greedy[j]) continue;
+      // Runs of consecutive sampled rows go in one copy.
+      let end = j;
+      while (end + 1 < m && !step.greedy[end + 1]) end++;
+      enc.copyBufferToBuffer(this.act.logits, j * V * 4, this.readback, (dmsFloats + idWords + rows * V) * 4, (end - j + 1) * V * 4);
+      rows += end - j + 1;
+      j = end;
+    }
     const t0 = performance.now();
     q.submit([enc.finish()]);
-    const bytes = (dmsFloats + m * V) * 4;
+    const bytes = (dmsFloats + idWords + rows * V) * 4;
+    const ids = new Int32Array(m).fill(-1);
     if (bytes === 0) {
       await q.onSubmittedWorkDone();
-      return { logits: new Float32Array(0), dms: null, waitMs: performance.now() - t0 };
+      return { logits: new Float32Array(0), ids, dms: null, waitMs: performance.now() - t0, readbackBytes: 0 };
     }
     await this.readback.mapAsync(GPUMapMode.READ, 0, bytes);
-    const data = new Float32Array(this.readback.getMappedRange(0, bytes).slice(0));
+    const raw = this.readback.getMappedRange(0, bytes).slice(0);
     this.readback.unmap();
     const waitMs = performance.now() - t0;
-    return { logits: data.slice(dmsFloats), dms: dmsFloats > 0 ? data.subarray(0, dmsFloats) : null, waitMs };
+    const data = new Float32Array(raw);
+    const got = new Uint32Array(raw, dmsFloats * 4, idWords);
+    for (let j = 0; j < idWords; j++) if (step.greedy[j]) ids[j] = got[j];
+    return {
+      logits: data.slice(dmsFloats + idWords),
+      ids,
+      dms: dmsFloats > 0 ? data.subarray(0, dmsFloats) : null,
+      waitMs,
+      readbackBytes: bytes,
+    };
   }
 
   /** Frees every buffer of the program (the weights belong to their own holder). */
@@ -272,9 +311,10 @@ export class WebgpuProgram {
       size: (n) => [Math.ceil((n * d) / 64), 1],
     };
     const post = this.pipeline('qkv-post', () => qkvPostWgsl(cfg));
-    const attn = this.pipeline(`attention-${this.pool.pageSize}`, () => attentionWgsl(cfg, this.pool.pageSize));
-    const gather = this.pipeline('commit-gather', () => commitWgsl(cfg, 'gather'));
-    const scatter = this.pipeline('commit-scatter', () => commitWgsl(cfg, 'scatter'));
+    const attn = this.pipeline('attention', () => attentionWgsl(cfg, this.pool.pageSize, this.layout));
+    const gather = this.pipeline('commit-gather', () => commitWgsl(cfg, 'gather', this.layout));
+    const scatter = this.pipeline('commit-scatter', () => commitWgsl(cfg, 'scatter', this.layout));
+    const pools = poolEntries(this.kpool, this.vpool);
     const swiglu = this.pipeline('swiglu', () => SWIGLU_WGSL);
     const width = this.weights.layers[0].qkvd.out;
     this.layerDispatches = this.weights.layers.map((w, l) => {
@@ -293,8 +333,7 @@ export class WebgpuProgram {
           pipeline: attn,
           group: this.group(attn, {
             0: a.q,
-            1: this.kpool,
-            2: this.vpool,
+            ...pools,
             3: a.ks,
             4: a.vs,
             5: a.desc,
@@ -311,12 +350,12 @@ export class WebgpuProgram {
       const commit: [Dispatch, Dispatch] = [
         {
           pipeline: gather,
-          group: this.group(gather, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 4: a.ks, 5: a.vs, 6: this.commitU[l] }),
+          group: this.group(gather, { ...pools, 2: this.tmp, 3: this.ops, 4: a.ks, 5: a.vs, 6: this.commitU[l] }),
           size: () => [0, 0],
         },
         {
           pipeline: scatter,
-          group: this.group(scatter, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 6: this.commitU[l], 7: a.dms }),
+          group: this.group(scatter, { ...pools, 2: this.tmp, 3: this.ops, 6: this.commitU[l], 7: a.dms }),
           size: () => [0, 0],
         },
       ];
@@ -336,16 +375,21 @@ export class WebgpuProgram {
     this.preCommit = [
       {
         pipeline: gather,
-        group: this.group(gather, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 4: a.ks, 5: a.vs, 6: this.commitPreU }),
+        group: this.group(gather, { ...pools, 2: this.tmp, 3: this.ops, 4: a.ks, 5: a.vs, 6: this.commitPreU }),
         size: () => [0, 0],
       },
       {
         pipeline: scatter,
-        group: this.group(scatter, { 0: this.kpool, 1: this.vpool, 2: this.tmp, 3: this.ops, 6: this.commitPreU, 7: a.dms }),
+        group: this.group(scatter, { ...pools, 2: this.tmp, 3: this.ops, 6: this.commitPreU, 7: a.dms }),
         size: () => [0, 0],
       },
     ];
-    this.headDispatches = [this.rmsnorm(a.x, a.h, true), ...this.matmul(a.h, this.weights.lmHead, null, a.logits, V, false, true)];
+    const argmax = this.pipeline('argmax', () => argmaxWgsl(V));
+    this.headDispatches = [
+      this.rmsnorm(a.x, a.h, true),
+      ...this.matmul(a.h, this.weights.lmHead, null, a.logits, V, false, true),
+      { pipeline: argmax, group: this.group(argmax, { 0: a.logits, 1: a.ids }), size: (_n, m) => [m, 1] },
+    ];
     this.stale = false;
   }
 }

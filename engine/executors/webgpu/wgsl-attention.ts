@@ -3,6 +3,7 @@
 import type { ModelConfig } from '../../model/config.js';
 import { rotaryDims } from '../../model/config.js';
 import { STEP_STRUCT } from './wgsl-dense.js';
+import { type PoolLayout, poolWgsl } from './wgsl-pool.js';
 
 /** Attention workgroup width: slots scored per tile. */
 export const TILE = 64;
@@ -89,7 +90,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * the start of the step (minus the slots this step's earlier tokens replaced) plus this step's staged
  * tokens the row holds by token i. Online softmax over tiles of TILE slots; each slot is read once.
  */
-export function attentionWgsl(cfg: ModelConfig, pageSize: number): string {
+export function attentionWgsl(cfg: ModelConfig, pageSize: number, pool: PoolLayout): string {
   const { numHeads: H, numKvHeads: K, headDim: D } = cfg;
   const G = H / K;
   return `
@@ -97,8 +98,7 @@ ${STEP_STRUCT}
 const H = ${H}u; const K = ${K}u; const D = ${D}u; const G = ${G}u; const P = ${pageSize}u; const T = ${TILE}u;
 struct Params { layer: u32, scale: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> kpool: array<f32>;
-@group(0) @binding(2) var<storage, read> vpool: array<f32>;
+${poolWgsl(pool, D, false)}
 @group(0) @binding(3) var<storage, read> ks: array<f32>;
 @group(0) @binding(4) var<storage, read> vs: array<f32>;
 @group(0) @binding(5) var<storage, read> desc: array<u32>;
@@ -144,7 +144,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     if (v < oldLen) {
       for (var x = 0u; x < exCnt; x++) { if (tables[exOff + x] == v) { valid = false; } }
       if (v == skip) { valid = false; }
-      at = (pageTables[ptOff + v / P] * P + v % P) * D;
+      at = pageTables[ptOff + v / P] * P + v % P;
     } else if (valid) {
       at = (tables[stOff + v - oldLen] * D) | ${STAGED};
     }
@@ -155,7 +155,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       if (valid) {
         let off = at & 0x7fffffffu;
         if ((at & ${STAGED}) != 0u) { for (var d = 0u; d < D; d++) { dot += qs[g * D + d] * ks[off + d]; } }
-        else { for (var d = 0u; d < D; d++) { dot += qs[g * D + d] * kpool[off + d]; } }
+        else { for (var d = 0u; d < D; d++) { dot += qs[g * D + d] * kLoad(off, d); } }
       }
       sc[g * T + t] = dot * p.scale;
     }
@@ -179,8 +179,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       var a = acc[e] * corr[g];
       for (var u = 0u; u < T; u++) {
         if (ok[u] == 1u) {
-          let off = (loc[u] & 0x7fffffffu) + d;
-          let val = select(vpool[off], vs[off], (loc[u] & ${STAGED}) != 0u);
+          let off = loc[u] & 0x7fffffffu;
+          var val: f32;
+          if ((loc[u] & ${STAGED}) != 0u) { val = vs[off + d]; } else { val = vLoad(off, d); }
           a += sc[g * T + u] * val;
         }
       }
@@ -195,17 +196,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 /**
  * The commit of one layer's slot writes, in two passes so that a source is read before any
  * destination is written: gather (sources -> tmp) then scatter (tmp -> destinations).
- * ops: [dst float offset, source kind (0 pool, 1 staged), source float offset, alternative dst, DMS
- * logit index] per op; the alternative (dms-w0: the predecessor's slot) is taken when that logit > 0.
+ * ops: [dst pool slot, source kind (0 pool slot, 1 staged float offset), source, alternative dst slot,
+ * DMS logit index] per op; the alternative (dms-w0: the predecessor's slot) is taken when that logit > 0.
  */
-export function commitWgsl(cfg: ModelConfig, phase: 'gather' | 'scatter'): string {
+export function commitWgsl(cfg: ModelConfig, phase: 'gather' | 'scatter', pool: PoolLayout): string {
   const D = cfg.headDim;
   const gather = phase === 'gather';
   return `
 struct Params { start: u32, count: u32, pad0: u32, pad1: u32 }
 const D = ${D}u;
-@group(0) @binding(0) var<storage, ${gather ? 'read' : 'read_write'}> kpool: array<f32>;
-@group(0) @binding(1) var<storage, ${gather ? 'read' : 'read_write'}> vpool: array<f32>;
+${poolWgsl(pool, D, !gather)}
 @group(0) @binding(2) var<storage, ${gather ? 'read_write' : 'read'}> tmp: array<f32>;
 @group(0) @binding(3) var<storage, read> ops: array<u32>;
 ${gather ? '@group(0) @binding(4) var<storage, read> ks: array<f32>;\n@group(0) @binding(5) var<storage, read> vs: array<f32>;' : ''}
@@ -222,13 +222,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let vBase = arrayLength(&tmp) / 2u;
   ${
     gather
-      ? `let src = ops[o * W + 2u] + d;
-  if (ops[o * W + 1u] == 1u) { tmp[o * D + d] = ks[src]; tmp[vBase + o * D + d] = vs[src]; }
-  else { tmp[o * D + d] = kpool[src]; tmp[vBase + o * D + d] = vpool[src]; }`
-      : `var dst = ops[o * W] + d;
-  if (ops[o * W + 3u] != 0xffffffffu && dms[ops[o * W + 4u]] > 0.0) { dst = ops[o * W + 3u] + d; }
-  kpool[dst] = tmp[o * D + d];
-  vpool[dst] = tmp[vBase + o * D + d];`
+      ? `let src = ops[o * W + 2u];
+  if (ops[o * W + 1u] == 1u) { tmp[o * D + d] = ks[src + d]; tmp[vBase + o * D + d] = vs[src + d]; }
+  else { tmp[o * D + d] = kLoad(src, d); tmp[vBase + o * D + d] = vLoad(src, d); }`
+      : `var dst = ops[o * W];
+  if (ops[o * W + 3u] != 0xffffffffu && dms[ops[o * W + 4u]] > 0.0) { dst = ops[o * W + 3u]; }
+  kStore(dst, d, tmp[o * D + d]);
+  vStore(dst, d, tmp[vBase + o * D + d]);`
   }
 }`;
 }

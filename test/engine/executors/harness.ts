@@ -29,8 +29,20 @@ export async function executorKinds(): Promise<{ kinds: ExecutorKind[]; ctx: Gpu
   return { kinds: [wasm, gpu], ctx, missing: null };
 }
 
-export function makeExecutor(kind: ExecutorKind, params: LlamaParams, budgetTokens = 1 << 15, pageSize = 8, weights?: 'f32' | 'f16'): Promise<ModelExecutor> {
-  return createExecutor(kind.info, params, { pool: { pageSize, headDim: params.config.headDim, budgetTokens }, trackKeyBounds: false, weights });
+export function makeExecutor(
+  kind: ExecutorKind,
+  params: LlamaParams,
+  budgetTokens = 1 << 15,
+  pageSize = 8,
+  weights?: 'f32' | 'f16',
+  maxPoolBufferBytes?: number,
+): Promise<ModelExecutor> {
+  return createExecutor(kind.info, params, {
+    pool: { pageSize, headDim: params.config.headDim, budgetTokens },
+    trackKeyBounds: false,
+    weights,
+    maxPoolBufferBytes,
+  });
 }
 
 /** Dense reference logits [T, V] of one sequence (hard DMS mask when window is given). */
@@ -67,7 +79,13 @@ export interface Trace {
  * Prefills `prompts` (all positions' logits), then decodes `steps` greedy tokens for all of them in
  * one batch per step (the sequences of a step are decoded together, as the scheduler does).
  */
-export async function trace(ex: ModelExecutor, makePolicy: () => KvPolicy, prompts: number[][], steps: number): Promise<Trace> {
+export async function trace(
+  ex: ModelExecutor,
+  makePolicy: () => KvPolicy,
+  prompts: number[][],
+  steps: number,
+  inspect?: (seqs: number[]) => void,
+): Promise<Trace> {
   const V = ex.config.vocabSize;
   const seqs = prompts.map(() => ex.addSequence(makePolicy()));
   const pre: StepItem[] = seqs.flatMap((seq, b) => prompts[b].map((token, t) => ({ seq, token, position: t, wantLogits: true })));
@@ -95,6 +113,7 @@ export async function trace(ex: ModelExecutor, makePolicy: () => KvPolicy, promp
     ),
   );
   ex.cache.checkIntegrity();
+  inspect?.(seqs);
   for (const s of seqs) ex.free(s);
   ex.cache.checkIntegrity();
   return { prefillLogits: first.logits, decodeLogits, tokens, reads, retained };

@@ -1,17 +1,22 @@
 // One case suite for every model executor (wasm, webgpu): all-position logits against the dense
 // reference, greedy tokens, DMS retained sets and reads against the wasm executor, generate() with
 // forks, preemption and cancellation, refusals, and no leaked tensors or GPU buffers.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../engine/backend.js';
 import { type GenerateRequest, type GenerateStats, generate } from '../../../engine/index.js';
+import { readSafetensors } from '../../../engine/model/safetensors.js';
+import { numDerived, releaseDerived } from '../../../engine/model/derived-resources.js';
 import { type LoadedModel, loadModel } from '../../../engine/model/weights.js';
 import { createPolicy, type PolicySpec } from '../../../engine/policies/registry.js';
+import { WEIGHT_LABEL } from '../../../engine/executors/webgpu/device-weights.js';
+import { gpuContext } from '../../../engine/executors/webgpu/gpu-context.js';
+import type { WebgpuExecutor } from '../../../engine/executors/webgpu/webgpu-executor.js';
 import { tinyConfig, writeRandomModel } from '../helpers.js';
-import { denseLogits, type ExecutorKind, executorKinds, makeExecutor, maxAbsDiff, type Trace, trace } from './harness.js';
+import { argmax, denseLogits, type ExecutorKind, executorKinds, makeExecutor, maxAbsDiff, type Trace, trace } from './harness.js';
 
 await initBackend();
 const { kinds, missing } = await executorKinds();
@@ -35,10 +40,13 @@ async function compareWithWasm(kind: ExecutorKind, m: LoadedModel, spec: PolicyS
   const ref = await makeExecutor(wasm, m.params);
   const want = await trace(ref, make, prompts, steps);
   ref.dispose();
+  // Resident device weights of earlier executors on m are freed first, and this one's after, so the count is exact.
+  releaseDerived(m.params);
   const before = kind.live();
   const ex = await makeExecutor(kind, m.params);
   const got = await trace(ex, make, prompts, steps);
   ex.dispose();
+  releaseDerived(m.params);
   expect(kind.live()).toBe(before);
   expect(maxAbsDiff(got.prefillLogits, want.prefillLogits)).toBeLessThan(tol);
   for (let s = 0; s < got.decodeLogits.length; s++) expect(maxAbsDiff(got.decodeLogits[s], want.decodeLogits[s])).toBeLessThan(tol);
@@ -98,7 +106,7 @@ for (const kind of kinds) {
     }
 
     describe('random-weight checkpoints', () => {
-      const configs: { name: string; extra: Record<string, unknown>; spec: PolicySpec; dtype?: 'F16' }[] = [
+      const configs: { name: string; extra: Record<string, unknown>; spec: PolicySpec; dtype?: 'F16' | 'BF16' }[] = [
         {
           name: 'llama GQA 4/2, partial RoPE, untied, adapter w=3',
           extra: { partial_rotary_factor: 0.5, tie_word_embeddings: false, dms: { mode: 'adapter', window: 3, offset: -2 } },
@@ -119,11 +127,19 @@ for (const kind of kinds) {
           spec: { method: 'window', ratio: 3 },
           dtype: 'F16',
         },
+        {
+          name: 'qwen2 biases, GQA 4/2, bf16 checkpoint, adapter w=2',
+          extra: { model_type: 'qwen2', tie_word_embeddings: false, dms: { mode: 'adapter', window: 2, offset: -1 } },
+          spec: { method: 'dms', ratio: 4 },
+          dtype: 'BF16',
+        },
       ];
       configs.forEach((c, i) => {
         it(`${c.name}: same tokens, reads and retained sets as wasm; logits within 1e-3`, async () => {
           const path = join(dir, `${kind.name}-${i}`);
-          writeRandomModel(path, tinyConfig(c.extra), 20 + i, 0.08);
+          writeRandomModel(path, tinyConfig(c.extra), 20 + i, 0.08, c.dtype);
+          const stored = readSafetensors(readFileSync(join(path, 'model.safetensors')));
+          expect(new Set([...stored.values()].map((t) => t.dtype))).toEqual(new Set([c.dtype ?? 'F32']));
           const m = loadModel(path);
           const prompts = [Array.from({ length: 23 }, (_, t) => (t === 0 ? 256 : (t * 11 + i * 7) % 256)), [256, 5, 9, 200]];
           await compareWithWasm(kind, m, c.spec, prompts, 24, 1e-3);
@@ -131,6 +147,128 @@ for (const kind of kinds) {
         });
       });
     });
+
+    if (kind.name === 'webgpu') {
+      it('K/V pools split across buffers (forced small per-buffer cap): rows span buffers; logits, tokens, reads, retained sets identical to one buffer', async () => {
+        const m = loadModel('models/reasoner-base');
+        const p = prompt(m, 'Q:7a+3b*2c-4d+1e*3f-2g=a+7:7;b+3:');
+        const P = 8;
+        const pageBytes = P * m.config.headDim * 4;
+        const ppb = 48;
+        // 180 pages: 4 buffers per pool (the last one partial); two sequences of ~70 tokens x 8 rows hold ~144 pages.
+        const budget = 180 * P;
+        const spans: number[] = [];
+        for (const spec of [
+          { method: 'none', ratio: 1 },
+          { method: 'window', ratio: 4 },
+        ] as PolicySpec[]) {
+          const make = () => createPolicy(spec, m.config);
+          const one = await makeExecutor(kind, m.params, budget, P);
+          const want = await trace(one, make, [p, p.slice(0, 20)], 40);
+          one.dispose();
+          const split = (await makeExecutor(kind, m.params, budget, P, undefined, ppb * pageBytes)) as WebgpuExecutor;
+          expect(split.numPoolBuffers).toBe(4);
+          const got = await trace(split, make, [p, p.slice(0, 20)], 40, (seqs) => {
+            for (const seq of seqs) for (const row of split.cache.rows(seq)) spans.push(new Set(row.pages.map((pg) => Math.floor(pg / ppb))).size);
+          });
+          split.dispose();
+          expect(got.prefillLogits).toEqual(want.prefillLogits);
+          expect(got.decodeLogits).toEqual(want.decodeLogits);
+          expect(got.tokens).toEqual(want.tokens);
+          expect(got.reads).toEqual(want.reads);
+          expect(got.retained).toEqual(want.retained);
+        }
+        // Vanilla rows grow by a page every P decode steps, taking pages far from their prefill pages.
+        expect(Math.max(...spans)).toBeGreaterThan(1);
+        m.dispose();
+      }, 300_000);
+
+      it('a KV budget that needs more pool buffers than the adapter binds fails naming maxStorageBuffersPerShaderStage', async () => {
+        const m = loadModel('models/reasoner-base');
+        const pageBytes = 8 * m.config.headDim * 4;
+        const perStage = (await gpuContext())!.limits.maxStorageBuffersPerShaderStage;
+        await expect(makeExecutor(kind, m.params, 8 * perStage, 8, undefined, pageBytes)).rejects.toThrow(
+          /maxStorageBuffersPerShaderStage is \d+: lower kvBudgetTokens/,
+        );
+        m.dispose();
+      });
+
+      it('weights stay resident: a second generate() on the same model uploads no weight bytes; dispose() frees them all', async () => {
+        const ctx = (await gpuContext())!;
+        const start = ctx.liveBuffers();
+        const m = loadModel('models/reasoner-dms-r8');
+        const create = ctx.createBuffer;
+        let weightBytes = 0;
+        let buffers = 0;
+        ctx.createBuffer = (desc) => {
+          if (desc.label === WEIGHT_LABEL) weightBytes += desc.size;
+          buffers++;
+          return create.call(ctx, desc);
+        };
+        try {
+          const req: GenerateRequest[] = [{ id: 'a', prompt: 'Q:2a+5b=', maxTokens: 6, ignoreEos: true, compression: { method: 'dms', ratio: 8 } }];
+          const first = await generate(m, req, { backend: kind.info, kvBudgetTokens: 1 << 12 });
+          const uploaded = weightBytes;
+          // The fused weights of the shipped model, f32: every matrix and the embedding at least once.
+          expect(uploaded).toBeGreaterThanOrEqual(4 * m.params.embed.size);
+          const resident = ctx.liveBuffers();
+          const second = await generate(m, req, { backend: kind.info, kvBudgetTokens: 1 << 12 });
+          expect(weightBytes).toBe(uploaded);
+          expect(ctx.liveBuffers()).toBe(resident);
+          expect(second[0].threads).toEqual(first[0].threads);
+          expect(buffers).toBeGreaterThan(0);
+        } finally {
+          ctx.createBuffer = create;
+        }
+        m.dispose();
+        expect(ctx.liveBuffers()).toBe(start);
+      });
+    }
+
+    it('greedy rows return their argmax id only, sampled rows their logits (webgpu: readback of 4 bytes per greedy row)', async () => {
+      const m = loadModel('models/reasoner-base');
+      const V = m.config.vocabSize;
+      const p = prompt(m, 'Q:3a+4b*2c=');
+      const ex = await makeExecutor(kind, m.params);
+      const seqs = [0, 1, 2].map(() => ex.addSequence(createPolicy({ method: 'none', ratio: 1 }, m.config)));
+      for (const seq of seqs) await ex.run(p.map((token, t) => ({ seq, token, position: t, wantLogits: false })));
+      // The same step twice on forks: once all logits, once greedy / sampled / greedy.
+      const forks = seqs.map((seq) => ex.fork(seq));
+      const full = await ex.run(seqs.map((seq, b) => ({ seq, token: 40 + b, position: p.length, wantLogits: true })));
+      const bytesBefore = (ex as WebgpuExecutor).readbackBytes ?? 0;
+      const mixed = await ex.run(forks.map((seq, b) => ({ seq, token: 40 + b, position: p.length, wantLogits: true, greedy: b !== 1 })));
+      expect(full.ids).toEqual(Int32Array.from([-1, -1, -1]));
+      // Real logits (a device step that did not run would leave zeros, whose argmax is 0 everywhere).
+      expect(new Set(full.logits).size).toBeGreaterThan(V);
+      expect(Array.from(mixed.ids)).toEqual([argmax(full.logits, 0, V), -1, argmax(full.logits, 2 * V, V)]);
+      expect(mixed.logits).toEqual(full.logits.slice(V, 2 * V));
+      if (kind.name === 'webgpu') {
+        expect((ex as WebgpuExecutor).readbackBytes - bytesBefore).toBe(3 * 4 + V * 4);
+        const before = (ex as WebgpuExecutor).readbackBytes;
+        const next = await ex.run(forks.map((seq, b) => ({ seq, token: mixed.ids[0] + b, position: p.length + 1, wantLogits: true, greedy: true })));
+        expect((ex as WebgpuExecutor).readbackBytes - before).toBe(3 * 4);
+        expect(next.logits.length).toBe(0);
+      }
+      ex.dispose();
+      m.dispose();
+    });
+
+    it('greedy generate() (temperature 0) on the shipped DMS model: same tokens and accounting as wasm', async () => {
+      const m = loadModel('models/reasoner-dms-r8');
+      const reqs: GenerateRequest[] = [0, 1, 2, 3].map((k) => ({
+        id: `g${k}`,
+        prompt: `Q:${k + 3}a+${k + 2}b*3c-1=`,
+        maxTokens: 48,
+        temperature: 0,
+        compression: { method: 'dms', ratio: 8 },
+      }));
+      const want = await generate(m, reqs, { backend: wasm.info, kvBudgetTokens: 1 << 13 });
+      const got = await generate(m, reqs, { backend: kind.info, kvBudgetTokens: 1 << 13 });
+      const strip = (rs: typeof got) => rs.map((r) => ({ id: r.id, answer: r.answer, threads: r.threads, usage: r.usage }));
+      expect(strip(got)).toEqual(strip(want));
+      expect(got.some((r) => r.usage.completionTokens > 10)).toBe(true);
+      m.dispose();
+    }, 300_000);
 
     describe('generate()', () => {
       const reqs = (method: string, ratio: number, firstMaxTokens = 40): GenerateRequest[] =>
@@ -145,8 +283,11 @@ for (const kind of kinds) {
           seed: 7 + k,
           compression: { method, ratio },
         }));
-      it('n > 1 forks, preemption under a tight budget and recompute: results equal to wasm; no leak', async () => {
+      it('n > 1 forks, preemption under a tight budget and recompute: results equal to wasm; no leak after the model is disposed', async () => {
+        const start = kind.live();
         const m = loadModel('models/reasoner-dms-r8');
+        const tensorsLoaded = tf.memory().numTensors;
+        let afterFirst: number | null = null;
         for (const [method, ratio] of [
           ['dms', 8],
           ['none', 1],
@@ -154,12 +295,13 @@ for (const kind of kinds) {
           // 112 pages of 8 for 9 threads of ~55 tokens x 8 rows (~56 pages each): threads are preempted as they grow.
           const opts = { kvBudgetTokens: 8 * 8 * 14, pageSize: 8, maxBatch: 6 };
           const want = await generate(m, reqs(method, ratio), { ...opts, backend: wasm.info });
-          const before = kind.live();
-          const tensors = tf.memory().numTensors;
           const stats = {} as GenerateStats;
           const got = await generate(m, reqs(method, ratio), { ...opts, backend: kind.info, stats });
-          expect(kind.live()).toBe(before);
-          expect(tf.memory().numTensors).toBe(tensors);
+          // What stays between calls is the model's resident device weights (webgpu), nothing per job.
+          afterFirst ??= kind.live();
+          expect(kind.live()).toBe(afterFirst);
+          expect(numDerived(m.params)).toBe(kind.name === 'webgpu' ? 1 : 0);
+          expect(tf.memory().numTensors).toBe(tensorsLoaded);
           expect(stats.numPreemptions).toBeGreaterThan(0);
           const strip = (rs: typeof got) => rs.map((r) => ({ id: r.id, answer: r.answer, threads: r.threads, usage: r.usage }));
           expect(strip(got)).toEqual(strip(want));
@@ -167,31 +309,33 @@ for (const kind of kinds) {
           if (kind.name === 'webgpu') expect(got[0].adapter?.description).toBeTruthy();
         }
         m.dispose();
+        expect(kind.live()).toBe(start);
       }, 300_000);
 
       it('cancellation rejects and frees everything', async () => {
         const m = loadModel('models/reasoner-dms-r8');
+        await generate(m, reqs('dms', 8, 3).slice(0, 1), { backend: kind.info, kvBudgetTokens: 1 << 14 });
         const before = kind.live();
         const ac = new AbortController();
         const run = generate(m, reqs('dms', 8, 3), { backend: kind.info, signal: ac.signal, onResult: () => ac.abort(), kvBudgetTokens: 1 << 14 });
         await expect(run).rejects.toThrow(/abort/i);
         expect(kind.live()).toBe(before);
         m.dispose();
-      });
+      }, 300_000);
 
       it('serves none, window, dms and dms-w0; refuses what it cannot with a message naming the method and backends', async () => {
+        const start = kind.live();
         const m = loadModel('models/reasoner-dms-r4-w0');
         const refused = kind.name === 'webgpu' ? ['tova', 'h2o', 'quest'] : [];
         for (const method of refused) {
-          const before = kind.live();
           const run = generate(m, [{ id: 'x', prompt: 'Q:1+2=', maxTokens: 4, compression: { method, ratio: 2 } }], {
             backend: kind.info,
             kvBudgetTokens: 1 << 12,
           });
           await expect(run).rejects.toThrow(new RegExp(`"${method}" is not served by the webgpu backend.*wasm`));
-          expect(kind.live()).toBe(before);
         }
         m.dispose();
+        expect(kind.live()).toBe(start);
       });
     });
   });
