@@ -2,8 +2,8 @@
 // (one aggregate query for any number of jobs), and a finished request as a result line.
 import { and, inArray, sql } from 'drizzle-orm';
 import type { Job, RequestCounts, RequestParams, RequestResult, UsageTotals } from '../protocol/index.js';
-import { type JobRow, type RequestRow, requests } from './schema.js';
-import type { SqliteDatabase } from './sql-db.js';
+import type { JobRow, RequestRow } from './schema.js';
+import type { SqlDb } from './sql-db.js';
 
 export type JobAggregate = {
   pending: number;
@@ -17,7 +17,7 @@ const toNum = (v: unknown): number => Number(v ?? 0);
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Counts by status and usage totals for each job id, in one grouped query (chunked for D1). */
-export async function aggregateJobs(db: SqliteDatabase, jobIds: string[], maxParams: number): Promise<Map<string, JobAggregate>> {
+export async function aggregateJobs({ db, tables: { requests }, maxBoundParams: maxParams }: SqlDb, jobIds: string[]): Promise<Map<string, JobAggregate>> {
   const out = new Map<string, JobAggregate>();
   for (let i = 0; i < jobIds.length; i += maxParams - 1) {
     const ids = jobIds.slice(i, i + maxParams - 1);

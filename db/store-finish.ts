@@ -4,16 +4,17 @@ import { and, eq, exists, inArray, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { RequestResultWrite } from '../protocol/index.js';
 import type { CancelOutcome, Fenced, FinishStatus, WriteOutcome } from './job-store.js';
-import { jobs, requests } from './schema.js';
 import type { SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
-import { leaseHeld, NO_LEASE } from './store-lease.js';
+import { atLeast, leaseHeld as fence, msValue, NO_LEASE } from './store-lease.js';
 import type { ReadOps } from './store-reads.js';
 
 type PendingOutcome = { status: 'failed' | 'canceled'; code: string; message: string };
 
 export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) {
   const { db } = sqlDb;
+  const { jobs, requests } = sqlDb.tables;
+  const leaseHeld = (jobId: string, token: string, now: number) => fence(jobs, jobId, token, now);
   const pricePerSecond = cfg.pricePerRunnerHour / 3600;
   const held = (jobId: string, token: string, now: number, extra?: SQL) =>
     exists(
@@ -124,8 +125,8 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         { status: 'failed', code: 'not_executed', message: 'the runner completed the job without a result for this request' },
         {
           status: ifCanceled('canceled', 'completed'),
-          completedAt: ifCanceled(null, now),
-          canceledAt: ifCanceled(now, null),
+          completedAt: ifCanceled(null, msValue(now)),
+          canceledAt: ifCanceled(msValue(now), null),
         },
       );
     },
@@ -139,8 +140,8 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         { status: 'failed', code: 'runner_failed', message: reason },
         {
           status: ifCanceled('canceled', 'failed'),
-          failedAt: ifCanceled(null, now),
-          canceledAt: ifCanceled(now, null),
+          failedAt: ifCanceled(null, msValue(now)),
+          canceledAt: ifCanceled(msValue(now), null),
           errorCode: ifCanceled(null, 'runner_failed'),
           errorMessage: ifCanceled(null, reason),
         },
@@ -160,8 +161,8 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
             .update(jobs)
             .set({
               status: ifCanceled('canceled', 'queued'),
-              canceledAt: ifCanceled(now, null),
-              attempt: ifCanceled(jobs.attempt, sql`max(${jobs.attempt} - 1, 0)`),
+              canceledAt: ifCanceled(msValue(now), null),
+              attempt: ifCanceled(jobs.attempt, atLeast(sql`${jobs.attempt} - 1`, 0)),
               notBefore: now,
               updatedAt: now,
               ...NO_LEASE,
@@ -195,7 +196,7 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
           .update(jobs)
           .set({
             status: isQueued('canceled', 'canceling'),
-            canceledAt: isQueued(now, null),
+            canceledAt: isQueued(msValue(now), null),
             cancelRequested: true,
             cancelRequestedAt: now,
             updatedAt: now,

@@ -1,10 +1,8 @@
-// The Node entry (`npm start`): SQLite file under DMS_DATA_DIR (WAL, migrations applied), the
-// gateway on PORT, a periodic lease sweep, and one in-process runner when an executor exists.
+// The Node entry (`npm start`): SQLite under DMS_DATA_DIR or PostgreSQL at DMS_DATABASE_URL (migrations
+// applied), the gateway on PORT, a periodic lease sweep, and one in-process runner when an executor exists.
 import { serve } from '@hono/node-server';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { describeSqlite, openBetterSqlite, type SynchronousMode } from '../db/better-sqlite-db.js';
+import { resolve } from 'node:path';
 import { createJobStore } from '../db/job-store.js';
 import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
 import { LocalStoreSource } from '../gpu-runner/local-store-source.js';
@@ -13,22 +11,17 @@ import { createApp } from './app.js';
 import { ensureClientKey, envNumber, storeSettingsFromEnv } from './local-setup.js';
 import { createLogger, describeError } from './log.js';
 import { loadModelCatalog } from './model-catalog.js';
+import { openStoreFromEnv } from './open-store.js';
 
 const env = process.env;
 const num = (name: string, fallback: number): number => envNumber(env, name, fallback);
 
 async function main(): Promise<void> {
   const port = num('PORT', 8787);
-  const dataDir = resolve(env.DMS_DATA_DIR || './data');
-  mkdirSync(dataDir, { recursive: true });
   const log = createLogger({ verbose: env.DMS_LOG_VERBOSE === '1' });
-  const sqlDb = openBetterSqlite(join(dataDir, 'dms.sqlite'), {
-    synchronous: (env.DMS_SQLITE_SYNCHRONOUS?.toUpperCase() || undefined) as SynchronousMode | undefined,
-    busyTimeoutMs: env.DMS_SQLITE_BUSY_TIMEOUT_MS ? num('DMS_SQLITE_BUSY_TIMEOUT_MS', 2000) : undefined,
-  });
-  const sqliteInfo = describeSqlite(sqlDb.sqlite);
-  console.log(`sqlite: journal_mode=${sqliteInfo.journalMode} synchronous=${sqliteInfo.synchronous} busy_timeout=${sqliteInfo.busyTimeoutMs}ms`);
-  const store = createJobStore(sqlDb, storeSettingsFromEnv(env));
+  const opened = await openStoreFromEnv(env, (e) => log.warn('idle database connection lost; the pool replaces it', { error: e.message }));
+  console.log(`store: ${opened.description}`);
+  const store = createJobStore(opened.sqlDb, storeSettingsFromEnv(env));
   await ensureClientKey(store, env);
   const runnerTokens = env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [];
   if (runnerTokens.length === 0) console.log('remote runner API disabled: set DMS_RUNNER_TOKEN to enable /v1/runner');
@@ -63,7 +56,7 @@ async function main(): Promise<void> {
   }
 
   const server = serve({ fetch: app.fetch, port }, (info) => {
-    console.log(`dms-batch gateway listening on http://localhost:${info.port} (data: ${dataDir})`);
+    console.log(`dms-batch gateway listening on http://localhost:${info.port} (store: ${opened.kind})`);
   });
 
   let closing = false;
@@ -73,7 +66,7 @@ async function main(): Promise<void> {
     clearInterval(sweepTimer);
     await runner?.stop();
     server.close();
-    sqlDb.close();
+    await opened.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown());
