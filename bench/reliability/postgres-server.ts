@@ -20,7 +20,7 @@ export interface PostgresServer {
 }
 
 export type ServerTuning = {
-  /** fsync off: for tests only, where the data is thrown away (default true). */
+  /** fsync off: for tests, where the data is thrown away (default true); false keeps the server's durable defaults. */
   throwaway?: boolean;
   maxConnections?: number;
 };
@@ -86,9 +86,10 @@ export async function startPostgres(tuning: ServerTuning = {}): Promise<Postgres
     "-c listen_addresses='127.0.0.1'",
     `-k ${dir}`,
     `-c max_connections=${tuning.maxConnections ?? 100}`,
-    // Both settings keep every commit across a crash of any process (as SQLite's WAL NORMAL does);
-    // fsync off (tests only) also gives up durability on power loss.
-    '-c synchronous_commit=off',
+    // Throwaway: fsync off, so a commit reaches the OS but not the disk. It survives a crash of any
+    // process, the server's included (as SQLite's WAL NORMAL does), but not of the machine. Otherwise
+    // the server's defaults: every commit is flushed. synchronous_commit stays on in both: off would
+    // lose the last commits when the server process dies.
     ...(throwaway ? ['-c fsync=off', '-c full_page_writes=off'] : []),
   ].join(' ');
   const start = async () => {

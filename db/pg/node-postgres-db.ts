@@ -25,7 +25,7 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** Apply db/migrations-pg on open (default true). */
   migrate?: boolean;
-  /** Called with errors of idle pooled connections (a restarted server, pg_terminate_backend); the pool replaces them. */
+  /** Called with errors of pooled connections outside a query (a restarted server, pg_terminate_backend); the pool replaces them. */
   onIdleError?: (error: Error) => void;
 }
 
@@ -67,8 +67,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     statement_timeout: opts.statementTimeoutMs,
     keepAlive: true,
   });
-  // Without a listener an idle connection's error (server restart, terminated backend) would crash the process.
-  pool.on('error', (error) => options.onIdleError?.(error));
+  // Without a listener a connection's error outside a query (server restart, terminated backend)
+  // would crash the process. The pool only listens on idle connections, so every connection gets one.
+  const onError = (error: Error) => options.onIdleError?.(error);
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
 
   if (opts.migrate) await migrateLocked(pool, url);
 
