@@ -30,13 +30,14 @@ export async function openStoreFromEnv(env: Env, onIdleError: (error: Error) => 
     const handle = await openPostgres(url, {
       poolSize: envNumber(env, 'DMS_PG_POOL_SIZE', 10),
       statementTimeoutMs: envNumber(env, 'DMS_PG_STATEMENT_TIMEOUT_MS', 30_000),
+      synchronousCommit: (env.DMS_PG_SYNCHRONOUS_COMMIT?.toLowerCase() || undefined) as 'on' | 'off' | undefined,
       onIdleError,
     });
     const info = await describePostgres(handle);
     return {
       sqlDb: handle,
       kind: 'postgres',
-      description: `postgres ${info.serverVersion} at ${redactUrl(url)}, pool of ${info.poolSize} connections`,
+      description: `postgres ${info.serverVersion} at ${redactUrl(url)}, pool of ${info.poolSize} connections, synchronous_commit=${info.synchronousCommit}`,
       close: () => handle.close(),
     };
   }

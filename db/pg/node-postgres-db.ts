@@ -23,6 +23,12 @@ export interface PostgresOptions {
   idleTimeoutMs?: number;
   /** Server-side limit per statement (default 30000 ms), so a stuck statement cannot hold a connection forever. */
   statementTimeoutMs?: number;
+  /**
+   * synchronous_commit of this pool's sessions (DMS_PG_SYNCHRONOUS_COMMIT); unset keeps the server's
+   * (default on: a commit returns once its WAL is flushed). `off` returns before the flush: a crash of
+   * the server or the machine may lose the last commits (never corrupts), as SQLite's NORMAL may on power loss.
+   */
+  synchronousCommit?: 'on' | 'off';
   /** Apply db/migrations-pg on open (default true). */
   migrate?: boolean;
   /** Called with errors of pooled connections outside a query (a restarted server, pg_terminate_backend); the pool replaces them. */
@@ -59,6 +65,8 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   const opts = { ...DEFAULT_POSTGRES_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   const poolSize = Math.floor(opts.poolSize);
   if (!(poolSize >= 1)) throw new Error(`pool size must be at least 1, got ${opts.poolSize}`);
+  const sync = options.synchronousCommit;
+  if (sync !== undefined && sync !== 'on' && sync !== 'off') throw new Error(`synchronous_commit must be on or off, got "${sync}"`);
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -66,6 +74,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     idleTimeoutMillis: opts.idleTimeoutMs,
     statement_timeout: opts.statementTimeoutMs,
     keepAlive: true,
+    ...(sync ? { options: `-c synchronous_commit=${sync}` } : {}),
   });
   // Without a listener a connection's error outside a query (server restart, terminated backend)
   // would crash the process. The pool only listens on idle connections, so every connection gets one.
@@ -140,8 +149,10 @@ async function migrateLocked(pool: pg.Pool, url: string): Promise<void> {
   }
 }
 
-/** The server's version and this pool's size (for the start-up log). */
-export async function describePostgres(handle: PostgresDb): Promise<{ serverVersion: string; poolSize: number }> {
-  const { rows } = await handle.pool.query<{ server_version: string }>('SHOW server_version');
-  return { serverVersion: rows[0]?.server_version ?? 'unknown', poolSize: handle.poolSize };
+/** The server's version, this pool's size and the synchronous_commit its sessions run with (for the start-up log). */
+export async function describePostgres(handle: PostgresDb): Promise<{ serverVersion: string; poolSize: number; synchronousCommit: string }> {
+  const { rows } = await handle.pool.query<{ v: string; s: string }>(
+    "SELECT current_setting('server_version') AS v, current_setting('synchronous_commit') AS s",
+  );
+  return { serverVersion: rows[0]?.v ?? 'unknown', poolSize: handle.poolSize, synchronousCommit: rows[0]?.s ?? 'unknown' };
 }
