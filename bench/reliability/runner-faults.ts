@@ -35,20 +35,12 @@ export const DEFAULT_RUNNER_FAULT_CONFIG: RunnerFaultConfig = {
   seed: 1,
 };
 
-export interface RunnerFaultReport {
+export interface RunnerFaultReport extends JobAudit {
   runner_kills: number;
   /** Kills that landed while the runner held a claimed job (from its log). */
   kills_mid_job: number;
   jobs: number;
   requests: number;
-  requests_without_exactly_one_result: number;
-  jobs_not_finished: number;
-  jobs_completed: number;
-  jobs_failed: number;
-  /** Jobs that needed more than one claim (a kill or an expired lease cost them an attempt). */
-  jobs_reclaimed: number;
-  /** Jobs whose usage totals differ from the sum over their result lines (double counting). */
-  usage_mismatches: number;
   executor: string;
   seconds: number;
 }
@@ -96,7 +88,9 @@ export type JobAudit = {
   jobs_not_finished: number;
   jobs_completed: number;
   jobs_failed: number;
+  /** Jobs that needed more than one claim (a kill or an expired lease cost them an attempt). */
   jobs_reclaimed: number;
+  /** Jobs whose usage totals differ from the sum over their result lines (double counting). */
   usage_mismatches: number;
   /** Jobs the gateway does not know (404): accepted but lost. */
   jobs_missing: number;
@@ -245,12 +239,7 @@ export async function runRunnerFaults(
       kills_mid_job: killsMidJob,
       jobs: jobIds.length,
       requests: jobIds.length * config.requestsPerJob,
-      requests_without_exactly_one_result: withoutOne,
-      jobs_not_finished: notFinished,
-      jobs_completed: completed,
-      jobs_failed: failed,
-      jobs_reclaimed: reclaimed,
-      usage_mismatches: usageMismatches,
+      ...audit,
       executor: `engine (gpu-runner/executor-factory.ts) on a random-weight ${TINY_MODEL} model: 2 layers, width 32, byte-level tokenizer`,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
