@@ -2,6 +2,7 @@
 // applied), the gateway on PORT, a periodic lease sweep, and one in-process runner when an executor exists.
 import { serve } from '@hono/node-server';
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createJobStore } from '../db/job-store.js';
 import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
   if (inProcess) {
     const executor = await createDefaultExecutor();
     const heartbeatMs = Math.min(10_000, store.config.leaseMs / 3);
-    runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${process.pid}`, heartbeatMs });
+    // The host name keeps runner ids apart when gateways on several machines share one PostgreSQL.
+    runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${hostname()}-${process.pid}`, heartbeatMs });
     runner.start();
   } else {
     console.log('in-process runner off (DMS_INPROCESS_RUNNER=0): jobs wait for remote runners');

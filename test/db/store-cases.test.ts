@@ -7,11 +7,24 @@ import { betterSqliteDriver, d1Driver, type Driver, postgresAvailable, postgresD
 
 function suite(name: string, open: () => Promise<Driver>, skip = false): void {
   describe.skipIf(skip)(`store on ${name}`, () => {
-    let driver: Promise<Driver>;
-    const get = () => (driver ??= open());
+    let driver: Promise<Driver> | undefined;
+    const get = () => {
+      driver ??= open();
+      return driver;
+    };
     for (const c of STORE_CASES) {
       it(c.name, async () => {
-        await c.run(await caseContext((await get()).fresh, c.config));
+        const run = async () => c.run(await caseContext((await get()).fresh, c.config));
+        try {
+          await run();
+        } catch (error) {
+          // Only a harness fault (see Driver.flaky) earns one rerun, on a reopened driver.
+          const current = await get();
+          if (!current.flaky?.(error)) throw error;
+          await current.close().catch(() => {});
+          driver = undefined;
+          await run();
+        }
       });
     }
     it('closes', async () => (await get()).close());
