@@ -1,7 +1,7 @@
 // `npm run bench:reliability -- --store postgres`: two gateways on one PostgreSQL against one gateway on
 // SQLite under the same load in the same run, then the cluster fault run; writes JSON and a markdown table.
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { DEFAULT_CLUSTER_FAULT_CONFIG, runClusterFaults } from './cluster-faults.js';
@@ -53,7 +53,7 @@ function markdown(result: Record<string, unknown>): string {
           `${cluster.accepted_jobs} jobs (${cluster.requests} requests) submitted to two gateways on one PostgreSQL, each with its in-process runner, plus two remote runners;`,
           `${cluster.gateway_kills} SIGKILLs of gateway A (restarted) and ${cluster.runner_kills} of remote runners; ${cluster.submissions_retried} submissions retried on the other gateway with the same Idempotency-Key.`,
           `Requests without exactly one result: ${cluster.requests_without_exactly_one_result}; accepted jobs missing: ${cluster.jobs_missing}; jobs stored twice or unaccounted: ${cluster.unaccounted_jobs};`,
-          `unfinished: ${cluster.jobs_not_finished}; usage mismatches: ${cluster.usage_mismatches}; ${cluster.seconds} s.`,
+          `unfinished: ${cluster.jobs_not_finished}; usage mismatches: ${cluster.usage_mismatches}; ${cluster.seconds} s${cluster.measured_at ? ` (measured ${cluster.measured_at})` : ''}.`,
           '',
         ]
       : []),
@@ -66,7 +66,9 @@ export async function runPostgresBench(out: string, opts: { durationS: number; c
   const sqlite = await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS: opts.durationS, store: 'sqlite' });
   const postgres = await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS: opts.durationS, store: 'postgres', gateways: 2 });
   const postgresAsync = await runLoad({ ...DEFAULT_LOAD_CONFIG, durationS: opts.durationS, store: 'postgres', gateways: 2, pgCommit: 'off' });
-  const cluster = opts.cluster ? await runClusterFaults(DEFAULT_CLUSTER_FAULT_CONFIG) : undefined;
+  // A run without the cluster part keeps the previous cluster numbers (with their own measured_at).
+  const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { cluster?: Record<string, unknown> }) : {};
+  const cluster = opts.cluster ? { ...(await runClusterFaults(DEFAULT_CLUSTER_FAULT_CONFIG)), measured_at: new Date().toISOString() } : previous.cluster;
   const result = {
     generated_at: generatedAt,
     environment: { ...environment, loadavg_at_end: loadavg().map((x) => Math.round(x * 100) / 100) },
