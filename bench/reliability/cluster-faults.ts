@@ -61,6 +61,7 @@ async function listAllJobs(baseUrl: string, headers: Record<string, string>): Pr
   let after = '';
   for (;;) {
     const res = await fetch(`${baseUrl}/v1/jobs?limit=100${after ? `&after=${after}` : ''}`, { headers });
+    if (res.status !== 200) throw new Error(`listing jobs answered ${res.status}: ${await res.text()}`);
     const page = (await res.json()) as { data: Array<{ id: string; status: string }>; has_more: boolean; next_after: string | null };
     out.push(...page.data);
     if (!page.has_more || !page.next_after) return out;
@@ -88,6 +89,9 @@ export async function runClusterFaults(
     DMS_LEASE_SECONDS: '2',
     DMS_SWEEP_SECONDS: '0.5',
     DMS_MAX_ATTEMPTS: '20',
+    // One client key does all the submitting and polling: the per-key limit must not be what is tested.
+    DMS_RATE_LIMIT_RPS: '1000000',
+    DMS_RATE_LIMIT_BURST: '1000000',
   };
   const gateways = await Promise.all(
     ['a', 'b'].map(async (name) => new GatewayProcess({ dataDir: join(dir, name), modelsDir, port: await freePort(), apiKey, runnerToken, env })),

@@ -1,8 +1,8 @@
 // `npm run bench:reliability`: load, faults (runner and gateway SIGKILLs, full disk, locked
 // database) and fuzzing, one after another; writes bench/results/reliability.json.
 // Flags: --only load,faults,fuzz  --duration S (load)  --fuzz-runs N  --out FILE
-// --store postgres: two gateways on PostgreSQL against one on SQLite, then the cluster faults
-// (--only load skips those); writes bench/results/postgres.json and postgres.md.
+// --store postgres: two gateways on PostgreSQL against one on SQLite (--rounds N, default 3,
+// interleaved), then the cluster faults (--only load skips those); writes bench/results/postgres.json and .md.
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     'fuzz-runs': { type: 'string' },
     out: { type: 'string' },
     store: { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 const parts = new Set((values.only ?? 'load,faults,fuzz').split(','));
@@ -50,7 +51,8 @@ function busiestProcesses(): string[] {
 async function main(): Promise<void> {
   if (values.store === 'postgres') {
     const durationS = Number(values.duration ?? DEFAULT_LOAD_CONFIG.durationS);
-    return runPostgresBench(values.out ?? join(REPO_ROOT, 'bench/results/postgres.json'), { durationS, cluster: values.only !== 'load' });
+    const rounds = Number(values.rounds ?? 3);
+    return runPostgresBench(values.out ?? join(REPO_ROOT, 'bench/results/postgres.json'), { durationS, rounds, cluster: values.only !== 'load' });
   }
   if (values.store && values.store !== 'sqlite') throw new Error(`--store must be sqlite or postgres, got "${values.store}"`);
   const startedAt = new Date().toISOString();
