@@ -52,7 +52,14 @@ export async function openNodeSqlite(path: string, migrationsFolder: string): Pr
     async (queries) => inTransaction(sqlite, () => queries.map((q) => execute(sqlite, q.sql, q.params, q.method))),
     { schema },
   );
-  await migrate(db, async (queries) => inTransaction(sqlite, () => queries.forEach((q) => sqlite.exec(q))), { migrationsFolder });
+  await migrate(
+    db,
+    async (queries) =>
+      inTransaction(sqlite, () => {
+        for (const q of queries) sqlite.exec(q);
+      }),
+    { migrationsFolder },
+  );
   return {
     db: db as unknown as SqliteDatabase,
     tables: SQLITE_TABLES,

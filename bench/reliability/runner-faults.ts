@@ -69,8 +69,11 @@ export function spawnRemoteRunner(gatewayUrl: string, runnerToken: string, id: s
     { cwd: REPO_ROOT, env: { ...process.env, DMS_MODELS_DIR: modelsDir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const runner: Runner = { id, child, log: '' };
-  child.stdout!.on('data', (c: Buffer) => void (runner.log += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => void (runner.log += c.toString()));
+  const append = (c: Buffer) => {
+    runner.log += c.toString();
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
   return runner;
 }
 
