@@ -22,7 +22,7 @@ export const NO_LEASE = { leaseToken: null, leaseRunnerId: null, leaseExpiresAt:
 export const msValue = (ms: number): SQL => sql`cast(${ms} as bigint)`;
 
 /** The larger of two integers, in SQL both dialects parse (SQLite's max(a, b) is greatest(a, b) on PostgreSQL). */
-export const atLeast = (value: SQL | SQL.Aliased | unknown, floor: number): SQL => sql`case when ${value} > ${floor} then ${value} else ${floor} end`;
+export const atLeast = (value: unknown, floor: number): SQL => sql`case when ${value} > ${floor} then ${value} else ${floor} end`;
 
 export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
   const { db } = sqlDb;
