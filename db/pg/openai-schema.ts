@@ -22,8 +22,10 @@ export const files = pgTable(
     sourceJobId: text('source_job_id').references(() => jobs.id),
     sourceKind: text('source_kind', { enum: ['output', 'error'] }),
     createdAt: ms('created_at').notNull(),
+    expiresAt: ms('expires_at'), // null: kept until deleted; past it the file reads as gone and the sweep purges it
+    deletedAt: ms('deleted_at'), // deleted or purged: content dropped, the row kept so batches still name it
   },
-  (t) => [index('files_tenant_seq').on(t.tenantId, t.seq)],
+  (t) => [index('files_tenant_seq').on(t.tenantId, t.seq), index('files_expiry').on(t.deletedAt, t.expiresAt)],
 );
 
 /** Content of an uploaded file, in order (chunked as on D1, so both stores hold the same rows). */
@@ -59,6 +61,7 @@ export const batches = pgTable(
     numRequests: integer('num_requests').notNull().default(0),
     errorsJson: text('errors_json'),
     metadataJson: text('metadata_json'),
+    outputExpiresAfterSeconds: integer('output_expires_after_seconds'),
     expiring: boolean('expiring').notNull().default(false),
     outputFileId: text('output_file_id'),
     errorFileId: text('error_file_id'),

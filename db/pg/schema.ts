@@ -1,6 +1,7 @@
 // The PostgreSQL twin of db/schema.ts: the same tables, column names and JS types, in the pg dialect
 // (ms times as bigint, flags as boolean, measures as double precision). Keep the two files in step.
-import { bigint, boolean, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { pgLabelColumns, pgUsageColumns } from './usage-columns.js';
 
 /** Milliseconds since the epoch do not fit a 32-bit integer: time columns (and the seq counters, 64-bit as
  *  on SQLite) are bigints read as JS numbers. */
@@ -83,17 +84,11 @@ export const requests = pgTable(
     backend: text('backend'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
-    promptTokens: integer('prompt_tokens'),
-    completionTokens: integer('completion_tokens'),
-    kvTokenReads: doublePrecision('kv_token_reads'),
-    kvTokenReadsPerHead: doublePrecision('kv_token_reads_per_head'),
-    prefillKvTokenReads: doublePrecision('prefill_kv_token_reads'),
-    peakKvTokens: doublePrecision('peak_kv_tokens'),
-    peakKvTokensPerHead: doublePrecision('peak_kv_tokens_per_head'),
-    peakKvBytes: doublePrecision('peak_kv_bytes'),
-    achievedRatio: doublePrecision('achieved_ratio'),
-    runnerSeconds: doublePrecision('runner_seconds'),
-    cost: doublePrecision('cost'),
+    // One column per usage field and compression label (protocol/usage-fields.ts), as on SQLite.
+    ...pgUsageColumns(),
+    ...pgLabelColumns(),
+    expectedAnswer: text('expected_answer'),
+    correct: boolean('correct'), // the voted answer equals expected_answer; null when ungraded
     attempt: integer('attempt'),
     finishedAt: ms('finished_at'),
   },
