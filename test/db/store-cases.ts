@@ -5,7 +5,7 @@ import { createJobStore, type JobStore, type NewJob } from '../../db/job-store.j
 import type { SqlDb } from '../../db/sql-db.js';
 import type { StoreConfig } from '../../db/store-config.js';
 import { FILE_CHUNK_CHARS } from '../../db/store-openai.js';
-import { type RequestResultWrite, SYSTEM_DEFAULTS } from '../../protocol/index.js';
+import { type RequestResultWrite, type RunnerUsage, SYSTEM_DEFAULTS } from '../../protocol/index.js';
 
 /** A store on an empty database of the driver under test, with a clock the case moves. */
 export type CaseContext = { store: JobStore; advance(ms: number): void; now(): number };
@@ -41,7 +41,8 @@ export function newJob(n: number, extra: Partial<NewJob> = {}): NewJob {
   };
 }
 
-export function result(customId: string, runnerSeconds = 2, answer = '42'): RequestResultWrite {
+/** A result as a runner that predates kv_tokens_retained and the compression labels writes it (`labels` adds them). */
+export function result(customId: string, runnerSeconds = 2, answer = '42', labels: Partial<RunnerUsage> = {}): RequestResultWrite {
   return {
     custom_id: customId,
     status: 'succeeded',
@@ -58,6 +59,7 @@ export function result(customId: string, runnerSeconds = 2, answer = '42'): Requ
       peak_kv_bytes: 40960,
       achieved_ratio: 3.25,
       runner_seconds: runnerSeconds,
+      ...labels,
     },
     timings: { ttft_ms: 5, prefill_ms: 4, decode_ms: 90, total_ms: 100 },
     backend: 'wasm',
@@ -474,6 +476,94 @@ export const STORE_CASES: StoreCase[] = [
         ['batch-1'],
       );
       assert.equal(await store.getBatch('globex', 'batch-1'), null);
+    },
+  },
+  {
+    name: 'graded results: accuracy, the token-weighted achieved ratio and the labels per job, with a breakdown per compression when mixed',
+    async run({ store }) {
+      const expected = ['6', '5', '6', null];
+      const job = newJob(4);
+      job.requests = job.requests.map((r, i) => ({ ...r, expectedAnswer: expected[i] }));
+      await created(store, job);
+      const { id, token } = await claimed(store);
+      const dms = { method: 'dms', requested_ratio: 4, window: 16 };
+      const write = await store.writeResults(id, token, [
+        result('r0', 2, '6', { ...dms, achieved_ratio: 3, kv_tokens_retained: 300 }),
+        result('r1', 2, '6', { ...dms, achieved_ratio: 5, kv_tokens_retained: 100 }),
+        result('r2', 2, '2', { method: 'none', requested_ratio: 1, window: null, achieved_ratio: 1, kv_tokens_retained: 400 }),
+        result('r3', 2, '1', { ...dms, achieved_ratio: 2, kv_tokens_retained: 200 }),
+      ]);
+      assert.equal(write.ok && write.written.length, 4);
+      const lines = await store.listResults('acme', id, -1, 10);
+      assert.deepEqual(
+        lines?.map((l) => [l.result.custom_id, l.result.expected_answer, l.result.correct]),
+        [
+          ['r0', '6', true],
+          ['r1', '5', false],
+          ['r2', '6', false],
+          ['r3', null, null],
+        ],
+      );
+      assert.deepEqual(
+        [
+          lines?.[0].result.usage?.method,
+          lines?.[0].result.usage?.requested_ratio,
+          lines?.[0].result.usage?.window,
+          lines?.[0].result.usage?.kv_tokens_retained,
+        ],
+        ['dms', 4, 16, 300],
+      );
+      assert.equal(lines?.[2].result.usage?.window, null);
+      const usage = (await store.getJob('acme', id))?.usage;
+      assert.ok(usage);
+      // Tokens seen / tokens retained over the job: (3 x 300 + 5 x 100 + 1 x 400 + 2 x 200) / 1000.
+      assert.ok(Math.abs(usage.achieved_ratio - 2.2) < 1e-12, String(usage.achieved_ratio));
+      assert.deepEqual(
+        [usage.num_results, usage.kv_tokens_retained, usage.method, usage.requested_ratio, usage.window, usage.num_graded, usage.num_correct],
+        [4, 1000, null, null, null, 3, 1],
+      );
+      assert.ok(Math.abs((usage.accuracy ?? 0) - 1 / 3) < 1e-12);
+      const groups = Object.fromEntries((usage.by_compression ?? []).map((g) => [g.method, g]));
+      assert.deepEqual(Object.keys(groups).sort(), ['dms', 'none']);
+      assert.deepEqual(
+        [groups.dms.requested_ratio, groups.dms.window, groups.dms.num_results, groups.dms.num_graded, groups.dms.num_correct, groups.dms.accuracy],
+        [4, 16, 3, 2, 1, 0.5],
+      );
+      assert.ok(Math.abs(groups.dms.achieved_ratio - 1800 / 600) < 1e-12);
+      assert.deepEqual(
+        [groups.none.requested_ratio, groups.none.window, groups.none.achieved_ratio, groups.none.accuracy, groups.none.prompt_tokens],
+        [1, null, 1, 0, 7],
+      );
+    },
+  },
+  {
+    name: 'file expiry: an expired file is hidden at once, the purge drops its content once, a deleted file keeps its row',
+    async run({ store, now, advance }) {
+      await store.createFile({ id: 'file-old', tenantId: 'acme', filename: 'old.jsonl', content: 'x'.repeat(FILE_CHUNK_CHARS + 5), expiresAt: now() + 60_000 });
+      await store.createFile({ id: 'file-kept', tenantId: 'acme', filename: 'kept.jsonl', content: '{}', expiresAt: null });
+      await store.createFile({ id: 'file-later', tenantId: 'acme', filename: 'later.jsonl', content: '{}', expiresAt: now() + 120_000 });
+      assert.equal(await store.purgeExpiredFiles(), 0);
+      advance(60_000);
+      assert.equal(await store.getFile('acme', 'file-old'), null);
+      assert.deepEqual(
+        (await store.listFiles('acme', { limit: 10, order: 'asc' })).rows.map((f) => f.id),
+        ['file-kept', 'file-later'],
+      );
+      assert.equal((await store.readFileContent('file-old')).length, FILE_CHUNK_CHARS + 5); // content stays until the purge
+      assert.equal(await store.purgeExpiredFiles(), 1);
+      assert.equal(await store.readFileContent('file-old'), '');
+      assert.equal(await store.purgeExpiredFiles(), 0);
+      assert.equal(await store.deleteFile('acme', 'file-kept'), true);
+      assert.equal(await store.deleteFile('acme', 'file-kept'), false);
+      assert.equal(await store.readFileContent('file-kept'), '');
+      assert.equal(await store.deleteFile('globex', 'file-later'), false);
+      assert.deepEqual(
+        (await store.listFiles('acme', { limit: 10 })).rows.map((f) => f.id),
+        ['file-later'],
+      );
+      advance(60_000);
+      assert.equal(await store.purgeExpiredFiles(), 1);
+      assert.deepEqual((await store.listFiles('acme', { limit: 10 })).rows, []);
     },
   },
 ];
