@@ -566,4 +566,42 @@ export const STORE_CASES: StoreCase[] = [
       assert.deepEqual((await store.listFiles('acme', { limit: 10 })).rows, []);
     },
   },
+  {
+    name: 'metrics and request reads: counts by status, the queue and its oldest job, runners seen, methods by custom_id, requests paged back',
+    async run({ store, now, advance }) {
+      const empty = await store.metricsSnapshot(60_000);
+      assert.deepEqual(empty, { jobsByStatus: {}, requestsByStatus: {}, queuedJobs: 0, oldestQueuedAt: null, runnersSeen: 0 });
+      const firstAt = now();
+      const job = newJob(3);
+      job.requests[1] = { ...job.requests[1], params: { ...SYSTEM_DEFAULTS, compression: { method: 'dms', ratio: 4 } } };
+      const running = await created(store, job);
+      advance(1_000);
+      const queued = await created(store, newJob(2));
+      advance(1_000);
+      const c = await claimed(store);
+      assert.equal(c.id, running);
+      await store.writeResults(c.id, c.token, [result('r0')]);
+      const snap = await store.metricsSnapshot(60_000);
+      assert.deepEqual(snap.jobsByStatus, { queued: 1, running: 1 });
+      assert.deepEqual(snap.requestsByStatus, { pending: 4, succeeded: 1 });
+      assert.deepEqual([snap.queuedJobs, snap.oldestQueuedAt, snap.runnersSeen], [1, firstAt + 1_000, 1]);
+      advance(120_000);
+      assert.equal((await store.metricsSnapshot(60_000)).runnersSeen, 0);
+      const methods = await store.requestMethods(running, ['r0', 'r1', 'r9']);
+      assert.deepEqual([...methods.entries()].sort(), [
+        ['r0', 'none'],
+        ['r1', 'dms'],
+      ]);
+      const page = await store.listRequests('acme', running, 0, 1);
+      assert.deepEqual(
+        page?.map((r) => [r.idx, r.request.custom_id, r.request.prompt, r.request.status, r.request.params.compression.method]),
+        [[1, 'r1', 'Q:1+1=', 'pending', 'dms']],
+      );
+      assert.deepEqual(
+        (await store.listRequests('acme', queued, -1, 10))?.map((r) => r.request.custom_id),
+        ['r0', 'r1'],
+      );
+      assert.equal(await store.listRequests('globex', running, -1, 10), null);
+    },
+  },
 ];
