@@ -5,7 +5,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.js';
-import type { SqlDb, SqliteDatabase } from './sql-db.js';
+import { SQLITE_TABLES, type SqlDb, type SqliteDatabase } from './sql-db.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -58,6 +58,7 @@ export function openBetterSqlite(path: string, options: BetterSqliteOptions = {}
   const runAll = sqlite.transaction((statements: unknown[]) => statements.map((s) => (s as SyncPrepared)._prepare().execute().sync()));
   return {
     db: db as unknown as SqliteDatabase,
+    tables: SQLITE_TABLES,
     sqlite,
     maxBoundParams: 999,
     // BEGIN IMMEDIATE takes the write lock up front, so a batch never fails half-way on SQLITE_BUSY.

@@ -1,5 +1,5 @@
 // The job store: every read and write the gateway and runners make, as one async interface over
-// an SqlDb (better-sqlite3 or D1). Lease-fenced writes return a tagged outcome instead of throwing.
+// an SqlDb (better-sqlite3, node:sqlite, D1 or PostgreSQL). Lease-fenced writes return a tagged outcome instead of throwing.
 import type { ClaimResponse, HeartbeatResponse, Job, JobStatus, RequestParams, RequestResult, RequestResultWrite, ResolvedParams } from '../protocol/index.js';
 import { createKeyStore, type KeyStore } from './store-keys.js';
 import { createLeaseOps } from './store-lease.js';

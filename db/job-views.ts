@@ -3,7 +3,7 @@
 import type { Job, RequestCounts, RequestParams, RequestResult, Usage, UsageTotals } from '../protocol/index.js';
 import { COMPRESSION_LABELS, USAGE_FIELDS } from '../protocol/usage-fields.js';
 import type { JobRow, RequestRow } from './schema.js';
-import type { SqliteDatabase } from './sql-db.js';
+import type { SqlDb } from './sql-db.js';
 import { aggregateRows, usageTotals } from './usage-aggregate.js';
 
 export type JobAggregate = {
@@ -18,8 +18,8 @@ const toNum = (v: unknown): number => Number(v ?? 0);
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Counts by status and usage totals for each job id, in one grouped query per page (chunked for D1). */
-export async function aggregateJobs(db: SqliteDatabase, jobIds: string[], maxParams: number): Promise<Map<string, JobAggregate>> {
-  const { counts, groups } = await aggregateRows(db, jobIds, maxParams);
+export async function aggregateJobs(sqlDb: SqlDb, jobIds: string[]): Promise<Map<string, JobAggregate>> {
+  const { counts, groups } = await aggregateRows(sqlDb, jobIds);
   const out = new Map<string, JobAggregate>();
   for (const [jobId, c] of counts) out.set(jobId, { ...c, usage: usageTotals(groups.get(jobId)) });
   return out;

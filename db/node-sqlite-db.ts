@@ -3,7 +3,7 @@
 import { drizzle } from 'drizzle-orm/sqlite-proxy';
 import { migrate } from 'drizzle-orm/sqlite-proxy/migrator';
 import * as schema from './schema.js';
-import type { SqlDb, SqliteDatabase } from './sql-db.js';
+import { SQLITE_TABLES, type SqlDb, type SqliteDatabase } from './sql-db.js';
 
 /** The slice of node:sqlite used here (typed locally: @types/node 20 does not declare the module). */
 type Statement = {
@@ -62,6 +62,7 @@ export async function openNodeSqlite(path: string, migrationsFolder: string): Pr
   );
   return {
     db: db as unknown as SqliteDatabase,
+    tables: SQLITE_TABLES,
     maxBoundParams: 999,
     batch: async (statements) => (statements.length === 0 ? [] : [...(await db.batch(statements as unknown as Parameters<typeof db.batch>[0]))]),
     close: () => sqlite.close(),

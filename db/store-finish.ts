@@ -6,17 +6,18 @@ import type { RequestResultWrite } from '../protocol/index.js';
 import { gradeAnswer } from '../protocol/result-values.js';
 import type { CancelOutcome, Fenced, FinishStatus, WriteOutcome } from './job-store.js';
 import { cancelPendingRequests } from './cancel-pending.js';
-import { jobs, requests } from './schema.js';
 import type { SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
+import { atLeast, leaseHeld as fence, msValue, NO_LEASE } from './store-lease.js';
 import { usageWriteSet } from './usage-write.js';
-import { leaseHeld, NO_LEASE } from './store-lease.js';
 import type { ReadOps } from './store-reads.js';
 
 type PendingOutcome = { status: 'failed' | 'canceled'; code: string; message: string };
 
 export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) {
   const { db } = sqlDb;
+  const { jobs, requests } = sqlDb.tables;
+  const leaseHeld = (jobId: string, token: string, now: number) => fence(jobs, jobId, token, now);
   const pricePerSecond = cfg.pricePerRunnerHour / 3600;
   const held = (jobId: string, token: string, now: number, extra?: SQL) =>
     exists(
@@ -28,7 +29,7 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
 
   /** Pending requests become canceled when the client asked for it, under the fence. */
   const cancelIfRequested = (jobId: string, token: string, now: number) =>
-    cancelPendingRequests(db, now, and(eq(requests.jobId, jobId), held(jobId, token, now, eq(jobs.cancelRequested, true))));
+    cancelPendingRequests(sqlDb, now, and(eq(requests.jobId, jobId), held(jobId, token, now, eq(jobs.cancelRequested, true))));
 
   /** Requests still pending become canceled (cancel requested) or `ifNotCanceled`, under the fence. */
   function finishPending(jobId: string, token: string, now: number, ifNotCanceled: PendingOutcome): BatchItem<'sqlite'>[] {
@@ -120,8 +121,8 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         { status: 'failed', code: 'not_executed', message: 'the runner completed the job without a result for this request' },
         {
           status: ifCanceled('canceled', 'completed'),
-          completedAt: ifCanceled(null, now),
-          canceledAt: ifCanceled(now, null),
+          completedAt: ifCanceled(null, msValue(now)),
+          canceledAt: ifCanceled(msValue(now), null),
         },
       );
     },
@@ -135,8 +136,8 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         { status: 'failed', code: 'runner_failed', message: reason },
         {
           status: ifCanceled('canceled', 'failed'),
-          failedAt: ifCanceled(null, now),
-          canceledAt: ifCanceled(now, null),
+          failedAt: ifCanceled(null, msValue(now)),
+          canceledAt: ifCanceled(msValue(now), null),
           errorCode: ifCanceled(null, 'runner_failed'),
           errorMessage: ifCanceled(null, reason),
         },
@@ -153,8 +154,8 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
             .update(jobs)
             .set({
               status: ifCanceled('canceled', 'queued'),
-              canceledAt: ifCanceled(now, null),
-              attempt: ifCanceled(jobs.attempt, sql`max(${jobs.attempt} - 1, 0)`),
+              canceledAt: ifCanceled(msValue(now), null),
+              attempt: ifCanceled(jobs.attempt, atLeast(sql`${jobs.attempt} - 1`, 0)),
               notBefore: now,
               updatedAt: now,
               ...NO_LEASE,
@@ -180,12 +181,12 @@ export function createFinishOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       );
       const isQueued = (then: unknown, otherwise: unknown) => sql`case when ${jobs.status} = 'queued' then ${then} else ${otherwise} end`;
       await sqlDb.batch([
-        cancelPendingRequests(db, now, and(eq(requests.jobId, jobId), queuedJob)),
+        cancelPendingRequests(sqlDb, now, and(eq(requests.jobId, jobId), queuedJob)),
         db
           .update(jobs)
           .set({
             status: isQueued('canceled', 'canceling'),
-            canceledAt: isQueued(now, null),
+            canceledAt: isQueued(msValue(now), null),
             cancelRequested: true,
             cancelRequestedAt: now,
             updatedAt: now,

@@ -2,7 +2,6 @@
 // resolves to its tenant. Runner tokens are not stored here: they come from the deployment's env.
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { newApiKey, randomId, sha256Hex } from './ids.js';
-import { apiKeys, tenants } from './schema.js';
 import type { SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
 
@@ -18,7 +17,7 @@ export interface KeyStore {
   countApiKeys(): Promise<number>;
 }
 
-export function createKeyStore({ db }: SqlDb, cfg: StoreConfig): KeyStore {
+export function createKeyStore({ db, tables: { apiKeys, tenants } }: SqlDb, cfg: StoreConfig): KeyStore {
   async function insertKey(tenantId: string, rawKey: string, label?: string): Promise<void> {
     await db
       .insert(apiKeys)

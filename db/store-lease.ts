@@ -5,20 +5,29 @@ import type { ClaimResponse, HeartbeatResponse, PendingRequest, RequestParams, R
 import { cancelPendingRequests } from './cancel-pending.js';
 import { randomId } from './ids.js';
 import type { ClaimInput, Fenced, SweepCounts } from './job-store.js';
-import { jobs, requests, runners } from './schema.js';
-import type { SqlDb } from './sql-db.js';
+import type { SqlDb, StoreTables } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
 
 /** The fence: the job is held under this token, the lease has not expired, and it is not finished. */
-export function leaseHeld(jobId: string, leaseToken: string, now: number): SQL {
+export function leaseHeld(jobs: StoreTables['jobs'], jobId: string, leaseToken: string, now: number): SQL {
   return and(eq(jobs.id, jobId), eq(jobs.leaseToken, leaseToken), gt(jobs.leaseExpiresAt, now), inArray(jobs.status, ['running', 'canceling'])) as SQL;
 }
 
 /** Columns that drop a lease. */
 export const NO_LEASE = { leaseToken: null, leaseRunnerId: null, leaseExpiresAt: null } as const;
 
+/**
+ * A time in ms as an SQL value where nothing else gives it a type: PostgreSQL reads an untyped
+ * parameter in CASE or arithmetic as text or int4 (too small for ms); SQLite's CAST is a no-op here.
+ */
+export const msValue = (ms: number): SQL => sql`cast(${ms} as bigint)`;
+
+/** The larger of two integers, in SQL both dialects parse (SQLite's max(a, b) is greatest(a, b) on PostgreSQL). */
+export const atLeast = (value: unknown, floor: number): SQL => sql`case when ${value} > ${floor} then ${value} else ${floor} end`;
+
 export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
   const { db } = sqlDb;
+  const { jobs, requests, runners } = sqlDb.tables;
 
   async function recordRunner(runnerId: string, backend: string | undefined, now: number): Promise<void> {
     await db
@@ -36,14 +45,17 @@ export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
     const outOfAttempts = and(expired('running'), sql`${jobs.attempt} >= ${jobs.maxAttempts}`);
     const idsWhere = (where: SQL | undefined) => db.select({ id: jobs.id }).from(jobs).where(where);
     const reason = sql`'lease expired on attempt ' || ${jobs.attempt} || ' of ' || ${jobs.maxAttempts} || ' (runner ' || coalesce(${jobs.leaseRunnerId}, '?') || ')'`;
-    const backoff = sql`min(${cfg.backoffMaxMs}, ${cfg.backoffBaseMs} * (1 << max(${jobs.attempt} - 1, 0)))`;
+    // base * 2^(attempt - 1), capped; the shift is bounded so that it cannot overflow in either dialect.
+    const shift = sql`case when ${jobs.attempt} > 21 then 20 else ${atLeast(sql`${jobs.attempt} - 1`, 0)} end`;
+    const doubled = sql`${msValue(cfg.backoffBaseMs)} * (1 << ${shift})`;
+    const backoff = sql`case when ${doubled} < ${cfg.backoffMaxMs} then ${doubled} else ${msValue(cfg.backoffMaxMs)} end`;
     // Order matters: request rows are finished while their job still matches, then the jobs move.
     const results = await sqlDb.batch([
       db
         .update(requests)
         .set({ status: 'failed', errorCode: 'lease_expired', errorMessage: 'the job ran out of attempts before this request finished', finishedAt: now })
         .where(and(eq(requests.status, 'pending'), inArray(requests.jobId, idsWhere(outOfAttempts)))),
-      cancelPendingRequests(db, now, inArray(requests.jobId, idsWhere(expired('canceling')))),
+      cancelPendingRequests(sqlDb, now, inArray(requests.jobId, idsWhere(expired('canceling')))),
       db
         .update(jobs)
         .set({ status: 'failed', failedAt: now, updatedAt: now, errorCode: 'lease_expired', errorMessage: reason, ...NO_LEASE })
@@ -56,7 +68,7 @@ export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
         .returning({ id: jobs.id }),
       db
         .update(jobs)
-        .set({ status: 'queued', notBefore: sql`${now} + ${backoff}`, updatedAt: now, ...NO_LEASE })
+        .set({ status: 'queued', notBefore: sql`${msValue(now)} + ${backoff}`, updatedAt: now, ...NO_LEASE })
         .where(expired('running'))
         .returning({ id: jobs.id }),
     ]);
@@ -73,6 +85,7 @@ export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
       await recordRunner(input.runnerId, input.backend, now);
       const claimable = and(eq(jobs.status, 'queued'), lte(jobs.notBefore, now), input.models ? inArray(jobs.model, input.models) : undefined);
       const oldest = db.select({ id: jobs.id }).from(jobs).where(claimable).orderBy(asc(jobs.seq)).limit(1);
+      const locked = sqlDb.claimLock ? sql`${oldest.getSQL()} ${sqlDb.claimLock}` : oldest;
       const leaseToken = randomId('lease', 16);
       const [row] = await db
         .update(jobs)
@@ -82,10 +95,10 @@ export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
           leaseRunnerId: input.runnerId,
           leaseExpiresAt: now + cfg.leaseMs,
           attempt: sql`${jobs.attempt} + 1`,
-          startedAt: sql`coalesce(${jobs.startedAt}, ${now})`,
+          startedAt: sql`coalesce(${jobs.startedAt}, ${msValue(now)})`,
           updatedAt: now,
         })
-        .where(and(sql`${jobs.id} = (${oldest})`, eq(jobs.status, 'queued')))
+        .where(and(sql`${jobs.id} = (${locked})`, eq(jobs.status, 'queued')))
         .returning();
       if (!row) return null;
       const pending = await db
@@ -116,7 +129,7 @@ export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
       const [row] = await db
         .update(jobs)
         .set({ leaseExpiresAt: now + cfg.leaseMs, updatedAt: now })
-        .where(leaseHeld(jobId, leaseToken, now))
+        .where(leaseHeld(jobs, jobId, leaseToken, now))
         .returning({ expiresAt: jobs.leaseExpiresAt, cancelRequested: jobs.cancelRequested, runnerId: jobs.leaseRunnerId });
       if (!row) return { ok: false, reason: 'stale_lease' };
       if (row.runnerId) await recordRunner(row.runnerId, undefined, now);

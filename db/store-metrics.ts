@@ -1,7 +1,6 @@
 // Reads for the Prometheus scrape: jobs and requests by status, the queue and its oldest job, and
 // runners seen, each one grouped query; plus the compression method of written requests.
 import { and, count, eq, gt, inArray, min } from 'drizzle-orm';
-import { jobs, requests, runners } from './schema.js';
 import type { SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
 
@@ -21,7 +20,7 @@ export interface MetricsReads {
   requestMethods(jobId: string, customIds: string[]): Promise<Map<string, string>>;
 }
 
-export function createMetricsReads({ db, maxBoundParams }: SqlDb, cfg: StoreConfig): MetricsReads {
+export function createMetricsReads({ db, tables: { jobs, requests, runners }, maxBoundParams }: SqlDb, cfg: StoreConfig): MetricsReads {
   return {
     async metricsSnapshot(runnersWithinMs) {
       const jobRows = await db.select({ status: jobs.status, n: count() }).from(jobs).groupBy(jobs.status);

@@ -4,9 +4,8 @@ import { and, asc, desc, eq, gt, inArray, isNull, lte, lt, ne, or, type SQL } fr
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { RequestResult, ResolvedParams } from '../protocol/index.js';
 import { resultView } from './job-views.js';
-import { type BatchRow, type BatchStatus, batches, type FileRow, fileChunks, files } from './openai-schema.js';
-import { requests } from './schema.js';
-import type { SqlDb } from './sql-db.js';
+import type { BatchRow, BatchStatus, FileRow } from './openai-schema.js';
+import type { SqlDb, StoreTables } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
 
 /** Characters per stored chunk: at most 3 UTF-8 bytes each, so a chunk stays under 1 MB (D1 rows: 2 MB). */
@@ -55,6 +54,7 @@ const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
 
 export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
   const { db } = sqlDb;
+  const { batches, fileChunks, files, requests } = sqlDb.tables;
 
   /** A file a tenant can still see: not deleted, not past its expiry. */
   const visibleFile = () => and(isNull(files.deletedAt), or(isNull(files.expiresAt), gt(files.expiresAt, cfg.clock())));
@@ -73,7 +73,7 @@ export function createOpenAiOps(sqlDb: SqlDb, cfg: StoreConfig): OpenAiStore {
 
   /** A page by insertion order; the cursor is the `seq` of the row named by `after`. */
   async function page<T extends { seq: number }>(
-    table: typeof files | typeof batches,
+    table: StoreTables['files'] | StoreTables['batches'],
     tenantId: string,
     opts: PageOpts,
     extra?: SQL,

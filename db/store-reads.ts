@@ -4,18 +4,19 @@ import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Job, JobStatus, RequestResult } from '../protocol/index.js';
 import { aggregateJobs, jobView, resultView } from './job-views.js';
 import type { RunnerSeen } from './job-store.js';
-import { type JobRow, jobs, requests, runners } from './schema.js';
+import type { JobRow } from './schema.js';
 import type { SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
 
 export type ReadOps = ReturnType<typeof createReadOps>;
 
-export function createReadOps({ db, maxBoundParams }: SqlDb, cfg: StoreConfig) {
+export function createReadOps(sqlDb: SqlDb, cfg: StoreConfig) {
+  const { db } = sqlDb;
+  const { jobs, requests, runners } = sqlDb.tables;
   async function views(rows: JobRow[]): Promise<Job[]> {
     const aggs = await aggregateJobs(
-      db,
+      sqlDb,
       rows.map((r) => r.id),
-      maxBoundParams,
     );
     return rows.map((r) => jobView(r, aggs.get(r.id)));
   }

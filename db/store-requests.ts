@@ -2,7 +2,6 @@
 // submission order; tenant-scoped like every client read, so another tenant's job reads as absent.
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { JobRequestView, ResolvedParams } from '../protocol/index.js';
-import { jobs, requests } from './schema.js';
 import type { SqlDb } from './sql-db.js';
 
 export interface RequestReads {
@@ -10,7 +9,7 @@ export interface RequestReads {
   listRequests(tenantId: string, jobId: string, afterIdx: number, limit: number): Promise<Array<{ idx: number; request: JobRequestView }> | null>;
 }
 
-export function createRequestReads({ db }: SqlDb): RequestReads {
+export function createRequestReads({ db, tables: { jobs, requests } }: SqlDb): RequestReads {
   return {
     async listRequests(tenantId, jobId, afterIdx, limit) {
       const [job] = await db

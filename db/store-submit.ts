@@ -5,7 +5,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { randomId } from './ids.js';
 import { jobView } from './job-views.js';
 import type { NewJob, SubmitOutcome } from './job-store.js';
-import { type JobRow, jobs, requests } from './schema.js';
+import type { JobRow } from './schema.js';
 import { chunkRows, isUniqueViolation, type SqlDb } from './sql-db.js';
 import type { StoreConfig } from './store-config.js';
 import type { ReadOps } from './store-reads.js';
@@ -15,6 +15,7 @@ const PARAMS_PER_REQUEST_ROW = 7;
 
 export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) {
   const { db } = sqlDb;
+  const { jobs, requests } = sqlDb.tables;
 
   /** An existing job under the same idempotency key: replayed if the body matches, else a conflict. */
   async function existing(job: NewJob): Promise<SubmitOutcome | null> {

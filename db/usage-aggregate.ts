@@ -3,8 +3,7 @@
 import { inArray, type SQL, sql } from 'drizzle-orm';
 import type { CompressionTotals, UsageTotals } from '../protocol/index.js';
 import { COMPRESSION_LABELS, USAGE_FIELDS, type UsageFieldSpec } from '../protocol/usage-fields.js';
-import { requests } from './schema.js';
-import type { SqliteDatabase } from './sql-db.js';
+import type { SqlDb, StoreTables } from './sql-db.js';
 
 /** Counts by request status plus the usage partials of one (job, compression) group. */
 type Partial = {
@@ -19,18 +18,19 @@ type Partial = {
 export type StatusCounts = { pending: number; succeeded: number; failed: number; canceled: number };
 
 const toNum = (v: unknown): number => Number(v ?? 0);
-const column = (engine: string) => requests[engine as keyof typeof requests.$inferSelect] as unknown as SQL;
+type Requests = StoreTables['requests'];
+const column = (requests: Requests, engine: string) => requests[engine as keyof Requests['$inferSelect']] as unknown as SQL;
 
 /** The aggregate columns of the grouped query, named `<wire>__<part>`. */
-function aggregateSelect(): Record<string, SQL> {
+function aggregateSelect(requests: Requests): Record<string, SQL> {
   const out: Record<string, SQL> = {};
   for (const f of USAGE_FIELDS as readonly UsageFieldSpec[]) {
-    const x = column(f.engine);
+    const x = column(requests, f.engine);
     if (f.aggregation.kind === 'sum') out[`${f.wire}__value`] = sql`sum(${x})`;
     else if (f.aggregation.kind === 'max') out[`${f.wire}__value`] = sql`max(${x})`;
     else {
       const weight = USAGE_FIELDS.find((w) => w.wire === (f.aggregation as { weight: string }).weight)!;
-      const w = column(weight.engine);
+      const w = column(requests, weight.engine);
       out[`${f.wire}__product`] = sql`sum(${x} * ${w})`;
       out[`${f.wire}__weight`] = sql`sum(case when ${x} is not null then ${w} end)`;
       out[`${f.wire}__plain`] = sql`sum(case when ${w} is null then ${x} end)`;
@@ -41,12 +41,12 @@ function aggregateSelect(): Record<string, SQL> {
 }
 
 /** Status counts per job, and the usage partials per (job, compression group), for a page of job ids. */
-export async function aggregateRows(db: SqliteDatabase, jobIds: string[], maxParams: number) {
+export async function aggregateRows({ db, tables: { requests }, maxBoundParams: maxParams }: SqlDb, jobIds: string[]) {
   const counts = new Map<string, StatusCounts>();
   const groups = new Map<string, Partial[]>();
   for (let i = 0; i < jobIds.length; i += maxParams - 1) {
     const ids = jobIds.slice(i, i + maxParams - 1);
-    const labelCols = Object.fromEntries(COMPRESSION_LABELS.map((l) => [l.wire, column(l.engine)]));
+    const labelCols = Object.fromEntries(COMPRESSION_LABELS.map((l) => [l.wire, column(requests, l.engine)]));
     const rows = (await db
       .select({
         jobId: requests.jobId,
@@ -58,7 +58,7 @@ export async function aggregateRows(db: SqliteDatabase, jobIds: string[], maxPar
         numResults: sql<number>`count(${requests.promptTokens})`,
         numGraded: sql<number>`count(case when ${requests.promptTokens} is not null then ${requests.correct} end)`,
         numCorrect: sql<number>`sum(case when ${requests.promptTokens} is not null and ${requests.correct} then 1 else 0 end)`,
-        ...aggregateSelect(),
+        ...aggregateSelect(requests),
       })
       .from(requests)
       .where(inArray(requests.jobId, ids))

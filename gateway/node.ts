@@ -1,11 +1,10 @@
-// The Node entry (`npm start`): SQLite file under DMS_DATA_DIR (WAL, migrations applied), the
-// gateway on PORT, a periodic lease sweep, and one in-process runner when an executor exists.
+// The Node entry (`npm start`): SQLite under DMS_DATA_DIR or PostgreSQL at DMS_DATABASE_URL (migrations
+// applied), the gateway on PORT, a periodic lease sweep, and one in-process runner when an executor exists.
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { describeSqlite, openBetterSqlite, type SynchronousMode } from '../db/better-sqlite-db.js';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { createJobStore } from '../db/job-store.js';
 import { createDefaultExecutor } from '../gpu-runner/executor-factory.js';
 import { LocalStoreSource } from '../gpu-runner/local-store-source.js';
@@ -17,24 +16,19 @@ import { instrumentStore } from './metrics/instrument-store.js';
 import { PromClientRegistry } from './metrics/prom-client-registry.js';
 import { createServiceMetrics } from './metrics/service-metrics.js';
 import { loadModelCatalog } from './model-catalog.js';
+import { openStoreFromEnv } from './open-store.js';
 
 const env = process.env;
 const num = (name: string, fallback: number): number => envNumber(env, name, fallback);
 
 async function main(): Promise<void> {
   const port = num('PORT', 8787);
-  const dataDir = resolve(env.DMS_DATA_DIR || './data');
-  mkdirSync(dataDir, { recursive: true });
   const log = createLogger({ verbose: env.DMS_LOG_VERBOSE === '1' });
-  const sqlDb = openBetterSqlite(join(dataDir, 'dms.sqlite'), {
-    synchronous: (env.DMS_SQLITE_SYNCHRONOUS?.toUpperCase() || undefined) as SynchronousMode | undefined,
-    busyTimeoutMs: env.DMS_SQLITE_BUSY_TIMEOUT_MS ? num('DMS_SQLITE_BUSY_TIMEOUT_MS', 2000) : undefined,
-  });
-  const sqliteInfo = describeSqlite(sqlDb.sqlite);
-  console.log(`sqlite: journal_mode=${sqliteInfo.journalMode} synchronous=${sqliteInfo.synchronous} busy_timeout=${sqliteInfo.busyTimeoutMs}ms`);
+  const opened = await openStoreFromEnv(env, (e) => log.warn('idle database connection lost; the pool replaces it', { error: e.message }));
+  console.log(`store: ${opened.description}`);
   // One metrics instance for the app and the in-process runner, which share the instrumented store.
   const metrics = createServiceMetrics(new PromClientRegistry({ processMetrics: true }));
-  const store = instrumentStore(createJobStore(sqlDb, storeSettingsFromEnv(env)), metrics);
+  const store = instrumentStore(createJobStore(opened.sqlDb, storeSettingsFromEnv(env)), metrics);
   await ensureClientKey(store, env);
   const runnerTokens = env.DMS_RUNNER_TOKEN ? [env.DMS_RUNNER_TOKEN] : [];
   if (runnerTokens.length === 0) console.log('remote runner API disabled: set DMS_RUNNER_TOKEN to enable /v1/runner');
@@ -75,14 +69,15 @@ async function main(): Promise<void> {
   if (inProcess) {
     const executor = await createDefaultExecutor();
     const heartbeatMs = Math.min(10_000, store.config.leaseMs / 3);
-    runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${process.pid}`, heartbeatMs });
+    // The host name keeps runner ids apart when gateways on several machines share one PostgreSQL.
+    runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${hostname()}-${process.pid}`, heartbeatMs });
     runner.start();
   } else {
     console.log('in-process runner off (DMS_INPROCESS_RUNNER=0): jobs wait for remote runners');
   }
 
   const server = serve({ fetch: app.fetch, port }, (info) => {
-    console.log(`dms-batch gateway listening on http://localhost:${info.port} (data: ${dataDir})`);
+    console.log(`dms-batch gateway listening on http://localhost:${info.port} (store: ${opened.kind})`);
     const scrape = env.DMS_METRICS_TOKEN ? 'bearer DMS_METRICS_TOKEN' : 'loopback only; set DMS_METRICS_TOKEN to scrape remotely';
     console.log(`console: http://localhost:${info.port}/ui/  metrics: /metrics (${scrape})`);
   });
@@ -107,7 +102,7 @@ async function main(): Promise<void> {
       // Open result streams and keep-alive sockets must not hold the exit up.
       setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 2000).unref();
     });
-    sqlDb.close();
+    await opened.close();
     console.log(`dms-batch gateway stopped (${drained ? 'no job left running' : 'the running job was released to the queue'})`);
     process.exit(0);
   };

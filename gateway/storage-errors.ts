@@ -1,24 +1,31 @@
 // Storage failures the client should retry rather than report as bugs: a locked/busy database, a
-// full disk, an I/O or read-only error. Each becomes a clear 503 with Retry-After; nothing was stored.
+// full disk, an I/O or read-only error, a database server out of reach. Each becomes a 503 with Retry-After.
 import type { Context } from 'hono';
 import { apiError } from './http-errors.js';
 
-export type StorageFailureKind = 'locked' | 'full' | 'io' | 'readonly';
+export type StorageFailureKind = 'locked' | 'full' | 'io' | 'readonly' | 'unreachable';
 
 export type StorageFailure = { kind: StorageFailureKind; code: string };
 
-/** SQLite result codes (better-sqlite3 `error.code`) and D1 / message spellings of each kind. */
+/**
+ * SQLite result codes (better-sqlite3 `error.code`), PostgreSQL SQLSTATEs (node-postgres `error.code`:
+ * 40001 serialisation, 40P01 deadlock, 55P03 lock, 57014 statement timeout; 53100 disk full;
+ * 58030 I/O; 25006 read-only; 08xxx connection, 57P01-3 server shut down or starting, 53300 too many
+ * connections) and socket errors, then D1 / node-postgres message spellings of each kind.
+ */
 const BY_CODE: Array<[RegExp, StorageFailureKind]> = [
-  [/^SQLITE_(BUSY|LOCKED)/, 'locked'],
-  [/^SQLITE_FULL$|^ENOSPC$|^EDQUOT$/, 'full'],
-  [/^SQLITE_IOERR|^EIO$/, 'io'],
-  [/^SQLITE_READONLY|^EROFS$/, 'readonly'],
+  [/^SQLITE_(BUSY|LOCKED)|^40001$|^40P01$|^55P03$|^57014$/, 'locked'],
+  [/^SQLITE_FULL$|^ENOSPC$|^EDQUOT$|^53100$/, 'full'],
+  [/^SQLITE_IOERR|^EIO$|^58030$/, 'io'],
+  [/^SQLITE_READONLY|^EROFS$|^25006$/, 'readonly'],
+  [/^08...$|^57P0[123]$|^53300$|^ECONNREFUSED$|^ECONNRESET$|^ETIMEDOUT$|^EPIPE$|^EHOSTUNREACH$|^ENOTFOUND$/, 'unreachable'],
 ];
 const BY_MESSAGE: Array<[RegExp, StorageFailureKind]> = [
   [/database( table)? is locked|database is busy|SQLITE_BUSY/i, 'locked'],
   [/database or disk is full|no space left on device|SQLITE_FULL/i, 'full'],
   [/disk I\/O error|SQLITE_IOERR/i, 'io'],
   [/attempt to write a readonly database|SQLITE_READONLY/i, 'readonly'],
+  [/^Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed/i, 'unreachable'],
 ];
 
 /** Finds a storage failure in an error or its `cause` chain (Drizzle wraps driver errors); else null. */
@@ -43,9 +50,14 @@ const EXPLAIN: Record<StorageFailureKind, { message: string; retryAfterS: number
   full: { message: 'the storage is full; nothing was stored, retry after the operator frees space', retryAfterS: 30 },
   io: { message: 'the storage reported an I/O error; nothing was stored, retry later', retryAfterS: 10 },
   readonly: { message: 'the database is read-only at the moment; nothing was stored, retry later', retryAfterS: 30 },
+  // The connection may have dropped after a commit: a retried submission should carry an Idempotency-Key.
+  unreachable: {
+    message: 'the database server cannot be reached; a write in flight may or may not have been stored, retry (with the same Idempotency-Key)',
+    retryAfterS: 2,
+  },
 };
 
-/** The 503 for a storage failure: type `unavailable`, field `storage`, reason the SQLite code. */
+/** The 503 for a storage failure: type `unavailable`, field `storage`, reason the driver's code. */
 export function storageUnavailable(c: Context, failure: StorageFailure): Response {
   const { message, retryAfterS } = EXPLAIN[failure.kind];
   c.header('Retry-After', String(retryAfterS));

@@ -2,7 +2,7 @@
 // schemas, the store's columns and write set, the job aggregation and the views are all derived from it.
 //
 // Plain data with no imports at all, so that protocol/ (which imports nothing of ours) holds it and
-// db/ can use it without pulling in zod. Adding a metric: one entry here, then `npm run db:generate`.
+// db/ can use it without pulling in zod. Adding a metric: one entry here, then `npm run db:generate` and `npm run db:generate:pg`.
 
 /** How a job (or batch, or eval) combines a field over its requests. */
 export type Aggregation =

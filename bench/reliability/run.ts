@@ -1,6 +1,8 @@
 // `npm run bench:reliability`: load, faults (runner and gateway SIGKILLs, full disk, locked
 // database) and fuzzing, one after another; writes bench/results/reliability.json.
 // Flags: --only load,faults,fuzz  --duration S (load)  --fuzz-runs N  --out FILE
+// --store postgres: two gateways on PostgreSQL against one on SQLite (--rounds N, default 3,
+// interleaved), then the cluster faults (--only load skips those); writes bench/results/postgres.json and .md.
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -10,6 +12,7 @@ import { DEFAULT_FUZZ_CONFIG, runFuzz } from './fuzz.js';
 import { DEFAULT_GATEWAY_FAULT_CONFIG, runGatewayFaults } from './gateway-faults.js';
 import { REPO_ROOT } from './gateway-process.js';
 import { DEFAULT_LOAD_CONFIG, runLoad } from './load.js';
+import { runPostgresBench } from './postgres-bench.js';
 import { runRawHttpFuzz } from './raw-http-fuzz.js';
 import { DEFAULT_RUNNER_FAULT_CONFIG, runRunnerFaults } from './runner-faults.js';
 import { runDiskFull, runLocked } from './storage-faults.js';
@@ -20,6 +23,8 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     'fuzz-runs': { type: 'string' },
     out: { type: 'string' },
+    store: { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 const parts = new Set((values.only ?? 'load,faults,fuzz').split(','));
@@ -44,6 +49,12 @@ function busiestProcesses(): string[] {
 }
 
 async function main(): Promise<void> {
+  if (values.store === 'postgres') {
+    const durationS = Number(values.duration ?? DEFAULT_LOAD_CONFIG.durationS);
+    const rounds = Number(values.rounds ?? 3);
+    return runPostgresBench(values.out ?? join(REPO_ROOT, 'bench/results/postgres.json'), { durationS, rounds, cluster: values.only !== 'load' });
+  }
+  if (values.store && values.store !== 'sqlite') throw new Error(`--store must be sqlite or postgres, got "${values.store}"`);
   const startedAt = new Date().toISOString();
   const snapshot = () => ({ loadavg: loadavg().map((x) => Math.round(x * 100) / 100), busiest_processes: busiestProcesses() });
   const environment = { cpus: cpus().length, at_start: snapshot() };

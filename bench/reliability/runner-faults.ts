@@ -36,12 +36,46 @@ export const DEFAULT_RUNNER_FAULT_CONFIG: RunnerFaultConfig = {
   seed: 1,
 };
 
-export interface RunnerFaultReport {
+export interface RunnerFaultReport extends JobAudit {
   runner_kills: number;
   /** Kills that landed while the runner held a claimed job (from its log). */
   kills_mid_job: number;
   jobs: number;
   requests: number;
+  executor: string;
+  seconds: number;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type Runner = { id: string; child: ChildProcess; log: string };
+
+/** Starts gpu-runner/main.ts against `gatewayUrl` (its output kept in `log`, for isMidJob). */
+export function spawnRemoteRunner(gatewayUrl: string, runnerToken: string, id: string, modelsDir: string): Runner {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'gpu-runner/main.ts', '--gateway', gatewayUrl, '--token', runnerToken, '--runner-id', id, '--heartbeat-ms', '500'],
+    { cwd: REPO_ROOT, env: { ...process.env, DMS_MODELS_DIR: modelsDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const runner: Runner = { id, child, log: '' };
+  const append = (c: Buffer) => {
+    runner.log += c.toString();
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  return runner;
+}
+
+/** SIGKILLs a process and resolves once it is gone. */
+export function killNow(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+export type JobAudit = {
   requests_without_exactly_one_result: number;
   jobs_not_finished: number;
   jobs_completed: number;
@@ -50,16 +84,51 @@ export interface RunnerFaultReport {
   jobs_reclaimed: number;
   /** Jobs whose usage totals differ from the sum over their result lines (double counting). */
   usage_mismatches: number;
-  executor: string;
-  seconds: number;
+  /** Jobs the gateway does not know (404): accepted but lost. */
+  jobs_missing: number;
+};
+
+/** Checks through the client API: one result line per request, usage equal to the lines' sum. */
+export async function auditJobs(baseUrl: string, apiKey: string, jobs: Array<{ id: string; customIds: string[] }>): Promise<JobAudit> {
+  const headers = { authorization: `Bearer ${apiKey}` };
+  const audit: JobAudit = {
+    requests_without_exactly_one_result: 0,
+    jobs_not_finished: 0,
+    jobs_completed: 0,
+    jobs_failed: 0,
+    jobs_reclaimed: 0,
+    usage_mismatches: 0,
+    jobs_missing: 0,
+  };
+  for (const { id, customIds } of jobs) {
+    const res = await fetch(`${baseUrl}/v1/jobs/${id}`, { headers });
+    if (res.status === 404) {
+      audit.jobs_missing++;
+      audit.requests_without_exactly_one_result += customIds.length;
+      continue;
+    }
+    const job = (await res.json()) as { status: string; attempt: number; usage: { num_results: number; completion_tokens: number } | null };
+    if (job.status === 'completed') audit.jobs_completed++;
+    else if (job.status === 'failed') audit.jobs_failed++;
+    else audit.jobs_not_finished++;
+    if (job.attempt > 1) audit.jobs_reclaimed++;
+    const text = await (await fetch(`${baseUrl}/v1/jobs/${id}/results`, { headers })).text();
+    const lines = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { custom_id: string; usage: { completion_tokens: number } | null });
+    const perId = new Map<string, number>();
+    for (const line of lines) perId.set(line.custom_id, (perId.get(line.custom_id) ?? 0) + 1);
+    for (const customId of customIds) if (perId.get(customId) !== 1) audit.requests_without_exactly_one_result++;
+    const sumTokens = lines.reduce((s, l) => s + (l.usage?.completion_tokens ?? 0), 0);
+    const withUsage = lines.filter((l) => l.usage).length;
+    if (job.usage && (job.usage.num_results !== withUsage || job.usage.completion_tokens !== sumTokens)) audit.usage_mismatches++;
+  }
+  return audit;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Runner = { id: string; child: ChildProcess; log: string };
-
 /** A runner is mid-job when its last claim has no completion, failure or lost-lease line after it. */
-function isMidJob(runner: Runner): boolean {
+export function isMidJob(runner: Runner): boolean {
   const at = runner.log.lastIndexOf('claimed ');
   if (at < 0) return false;
   const id = /claimed (\S+)/.exec(runner.log.slice(at))?.[1];
@@ -88,20 +157,7 @@ export async function runRunnerFaults(
     env: { DMS_LEASE_SECONDS: '2', DMS_SWEEP_SECONDS: '0.5', DMS_MAX_ATTEMPTS: '20' },
   });
   const runners: Runner[] = [];
-  const spawnRunner = (id: string): Runner => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'gpu-runner/main.ts', '--gateway', gateway.url, '--token', runnerToken, '--runner-id', id, '--heartbeat-ms', '500'],
-      { cwd: REPO_ROOT, env: { ...process.env, DMS_MODELS_DIR: modelsDir }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const runner: Runner = { id, child, log: '' };
-    const onData = (c: Buffer) => {
-      runner.log += c.toString();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    return runner;
-  };
+  const spawnRunner = (id: string): Runner => spawnRemoteRunner(gateway.url, runnerToken, id, modelsDir);
   const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
 
   try {
@@ -150,57 +206,32 @@ export async function runRunnerFaults(
       const pool = busy.length > 0 && random() < 0.85 ? busy : runners;
       const victim = pool[Math.floor(random() * pool.length)];
       const midJob = isMidJob(victim);
-      await new Promise<void>((resolve) => {
-        if (victim.child.exitCode !== null) return resolve();
-        victim.child.once('exit', () => resolve());
-        victim.child.kill('SIGKILL');
-      });
+      await killNow(victim.child);
       kills++;
       if (midJob) killsMidJob++;
       runners[runners.indexOf(victim)] = spawnRunner(`${victim.id.split('-')[0]}-${++generation}`);
       if (kills % 10 === 0) log(`runner faults: ${kills} kills (${killsMidJob} mid-job), ${open} jobs open`);
     }
 
-    // Audit through the client API: one result line per request, usage equal to the lines' sum.
-    let withoutOne = 0;
-    let notFinished = 0;
-    let completed = 0;
-    let failed = 0;
-    let reclaimed = 0;
-    let usageMismatches = 0;
-    for (const [j, id] of jobIds.entries()) {
-      const job = (await (await fetch(`${gateway.url}/v1/jobs/${id}`, { headers: auth })).json()) as {
-        status: string;
-        attempt: number;
-        usage: { num_results: number; runner_seconds: number; completion_tokens: number } | null;
-      };
-      if (job.status === 'completed') completed++;
-      else if (job.status === 'failed') failed++;
-      else notFinished++;
-      if (job.attempt > 1) reclaimed++;
-      const text = await (await fetch(`${gateway.url}/v1/jobs/${id}/results`, { headers: auth })).text();
-      const lines = text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { custom_id: string; usage: { runner_seconds: number; completion_tokens: number } | null });
-      const perId = new Map<string, number>();
-      for (const line of lines) perId.set(line.custom_id, (perId.get(line.custom_id) ?? 0) + 1);
-      for (let i = 0; i < config.requestsPerJob; i++) if (perId.get(`j${j}r${i}`) !== 1) withoutOne++;
-      const sumTokens = lines.reduce((s, l) => s + (l.usage?.completion_tokens ?? 0), 0);
-      const withUsage = lines.filter((l) => l.usage).length;
-      if (job.usage && (job.usage.num_results !== withUsage || job.usage.completion_tokens !== sumTokens)) usageMismatches++;
-    }
+    const audit = await auditJobs(
+      gateway.url,
+      apiKey,
+      jobIds.map((id, j) => ({ id, customIds: Array.from({ length: config.requestsPerJob }, (_, i) => `j${j}r${i}`) })),
+    );
+    const withoutOne = audit.requests_without_exactly_one_result;
+    const {
+      jobs_completed: completed,
+      jobs_failed: failed,
+      jobs_not_finished: notFinished,
+      jobs_reclaimed: reclaimed,
+      usage_mismatches: usageMismatches,
+    } = audit;
     const report: RunnerFaultReport = {
       runner_kills: kills,
       kills_mid_job: killsMidJob,
       jobs: jobIds.length,
       requests: jobIds.length * config.requestsPerJob,
-      requests_without_exactly_one_result: withoutOne,
-      jobs_not_finished: notFinished,
-      jobs_completed: completed,
-      jobs_failed: failed,
-      jobs_reclaimed: reclaimed,
-      usage_mismatches: usageMismatches,
+      ...audit,
       executor: `engine (gpu-runner/executor-factory.ts) on a random-weight ${TINY_MODEL} model: 2 layers, width 32, byte-level tokenizer`,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
