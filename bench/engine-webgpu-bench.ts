@@ -116,7 +116,7 @@ async function runPoint(
   const base: Point = { policy, batch, context, tokens_per_s: null, step_ms: null, kv_reads_per_step: null, bytes_per_step: null, bandwidth_fraction: null };
   let ex: ModelExecutor | null = null;
   try {
-    ex = new WebgpuExecutor(ctx, params, { pageSize: PAGE, headDim: cfg.headDim, budgetTokens }, { weights: s.weights, maxStepTokens: 256 });
+    ex = await WebgpuExecutor.create(ctx, params, { pageSize: PAGE, headDim: cfg.headDim, budgetTokens }, { weights: s.weights, maxStepTokens: 256 });
     const seqs: number[] = [];
     for (let b = 0; b < batch; b++) {
       const seq = ex.addSequence(policy === 'dms' ? new ForcedRatioDms(WINDOW, RATIO) : new NonePolicy());

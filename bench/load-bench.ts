@@ -1,12 +1,16 @@
 // Loading at scale: writes a random-weight checkpoint of a given shape in F16 (tensor by tensor) and
 // measures, in a fresh child process per case, load time and peak RSS for each backend and loader.
-// npx tsx bench/load-bench.ts [--dir /tmp/dms-load] [--shapes small,1b] -> bench/results/load.{json,md}
+// npx tsx bench/load-bench.ts [--dir /tmp/dms-load] [--shapes small,1b] [--cases webgpu:device:f16,...]
+//   -> bench/results/load.{json,md} (rows of the cases run replace the same rows; others are kept)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../engine/backend.js';
+import { loadModelForBackend } from '../engine/executors/load-for-backend.js';
+import { generate } from '../engine/index.js';
+import { isDeviceOnly } from '../engine/model/weight-source.js';
 import { type ModelConfig, modelConfigToJson, parseModelConfig } from '../engine/model/config.js';
 import { readSafetensors, writeSafetensorsFile } from '../engine/model/safetensors.js';
 import { buildByteLevelTokenizerConfig, buildByteLevelTokenizerJson, Tokenizer } from '../engine/model/tokenizer.js';
@@ -77,6 +81,7 @@ function writeCheckpoint(dir: string, cfg: ModelConfig): void {
 /** Child: loads once with the given loader and prints one JSON line of measurements. */
 async function child(dir: string, mode: string): Promise<void> {
   const backend = await initBackend();
+  if (mode === 'device') return deviceChild(dir);
   const t0 = performance.now();
   let numBytes = 0;
   if (mode === 'stream') {
@@ -97,7 +102,57 @@ async function child(dir: string, mode: string): Promise<void> {
   console.log(JSON.stringify({ backend, mode, loadMs: Math.round(loadMs), maxRssMB: Math.round(maxRssMB), tensorMB: Math.round(numBytes / 2 ** 20) }));
 }
 
+/**
+ * Child, webgpu: checkpoint -> device buffers (loadModelForBackend), then one short greedy generate()
+ * to show the device weights run; prints load time, peak RSS, device bytes and tfjs tensors made (0).
+ */
+async function deviceChild(dir: string): Promise<void> {
+  const { gpuContext } = await import('../engine/executors/webgpu/gpu-context.js');
+  const { residentWeights } = await import('../engine/executors/webgpu/device-weights.js');
+  const ctx = (await gpuContext())!;
+  const weights = process.env.DMS_WEBGPU_WEIGHTS === 'f16' ? 'f16' : 'f32';
+  const t0 = performance.now();
+  const m = await loadModelForBackend(dir);
+  const loadMs = performance.now() - t0;
+  const maxRssMB = process.resourceUsage().maxRSS / 1024;
+  if (!isDeviceOnly(m.weights)) throw new Error('expected a device-only load');
+  const deviceMB = (await residentWeights(ctx, m.weights, m.weights.source, weights === 'f16')).bytes / 2 ** 20;
+  const heap = process.memoryUsage();
+  // One greedy request shows the device weights run; on lavapipe a 1B step takes minutes, so only the f16 row does it.
+  let gen: Row['generate'];
+  if (weights === 'f16') {
+    const g0 = performance.now();
+    const [r] = await generate(m, [{ id: 'g', prompt: 'Q:1+2=', maxTokens: 4, temperature: 0, ignoreEos: true }], { kvBudgetTokens: 1 << 14, maxBatch: 1 });
+    gen = { tokens: r.usage.completionTokens, ms: Math.round(performance.now() - g0), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  }
+  m.dispose();
+  console.log(
+    JSON.stringify({
+      backend: 'webgpu',
+      mode: 'device',
+      weights,
+      adapter: ctx.adapter.description || ctx.adapter.vendor,
+      loadMs: Math.round(loadMs),
+      maxRssMB: Math.round(maxRssMB),
+      deviceMB: Math.round(deviceMB),
+      tensorMB: 0,
+      numTensors: tf.memory().numTensors,
+      heapUsedMB: Math.round(heap.heapUsed / 2 ** 20),
+      arrayBuffersMB: Math.round(heap.arrayBuffers / 2 ** 20),
+      generate: gen,
+    }),
+  );
+}
+
 interface Row {
+  date?: string;
+  weights?: string;
+  adapter?: string;
+  deviceMB?: number;
+  numTensors?: number;
+  heapUsedMB?: number;
+  arrayBuffersMB?: number;
+  generate?: { tokens: number; ms: number; maxRssMB: number };
   shape: string;
   parameters: number;
   fileMB: number;
@@ -109,21 +164,22 @@ interface Row {
   error?: string;
 }
 
-function runCase(dir: string, shape: string, backend: string, mode: string, parameters: number, fileMB: number): Row {
+function runCase(dir: string, shape: string, backend: string, mode: string, parameters: number, fileMB: number, weights?: string): Row {
+  const date = new Date().toISOString();
   try {
     const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/load-bench.ts', '--child', '--dir', dir, '--mode', mode], {
-      env: { ...process.env, DMS_BACKEND: backend },
+      env: { ...process.env, DMS_BACKEND: backend, ...(weights ? { DMS_WEBGPU_WEIGHTS: weights } : {}) },
       encoding: 'utf8',
       timeout: 20 * 60_000,
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 1 << 24,
     });
-    return { shape, parameters, fileMB, ...JSON.parse(out.trim().split('\n').pop()!) };
+    return { date, shape, parameters, fileMB, ...JSON.parse(out.trim().split('\n').pop()!) };
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     const lines = (err.stderr || err.message).trim().split('\n');
     const tail = (lines.find((l) => /Error/.test(l)) ?? lines.slice(-2).join(' ')).trim().slice(0, 300);
-    return { shape, parameters, fileMB, backend, mode, error: tail };
+    return { date, shape, parameters, fileMB, backend, mode, ...(weights ? { weights } : {}), error: tail };
   }
 }
 
@@ -132,13 +188,24 @@ async function main(): Promise<void> {
     options: {
       dir: { type: 'string', default: '/tmp/dms-load-bench' },
       shapes: { type: 'string', default: 'small,1b' },
+      cases: { type: 'string' },
       child: { type: 'boolean' },
+      report: { type: 'boolean' },
       mode: { type: 'string' },
     },
   });
   if (values.child) return child(values.dir!, values.mode ?? 'stream');
+  if (values.report) return writeReport(JSON.parse(readFileSync('bench/results/load.json', 'utf8')));
   await initBackend();
-  const rows: Row[] = [];
+  const resultsPath = 'bench/results/load.json';
+  const old = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as { date: string; rows: Row[] }) : null;
+  const keyOf = (r: Row) => `${r.shape}/${r.backend}/${r.mode}/${r.weights ?? ''}`;
+  const rows: Row[] = (old?.rows ?? []).map((r) => ({ date: old?.date, ...r }));
+  const put = (row: Row) => {
+    const at = rows.findIndex((r) => keyOf(r) === keyOf(row));
+    if (at >= 0) rows[at] = row;
+    else rows.push(row);
+  };
   for (const shape of values.shapes!.split(',')) {
     const cfg = shapeConfig(shape);
     const dir = join(values.dir!, shape);
@@ -149,45 +216,58 @@ async function main(): Promise<void> {
     const parameters = [...shapes.values()].reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
     const fileMB = Math.round(readFileSync(join(dir, 'config.json')).length / 2 ** 20 + (parameters * 2) / 2 ** 20);
     console.log(`${shape}: ${parameters} parameters, ${fileMB} MB f16 (written in ${writeS.toFixed(0)} s if new)`);
-    const cases: Array<[string, string]> =
-      shape === '1b'
-        ? [
-            ['cpu', 'stream'],
-            ['wasm', 'stream'],
-          ]
-        : [
-            ['cpu', 'stream'],
-            ['cpu', 'whole'],
-            ['wasm', 'stream'],
-            ['wasm', 'whole'],
-          ];
-    for (const [backend, mode] of cases) {
-      const row = runCase(dir, shape, backend, mode, parameters, fileMB);
+    const all: Array<[string, string, string?]> = [
+      ['cpu', 'stream'],
+      ...(shape === '1b' ? [] : ([['cpu', 'whole']] as Array<[string, string]>)),
+      ['wasm', 'stream'],
+      ...(shape === '1b' ? [] : ([['wasm', 'whole']] as Array<[string, string]>)),
+      ['webgpu', 'device', 'f16'],
+      ['webgpu', 'device', 'f32'],
+    ];
+    const chosen = values.cases ? all.filter((c) => values.cases!.split(',').includes(c.filter(Boolean).join(':'))) : all;
+    for (const [backend, mode, weights] of chosen) {
+      const row = runCase(dir, shape, backend, mode, parameters, fileMB, weights);
       console.log(JSON.stringify(row));
-      rows.push(row);
+      put(row);
     }
   }
   const doc = { date: new Date().toISOString(), node: process.version, machine: 'shared 2-core VM, 23 GB RAM, no GPU', rows };
-  writeFileSync('bench/results/load.json', `${JSON.stringify(doc, null, 2)}\n`);
+  writeFileSync(resultsPath, `${JSON.stringify(doc, null, 2)}\n`);
+  writeReport(doc);
+}
+
+/** bench/results/load.md from the rows (also alone: --report). */
+function writeReport(doc: { date: string; node: string; machine: string; rows: Row[] }): void {
+  const s = (ms?: number) => (ms !== undefined ? (ms / 1000).toFixed(1) : '-');
   const md = [
     '# Checkpoint loading: time and peak memory',
     '',
-    `Measured ${doc.date.slice(0, 10)} by \`npx tsx bench/load-bench.ts\` (${doc.machine}, Node ${doc.node}). Random-weight`,
-    'Llama checkpoints in F16 safetensors; each row is a fresh process (peak RSS = `process.resourceUsage().maxRSS`).',
-    '`stream` is `loadModel` (headers first, one tensor read and converted at a time); `whole` is the loader before',
-    'issue 13 (the whole file read, every tensor converted to f32 in a map, then copied into tensors). tfjs has no f16',
-    'tensors on any backend, so weights become f32 once: the tensors alone take twice the file size.',
+    `Written ${doc.date.slice(0, 10)} by \`npx tsx bench/load-bench.ts\` (${doc.machine}, Node ${doc.node}); each row says when it`,
+    'was measured. Random-weight Llama checkpoints in F16 safetensors; each row is a fresh process (peak RSS =',
+    '`process.resourceUsage().maxRSS`). `stream` is `loadModel` (headers first, one tensor read and converted at a time);',
+    '`whole` is the loader before issue 13 (the whole file read, every tensor converted to f32 in a map, then copied into',
+    'tensors). tfjs has no f16 tensors on any backend, so there weights become f32 once: the tensors alone take twice the',
+    'file size. `device` is `loadModelForBackend` on webgpu (`DMS_BACKEND=webgpu`): checkpoint -> device buffers one',
+    'column block at a time, no tfjs tensor (the `tfjs tensors` column counts what tf.memory() holds after the load),',
+    "weights on the device in the precision of `DMS_WEBGPU_WEIGHTS`. **The webgpu rows ran on lavapipe** (Mesa's CPU",
+    'Vulkan): there device memory is host memory, so their peak RSS includes the device weights (the `device` column,',
+    "which counts the tied lm head's own norm-folded copy of the embedding) and Dawn's staging; on a GPU that part would",
+    'be device memory instead. `generate` is one greedy 4-token request right after the load, on the device weights (f16 rows',
+    'only: a 1B step takes minutes on lavapipe).',
     '',
-    '| shape | parameters | file (MB, f16) | backend | loader | load (s) | peak RSS (MB) | tensors (MB) | error |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows.map(
+    '| shape | parameters | file (MB, f16) | backend | loader | on device | load (s) | peak RSS (MB) | tfjs tensors (MB) | device (MB) | generate | measured | error |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...doc.rows.map(
       (r) =>
-        `| ${r.shape} | ${(r.parameters / 1e9).toFixed(3)}B | ${r.fileMB} | ${r.backend} | ${r.mode} | ${r.loadMs !== undefined ? (r.loadMs / 1000).toFixed(1) : '-'} | ${r.maxRssMB ?? '-'} | ${r.tensorMB ?? '-'} | ${r.error ? r.error.replace(/\|/g, '/') : ''} |`,
+        `| ${r.shape} | ${(r.parameters / 1e9).toFixed(3)}B | ${r.fileMB} | ${r.backend} | ${r.mode} | ${r.weights ?? '-'} | ${s(r.loadMs)} | ${r.maxRssMB ?? '-'} | ${r.tensorMB ?? '-'} | ${r.deviceMB ?? '-'} | ${r.generate ? `${r.generate.tokens} tokens in ${s(r.generate.ms)} s, peak RSS ${r.generate.maxRssMB} MB` : '-'} | ${r.date?.slice(0, 16).replace('T', ' ') ?? '-'} | ${r.error ? r.error.replace(/\|/g, '/') : ''} |`,
     ),
     '',
   ].join('\n');
-  writeFileSync('bench/results/load.md', md);
+  writeFileSync('bench/results/load.md', md + NOTES);
 }
+
+/** Hand-written observations kept below the generated table. */
+const NOTES = existsSync('bench/results/load-notes.md') ? readFileSync('bench/results/load-notes.md', 'utf8') : '';
 
 main().catch((e) => {
   console.error(e);

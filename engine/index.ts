@@ -17,6 +17,7 @@ export type { CompressionSpec } from './policies/kv-policy.js';
 export type { LoadedModel } from './model/weights.js';
 export { loadModel, saveModel, initParams, modelFromParams } from './model/weights.js';
 export { initBackend, initBackendInfo, backendName, backendInfo } from './backend.js';
+export { loadModelForBackend } from './executors/load-for-backend.js';
 export type { BackendName, BackendInfo, AdapterInfo } from './backend.js';
 export { UnsupportedOnBackendError, checkPolicyOnBackend } from './executors/webgpu/support.js';
 export { extractAnswer, majorityVote } from './runtime/answer.js';
@@ -131,7 +132,7 @@ export async function generate(model: LoadedModel, requests: GenerateRequest[], 
     return new RequestState(req, i, promptIds, policy, acct);
   });
   const pageSize = options.pageSize ?? 16;
-  const runner = await createExecutor(backend, model.params, {
+  const runner = await createExecutor(backend, model.weights, {
     pool: {
       pageSize,
       headDim: cfg.headDim,

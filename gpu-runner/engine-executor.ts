@@ -121,7 +121,7 @@ export class EngineExecutor implements Executor {
     const first = group[0].params.compression;
     let model: LoadedModel;
     try {
-      model = this.registry.get({ model: job.model, ...first });
+      model = await this.registry.get({ model: job.model, ...first });
     } catch (e) {
       for (const r of group) await ctx.onResult(failed(r.custom_id, 'model_unavailable', (e as Error).message, this.backend));
       return;

@@ -1,7 +1,7 @@
 // Maps a job's (model name, compression) to a checkpoint folder with the catalog function the
-// gateway uses (protocol/catalog-content.ts), and keeps a few loaded models warm.
+// gateway uses (protocol/catalog-content.ts), and keeps a few loaded models warm (on webgpu: on the device).
 import { join, resolve } from 'node:path';
-import { type LoadedModel, loadModel } from '../engine/index.js';
+import { type LoadedModel, loadModelForBackend } from '../engine/index.js';
 import { checkpointFor, type ServedModels } from '../protocol/catalog-content.js';
 import { scanModelsDir } from '../protocol/model-folders.js';
 
@@ -18,6 +18,7 @@ export class UnknownCheckpointError extends Error {
 
 export class ModelRegistry {
   private readonly loaded = new Map<string, LoadedModel>();
+  private readonly loading = new Map<string, Promise<LoadedModel>>();
   private served: ServedModels | null = null;
 
   /** modelsDir: where checkpoint folders live; maxLoaded: models kept in memory (least recently used goes). */
@@ -35,8 +36,11 @@ export class ModelRegistry {
     return 'folder' in again ? again.folder : null;
   }
 
-  /** Loads (or reuses) the checkpoint for a key; throws UnknownCheckpointError saying what is missing. */
-  get(key: CheckpointKey): LoadedModel {
+  /**
+   * Loads (or reuses) the checkpoint for a key, for the process's backend (webgpu: straight to the
+   * device); throws UnknownCheckpointError saying what is missing.
+   */
+  async get(key: CheckpointKey): Promise<LoadedModel> {
     const folder = this.folderOf(key);
     if (folder === null) {
       const miss = checkpointFor(this.served!, key.model, key.method, key.ratio);
@@ -48,13 +52,21 @@ export class ModelRegistry {
       this.loaded.set(folder, hit); // most recently used last
       return hit;
     }
+    let pending = this.loading.get(folder);
+    if (!pending) {
+      pending = loadModelForBackend(join(this.modelsDir, folder));
+      this.loading.set(folder, pending);
+    }
     let model: LoadedModel;
     try {
-      model = loadModel(join(this.modelsDir, folder));
+      model = await pending;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UnknownCheckpointError(`checkpoint folder ${folder} is gone: ${(e as Error).message}`);
       throw e;
+    } finally {
+      this.loading.delete(folder);
     }
+    if (this.loaded.has(folder)) return this.loaded.get(folder)!;
     this.loaded.set(folder, model);
     while (this.loaded.size > this.maxLoaded) {
       const [oldest, m] = this.loaded.entries().next().value as [string, LoadedModel];

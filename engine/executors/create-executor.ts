@@ -2,7 +2,7 @@
 // (loaded lazily, so the wasm path never loads Dawn); every tfjs backend runs the wasm executor.
 import { PagePool, type PagePoolOptions } from '../kv/page-pool.js';
 import { PagedCache } from '../kv/paged-cache.js';
-import type { LlamaParams } from '../model/weights.js';
+import { isDeviceOnly, type ModelWeights } from '../model/weight-source.js';
 import type { BackendInfo, ModelExecutor } from './executor.js';
 import { WasmExecutor } from './wasm/wasm-executor.js';
 
@@ -17,18 +17,26 @@ export interface ExecutorOptions {
   maxPoolBufferBytes?: number;
 }
 
-export async function createExecutor(info: BackendInfo, params: LlamaParams, opts: ExecutorOptions): Promise<ModelExecutor> {
-  const cfg = params.config;
+/** The webgpu weight precision: the option, else DMS_WEBGPU_WEIGHTS (f32 | f16), else f32. */
+export function webgpuWeightPrecision(asked?: 'f32' | 'f16'): 'f32' | 'f16' {
+  const env = process.env.DMS_WEBGPU_WEIGHTS;
+  return asked ?? (env === 'f16' || env === 'f32' ? env : 'f32');
+}
+
+export async function createExecutor(info: BackendInfo, weights: ModelWeights, opts: ExecutorOptions): Promise<ModelExecutor> {
+  const cfg = weights.config;
   if (info.backend === 'webgpu') {
     const { gpuContext } = await import('./webgpu/gpu-context.js');
     const { WebgpuExecutor } = await import('./webgpu/webgpu-executor.js');
     const ctx = await gpuContext();
     if (!ctx) throw new Error('webgpu executor: no WebGPU device');
-    const env = process.env.DMS_WEBGPU_WEIGHTS;
-    const weights = opts.weights ?? (env === 'f16' || env === 'f32' ? env : 'f32');
-    return new WebgpuExecutor(ctx, params, opts.pool, { weights, maxPoolBufferBytes: opts.maxPoolBufferBytes });
+    return WebgpuExecutor.create(ctx, weights, opts.pool, { weights: webgpuWeightPrecision(opts.weights), maxPoolBufferBytes: opts.maxPoolBufferBytes });
   }
+  if (isDeviceOnly(weights))
+    throw new Error(
+      `${info.backend} executor: this model was loaded for the webgpu backend and its weights are on the device only (no tfjs tensors); load it with loadModel(dir) to run it on ${info.backend}`,
+    );
   const pool = new PagePool(opts.pool);
   const cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, opts.trackKeyBounds);
-  return new WasmExecutor(params, cache, info);
+  return new WasmExecutor(weights, cache, info);
 }

@@ -1,5 +1,5 @@
 // Loads a checkpoint folder strictly: every tensor the config needs, with its shape, and nothing the
-// config does not consume; tensors read one at a time from disk and converted once to f32.
+// config does not consume; tensors read one at a time from disk and converted once to f32 (tfjs params).
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,20 +53,42 @@ function checkTensorSet(cfg: ModelConfig, stored: Map<string, StoredTensor>): Ma
   return want;
 }
 
+/** A checkpoint folder after the strict checks, before any tensor data is read. */
+export interface OpenedCheckpoint {
+  config: ModelConfig;
+  /** Every stored tensor by name (headers only). */
+  stored: Map<string, StoredTensor>;
+  /** Every tensor the config consumes, with its stored shape. */
+  want: Map<string, { shape: number[]; transposed: boolean }>;
+  tokenizer: Tokenizer;
+}
+
 /**
- * Loads config.json + model.safetensors (or a sharded index) + tokenizer.json from a folder. Tensors
- * are read one at a time and converted once to float32 in the layout the engine uses (tfjs has no
- * f16 tensors), so peak memory is the model plus one tensor.
+ * Reads config.json, the safetensors headers (one file or an index of shards) and tokenizer.json, and
+ * runs every strict check: config values not implemented, missing / misshapen / unconsumed tensors,
+ * a tied head that differs. No weight is read except for the tied-head comparison. `checkSize` runs
+ * before that (a backend refusing a model too large for it).
  */
-export function loadModel(dir: string): LoadedModel {
+export function openCheckpoint(dir: string, checkSize: (want: OpenedCheckpoint['want']) => void = () => {}): OpenedCheckpoint {
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new Error(`loadModel: ${cfgPath} not found`);
   const config = parseModelConfig(JSON.parse(readFileSync(cfgPath, 'utf8')));
   const stored = indexCheckpoint(dir);
   const want = checkTensorSet(config, stored);
-  checkBackendFits(want);
+  checkSize(want);
   const tokenizer = Tokenizer.fromDir(dir);
   if (config.tieWordEmbeddings && stored.has('lm_head.weight')) checkTiedHead(stored);
+  return { config, stored, want, tokenizer };
+}
+
+/**
+ * Loads config.json + model.safetensors (or a sharded index) + tokenizer.json from a folder into tfjs
+ * params. Tensors are read one at a time and converted once to float32 in the layout the engine uses
+ * (tfjs has no f16 tensors), so peak memory is the model plus one tensor. The webgpu backend loads to
+ * the device instead (loadModelForBackend).
+ */
+export function loadModel(dir: string): LoadedModel {
+  const { config, stored, want, tokenizer } = openCheckpoint(dir, checkBackendFits);
   const made: tf.Tensor[] = [];
   const take = (name: string): tf.Tensor => {
     const spec = want.get(name)!;
@@ -89,7 +111,7 @@ export function loadModel(dir: string): LoadedModel {
       finalNorm: take('model.norm.weight') as tf.Tensor1D,
       lmHead: config.tieWordEmbeddings ? null : (take('lm_head.weight') as tf.Tensor2D),
     };
-    return { dir, config, params, tokenizer, dispose: () => disposeParams(params) };
+    return { dir, config, params, weights: params, tokenizer, dispose: () => disposeParams(params) };
   } catch (err) {
     for (const t of made) t.dispose();
     throw err;

@@ -36,7 +36,8 @@ function halfTable(): Float32Array {
   return halfValues;
 }
 
-function floatToHalf(f: number): number {
+/** IEEE half bits of a float (round to nearest even; overflow to infinity, NaN stays NaN). */
+export function floatToHalf(f: number): number {
   f32Scratch[0] = f;
   const x = u32Scratch[0];
   const sign = (x >>> 16) & 0x8000;

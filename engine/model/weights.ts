@@ -7,6 +7,7 @@ import { type ModelConfig, modelConfigToJson } from './config.js';
 import { releaseDerived } from './derived-resources.js';
 import { writeSafetensors } from './safetensors.js';
 import type { Tokenizer } from './tokenizer.js';
+import type { DeviceOnlyWeights, ModelWeights } from './weight-source.js';
 
 /**
  * One decoder layer. Projection matrices are stored [in, out] (HF's [out, in] transposed) so that
@@ -234,20 +235,39 @@ export function disposeParams(params: LlamaParams): void {
   for (const t of listParams(params)) t.dispose();
 }
 
-/** A model ready for inference: config, params and tokenizer; dispose() frees the tensors. */
+/** A model ready for inference: config, weights and tokenizer; dispose() frees the tensors and device copies. */
 export interface LoadedModel {
   dir: string | null;
   config: ModelConfig;
+  /** The tfjs params (forwardDense, training, the wasm executor); throws on a device-only (webgpu) load. */
   params: LlamaParams;
+  /** What executors build from: the params, or the device-only weights of a webgpu load. */
+  weights: ModelWeights;
   tokenizer: Tokenizer;
   dispose(): void;
 }
 
-export { expectedTensors, loadModel } from './load-model.js';
+/** A model whose weights are on the webgpu device only: `params` throws naming what to do instead. */
+export function deviceOnlyModel(dir: string, weights: DeviceOnlyWeights, tokenizer: Tokenizer): LoadedModel {
+  return {
+    dir,
+    config: weights.config,
+    get params(): LlamaParams {
+      throw new Error(
+        `model ${dir} was loaded for the webgpu backend: its weights are on the device only (no tfjs tensors), so forwardDense, training and the wasm executor cannot use it; load it with loadModel(dir) for those`,
+      );
+    },
+    weights,
+    tokenizer,
+    dispose: () => releaseDerived(weights),
+  };
+}
+
+export { expectedTensors, loadModel, openCheckpoint } from './load-model.js';
 
 /** Wraps in-memory params and a tokenizer as a LoadedModel (tests, training). */
 export function modelFromParams(params: LlamaParams, tokenizer: Tokenizer): LoadedModel {
-  return { dir: null, config: params.config, params, tokenizer, dispose: () => disposeParams(params) };
+  return { dir: null, config: params.config, params, weights: params, tokenizer, dispose: () => disposeParams(params) };
 }
 
 /** Writes config.json, model.safetensors (F32, F16 or BF16) and tokenizer.json (+ tokenizer_config.json). */

@@ -4,12 +4,11 @@
 import { PagePool, type PagePoolOptions } from '../../kv/page-pool.js';
 import { type CacheRow, PagedCache } from '../../kv/paged-cache.js';
 import type { ModelConfig } from '../../model/config.js';
-import { derivedResource } from '../../model/derived-resources.js';
 import { ropeTables } from '../../model/rope.js';
-import type { LlamaParams } from '../../model/weights.js';
+import { isDeviceOnly, type ModelWeights, paramsSource } from '../../model/weight-source.js';
 import type { KvPolicy, TokenKv } from '../../policies/kv-policy.js';
 import type { BackendInfo, ModelExecutor, StepItem, StepOutput } from '../executor.js';
-import { DeviceWeights } from './device-weights.js';
+import { type DeviceWeights, residentWeights } from './device-weights.js';
 import type { GpuContext } from './gpu-context.js';
 import { StepPlan } from './step-plan.js';
 import { checkWebgpuConfig, checkWebgpuPolicy } from './support.js';
@@ -55,25 +54,34 @@ export class WebgpuExecutor implements ModelExecutor {
   /** Bytes read back from the device, summed over device steps (greedy rows: 4 bytes each, not 4V). */
   readbackBytes = 0;
 
+  /**
+   * An executor over a model's resident device weights: made by the first executor over these weights
+   * (from the checkpoint for a device-only load, else from the tfjs params), reused by every later one
+   * (each generate() builds an executor), freed with the model (its dispose()).
+   */
+  static async create(ctx: GpuContext, weights: ModelWeights, poolOptions: PagePoolOptions, opts: WebgpuExecutorOptions = {}): Promise<WebgpuExecutor> {
+    checkWebgpuConfig(weights.config);
+    const f16 = opts.weights === 'f16';
+    if (f16 && !ctx.f16) throw new Error('webgpu: f16 weights need the shader-f16 feature, which this adapter lacks');
+    const source = isDeviceOnly(weights) ? weights.source : paramsSource(weights);
+    return new WebgpuExecutor(ctx, weights.config, await residentWeights(ctx, weights, source, f16), poolOptions, opts);
+  }
+
   constructor(
     readonly ctx: GpuContext,
-    readonly params: LlamaParams,
+    cfg: ModelConfig,
+    weights: DeviceWeights,
     poolOptions: PagePoolOptions,
     opts: WebgpuExecutorOptions = {},
   ) {
-    const cfg = params.config;
     checkWebgpuConfig(cfg);
-    const f16 = opts.weights === 'f16';
-    if (f16 && !ctx.f16) throw new Error('webgpu: f16 weights need the shader-f16 feature, which this adapter lacks');
     this.config = cfg;
     this.info = { backend: 'webgpu', adapter: ctx.adapter };
     this.maxStepTokens = opts.maxStepTokens ?? 256;
     const pool = new PagePool({ ...poolOptions, hostStorage: false });
     this.plan = new StepPlan(cfg.numLayers, cfg.numKvHeads, pool.pageSize, cfg.headDim, cfg.maxPositionEmbeddings);
     this.cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, false, this.plan);
-    // One device copy per model: made by the first executor over these params, reused by every later
-    // one (each generate() builds an executor), freed with the params (the model's dispose()).
-    this.weights = derivedResource(params, `webgpu-weights-${f16 ? 'f16' : 'f32'}`, () => new DeviceWeights(ctx, params, f16));
+    this.weights = weights;
     this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens, opts.maxPoolBufferBytes);
   }
 
@@ -246,7 +254,7 @@ export class WebgpuExecutor implements ModelExecutor {
 
   dispose(): void {
     for (const seq of [...this.policies.keys()]) this.free(seq);
-    // The weights stay resident with the params (disposeParams frees them).
+    // The weights stay resident with the model (its dispose() frees them).
     this.program.dispose();
   }
 }

@@ -60,7 +60,7 @@ export class WebgpuProgram {
   private readonly dummy: GPUBuffer;
   private layerDispatches: { before: Dispatch[]; commit: [Dispatch, Dispatch]; after: Dispatch[] }[] = [];
   private headDispatches: Dispatch[] = [];
-  private embedDispatch!: Dispatch;
+  private embedDispatches: Dispatch[] = [];
   private stale = true;
 
   constructor(
@@ -168,7 +168,7 @@ export class WebgpuProgram {
       pass.dispatchWorkgroups(x, y);
     };
     if (pre.length > 0) for (const d of this.preCommit) go({ ...d, size: () => [Math.ceil(((pre.length / OP_WORDS) * D) / 64), 1] });
-    go(this.embedDispatch);
+    for (const d of this.embedDispatches) go(d);
     this.layerDispatches.forEach((ld, l) => {
       for (const d of ld.before) go(d);
       if (opCounts[l] > 0) for (const d of ld.commit) go({ ...d, size: () => [Math.ceil((opCounts[l] * D) / 64), 1] });
@@ -305,11 +305,12 @@ export class WebgpuProgram {
     const a = this.act;
     const f16 = this.weights.f16;
     const emb = this.pipeline(`embed-${f16}`, () => embedWgsl(f16));
-    this.embedDispatch = {
+    // One dispatch per row block of the table: each writes the rows whose token it holds.
+    this.embedDispatches = this.weights.embed.map((part) => ({
       pipeline: emb,
-      group: this.group(emb, { 0: this.weights.embed, 1: a.tokens, 2: a.x, 3: this.uniform([d]), 4: a.stepU }),
+      group: this.group(emb, { 0: part.buffer, 1: a.tokens, 2: a.x, 3: this.uniform([d, part.row0, part.rows]), 4: a.stepU }),
       size: (n) => [Math.ceil((n * d) / 64), 1],
-    };
+    }));
     const post = this.pipeline('qkv-post', () => qkvPostWgsl(cfg));
     const attn = this.pipeline('attention', () => attentionWgsl(cfg, this.pool.pageSize, this.layout));
     const gather = this.pipeline('commit-gather', () => commitWgsl(cfg, 'gather', this.layout));

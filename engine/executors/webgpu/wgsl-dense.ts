@@ -75,11 +75,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   for (var i = lid.x; i < p.d; i += 64u) { dst[r * p.d + i] = src[sr * p.d + i] * inv; }
 }`;
 
-/** x[i, :] = embed[tokens[i], :] ([V, d] table, f32 or f16). */
+/** x[i, :] = embed[tokens[i], :] for the tokens in this part's rows [row0, row0 + rows) of the [V, d] table (f32 or f16). */
 export function embedWgsl(f16: boolean): string {
   return `${f16 ? 'enable f16;' : ''}
 ${STEP_STRUCT}
-struct Params { d: u32, pad0: u32, pad1: u32, pad2: u32 }
+struct Params { d: u32, row0: u32, rows: u32, pad0: u32 }
 @group(0) @binding(0) var<storage, read> table: array<${f16 ? 'f16' : 'f32'}>;
 @group(0) @binding(1) var<storage, read> tokens: array<u32>;
 @group(0) @binding(2) var<storage, read_write> x: array<f32>;
@@ -91,7 +91,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (e >= s.n * p.d) { return; }
   let i = e / p.d;
   let j = e % p.d;
-  x[e] = f32(table[tokens[i] * p.d + j]);
+  let t = tokens[i];
+  if (t < p.row0 || t >= p.row0 + p.rows) { return; }
+  x[e] = f32(table[(t - p.row0) * p.d + j]);
 }`;
 }
 

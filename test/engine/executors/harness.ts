@@ -5,6 +5,7 @@ import type { BackendInfo, ModelExecutor, StepItem } from '../../../engine/execu
 import { createExecutor } from '../../../engine/executors/create-executor.js';
 import { type GpuContext, gpuContext } from '../../../engine/executors/webgpu/gpu-context.js';
 import { forwardDense, hardDmsBias } from '../../../engine/model/llama.js';
+import type { ModelWeights } from '../../../engine/model/weight-source.js';
 import type { LlamaParams } from '../../../engine/model/weights.js';
 import type { KvPolicy } from '../../../engine/policies/kv-policy.js';
 
@@ -31,7 +32,7 @@ export async function executorKinds(): Promise<{ kinds: ExecutorKind[]; ctx: Gpu
 
 export function makeExecutor(
   kind: ExecutorKind,
-  params: LlamaParams,
+  params: ModelWeights,
   budgetTokens = 1 << 15,
   pageSize = 8,
   weights?: 'f32' | 'f16',
