@@ -11,16 +11,20 @@ export interface ExecutorOptions {
   pool: PagePoolOptions;
   /** The cache keeps per-page key bounds (Quest; wasm only). */
   trackKeyBounds: boolean;
-  /** webgpu: weight precision (default f32, or DMS_WEBGPU_WEIGHTS). */
+  /** webgpu: weight precision (default: DMS_WEBGPU_WEIGHTS, else f16 on a GPU with shader-f16, else f32). */
   weights?: 'f32' | 'f16';
   /** webgpu: most bytes of one K or V pool buffer (default: the adapter's limits; tests force a split). */
   maxPoolBufferBytes?: number;
 }
 
-/** The webgpu weight precision: the option, else DMS_WEBGPU_WEIGHTS (f32 | f16), else f32. */
-export function webgpuWeightPrecision(asked?: 'f32' | 'f16'): 'f32' | 'f16' {
+/**
+ * The webgpu weight precision: the option, else DMS_WEBGPU_WEIGHTS (f32 | f16), else f16 on a GPU that
+ * offers shader-f16 (half the weight bytes each decode step reads) and f32 elsewhere. Software adapters
+ * (lavapipe) default to f32: they serve tests, which compare against wasm's f32 within 1e-4.
+ */
+export function webgpuWeightPrecision(asked: 'f32' | 'f16' | undefined, adapter: { f16: boolean; software: boolean }): 'f32' | 'f16' {
   const env = process.env.DMS_WEBGPU_WEIGHTS;
-  return asked ?? (env === 'f16' || env === 'f32' ? env : 'f32');
+  return asked ?? (env === 'f16' || env === 'f32' ? env : adapter.f16 && !adapter.software ? 'f16' : 'f32');
 }
 
 export async function createExecutor(info: BackendInfo, weights: ModelWeights, opts: ExecutorOptions): Promise<ModelExecutor> {
@@ -30,7 +34,7 @@ export async function createExecutor(info: BackendInfo, weights: ModelWeights, o
     const { WebgpuExecutor } = await import('./webgpu/webgpu-executor.js');
     const ctx = await gpuContext();
     if (!ctx) throw new Error('webgpu executor: no WebGPU device');
-    return WebgpuExecutor.create(ctx, weights, opts.pool, { weights: webgpuWeightPrecision(opts.weights), maxPoolBufferBytes: opts.maxPoolBufferBytes });
+    return WebgpuExecutor.create(ctx, weights, opts.pool, { weights: webgpuWeightPrecision(opts.weights, ctx), maxPoolBufferBytes: opts.maxPoolBufferBytes });
   }
   if (isDeviceOnly(weights))
     throw new Error(

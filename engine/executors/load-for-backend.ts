@@ -9,7 +9,7 @@ import type { BackendInfo } from './executor.js';
 export interface LoadOptions {
   /** The backend to load for (default: the process's, initBackendInfo). */
   backend?: BackendInfo;
-  /** webgpu: weight precision on the device (default DMS_WEBGPU_WEIGHTS, else f32). */
+  /** webgpu: weight precision on the device (default as webgpuWeightPrecision decides). */
   weights?: 'f32' | 'f16';
 }
 
@@ -21,5 +21,5 @@ export async function loadModelForBackend(dir: string, opts: LoadOptions = {}): 
   const { loadModelToDevice } = await import('./webgpu/load-to-device.js');
   const ctx = await gpuContext();
   if (!ctx) throw new Error('loadModelForBackend: webgpu backend but no WebGPU device');
-  return loadModelToDevice(dir, ctx, webgpuWeightPrecision(opts.weights));
+  return loadModelToDevice(dir, ctx, webgpuWeightPrecision(opts.weights, ctx));
 }
