@@ -100,6 +100,33 @@ function mapJobRow(raw: Record<string, unknown>): JobRow {
   return out as JobRow;
 }
 
+/** Distinct statement texts given a name; past this, statements go unnamed (parsed each time). */
+const MAX_NAMED_STATEMENTS = 200;
+/** Longer texts (multi-row inserts, long IN lists) vary with their row count: not worth keeping prepared. */
+const MAX_NAMED_TEXT = 8_000;
+
+/**
+ * Names Drizzle's parameterised statements by their text, so that each pooled connection parses and
+ * plans a statement once and then only binds it (node-postgres keeps a connection's parsed names; a
+ * new connection parses again). The store's hot statements are a few fixed texts; at most
+ * MAX_NAMED_STATEMENTS get a name, the rest stay unnamed.
+ */
+function namedStatements(): (config: unknown) => unknown {
+  const names = new Map<string, string>();
+  return (config) => {
+    if (!config || typeof config !== 'object') return config;
+    const c = config as { name?: string; text?: unknown };
+    if (c.name || typeof c.text !== 'string' || c.text.length > MAX_NAMED_TEXT || !c.text.includes('$1')) return config;
+    let name = names.get(c.text);
+    if (!name) {
+      if (names.size >= MAX_NAMED_STATEMENTS) return config;
+      name = `dms_q${names.size}`;
+      names.set(c.text, name);
+    }
+    return { ...c, name };
+  };
+}
+
 /** Serialisation failures and deadlocks abort a transaction that would succeed when run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_BATCH_TRIES = 5;
@@ -142,7 +169,13 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // Drizzle's builders run on one client; inside a batch that client must be the transaction's
   // connection. The batch's connection is carried in async context, everything else goes to the pool.
   const batchClient = new AsyncLocalStorage<pg.PoolClient>();
-  const router = { query: (...args: unknown[]) => (batchClient.getStore() ?? pool).query(...(args as Parameters<pg.Pool['query']>)) };
+  const statementName = namedStatements();
+  const router = {
+    query: (config: unknown, ...rest: unknown[]) => {
+      const named = statementName(config);
+      return (batchClient.getStore() ?? pool).query(...([named, ...rest] as Parameters<pg.Pool['query']>));
+    },
+  };
   const db = drizzle({ client: router as unknown as pg.Pool, schema: pgSchema });
 
   async function runBatch(statements: unknown[]): Promise<unknown[]> {
