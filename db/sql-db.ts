@@ -3,7 +3,29 @@
 import type { SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import type { JobRow } from './schema.js';
 import * as schema from './schema.js';
+
+/** A job row to insert and its request rows (the store fills every column it sets). */
+export type NewJobRow = Pick<
+  typeof schema.jobs.$inferInsert,
+  | 'id'
+  | 'tenantId'
+  | 'model'
+  | 'status'
+  | 'defaultsJson'
+  | 'metadataJson'
+  | 'idempotencyKey'
+  | 'bodyHash'
+  | 'numRequests'
+  | 'maxAttempts'
+  | 'notBefore'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+export type NewRequestRow = Pick<typeof schema.requests.$inferInsert, 'jobId' | 'idx' | 'customId' | 'prompt' | 'paramsJson' | 'expectedAnswer'> & {
+  status: 'pending';
+};
 
 /**
  * A Drizzle database whose builders the store awaits. It is typed as SQLite's; the PostgreSQL handle
@@ -31,6 +53,12 @@ export interface SqlDb {
    * `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers pass over a row being claimed.
    */
   claimLock?: SQL;
+  /**
+   * Inserts a job and its request rows atomically in one statement and returns the stored job row
+   * (PostgreSQL: one round trip instead of BEGIN, two INSERTs and COMMIT). Absent: the store sends the
+   * inserts as one batch. A duplicate idempotency key throws a unique violation either way.
+   */
+  insertJob?(job: NewJobRow, requests: NewRequestRow[]): Promise<JobRow>;
 }
 
 /** Splits rows so that each multi-row INSERT stays under the driver's bound-parameter limit. */

@@ -1,5 +1,6 @@
 // Submitting a job: the job row and all its request rows go in one atomic batch (multi-row
-// inserts chunked under the driver's parameter limit); an idempotency key replays or conflicts.
+// inserts chunked under the driver's parameter limit), or in one statement where the driver has
+// one (PostgreSQL's insertJob); an idempotency key replays or conflicts.
 import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { randomId } from './ids.js';
@@ -37,26 +38,21 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
       if (prior) return prior;
       const now = cfg.clock();
       const id = randomId('job');
-      const statements: BatchItem<'sqlite'>[] = [
-        db
-          .insert(jobs)
-          .values({
-            id,
-            tenantId: job.tenantId,
-            model: job.model,
-            status: 'queued',
-            defaultsJson: job.defaults ? JSON.stringify(job.defaults) : null,
-            metadataJson: job.metadata ? JSON.stringify(job.metadata) : null,
-            idempotencyKey: job.idempotencyKey,
-            bodyHash: job.bodyHash,
-            numRequests: job.requests.length,
-            maxAttempts: cfg.maxAttempts,
-            notBefore: now,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning(),
-      ];
+      const jobRow = {
+        id,
+        tenantId: job.tenantId,
+        model: job.model,
+        status: 'queued' as const,
+        defaultsJson: job.defaults ? JSON.stringify(job.defaults) : null,
+        metadataJson: job.metadata ? JSON.stringify(job.metadata) : null,
+        idempotencyKey: job.idempotencyKey,
+        bodyHash: job.bodyHash,
+        numRequests: job.requests.length,
+        maxAttempts: cfg.maxAttempts,
+        notBefore: now,
+        createdAt: now,
+        updatedAt: now,
+      };
       const rows = job.requests.map((r, idx) => ({
         jobId: id,
         idx,
@@ -66,12 +62,18 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         status: 'pending' as const,
         expectedAnswer: r.expectedAnswer,
       }));
-      for (const chunk of chunkRows(rows, PARAMS_PER_REQUEST_ROW, sqlDb.maxBoundParams)) {
-        statements.push(db.insert(requests).values(chunk));
-      }
-      let stored: unknown[];
+      let row: JobRow | undefined;
       try {
-        stored = await sqlDb.batch(statements);
+        if (sqlDb.insertJob) {
+          row = await sqlDb.insertJob(jobRow, rows);
+        } else {
+          const statements: BatchItem<'sqlite'>[] = [db.insert(jobs).values(jobRow).returning()];
+          for (const chunk of chunkRows(rows, PARAMS_PER_REQUEST_ROW, sqlDb.maxBoundParams)) {
+            statements.push(db.insert(requests).values(chunk));
+          }
+          const stored = await sqlDb.batch(statements);
+          row = (stored[0] as JobRow[])[0];
+        }
       } catch (error) {
         // A concurrent submission with the same idempotency key won the race: answer as it would.
         if (isUniqueViolation(error)) {
@@ -80,8 +82,7 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         }
         throw error;
       }
-      // The inserted row comes back from the same batch and every request is pending: no re-read.
-      const [row] = stored[0] as JobRow[];
+      // The inserted row comes back from the same statement or batch and every request is pending: no re-read.
       if (!row) throw new Error(`job ${id} was not returned by its insert`);
       const fresh = { pending: job.requests.length, succeeded: 0, failed: 0, canceled: 0, usage: null };
       return { kind: 'created', job: jobView(row, fresh) };

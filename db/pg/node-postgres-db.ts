@@ -2,11 +2,12 @@
 // an advisory lock (several gateways may start at once), and batches run as one transaction.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import type { SqlDb, SqliteDatabase, StoreTables } from '../sql-db.js';
+import type { JobRow } from '../schema.js';
+import type { NewJobRow, NewRequestRow, SqlDb, SqliteDatabase, StoreTables } from '../sql-db.js';
 import * as pgSchema from './schema.js';
 
 export const PG_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations-pg', import.meta.url));
@@ -44,6 +45,87 @@ export const DEFAULT_POSTGRES_OPTIONS = {
 } as const;
 
 export type PostgresDb = SqlDb & { pool: pg.Pool; poolSize: number; close(): Promise<void> };
+
+/** The job columns a submission sets, in the order of insertJob's first parameters. */
+const JOB_INSERT_KEYS = [
+  'id',
+  'tenantId',
+  'model',
+  'status',
+  'defaultsJson',
+  'metadataJson',
+  'idempotencyKey',
+  'bodyHash',
+  'numRequests',
+  'maxAttempts',
+  'notBefore',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof NewJobRow)[];
+
+const JOB_COLUMNS = Object.entries(getTableColumns(pgSchema.jobs));
+const jobColumn = (key: string) => {
+  const column = (pgSchema.jobs as unknown as Record<string, { name: string }>)[key];
+  if (!column) throw new Error(`no jobs column for ${key}`);
+  return `"${column.name}"`;
+};
+
+/**
+ * A submission in one statement and one round trip: the job row, then its request rows from
+ * column arrays (one parameter per column, whatever the number of requests), returning the stored
+ * job. One statement is atomic; the request rows' foreign key is checked at its end, after the job
+ * row went in. Named, so each connection parses and plans it once.
+ */
+const INSERT_JOB = {
+  name: 'dms_insert_job',
+  text: [
+    `WITH j AS (INSERT INTO jobs (${JOB_INSERT_KEYS.map(jobColumn).join(', ')})`,
+    ` VALUES (${JOB_INSERT_KEYS.map((_, i) => `$${i + 1}`).join(', ')})`,
+    ` RETURNING ${JOB_COLUMNS.map(([, c]) => `"${c.name}"`).join(', ')}),`,
+    ' r AS (INSERT INTO requests (job_id, idx, custom_id, prompt, params_json, status, expected_answer)',
+    " SELECT j.id, u.idx, u.custom_id, u.prompt, u.params_json, 'pending', u.expected_answer FROM j,",
+    ` unnest($${JOB_INSERT_KEYS.length + 1}::integer[], $${JOB_INSERT_KEYS.length + 2}::text[], $${JOB_INSERT_KEYS.length + 3}::text[],`,
+    ` $${JOB_INSERT_KEYS.length + 4}::text[], $${JOB_INSERT_KEYS.length + 5}::text[]) AS u(idx, custom_id, prompt, params_json, expected_answer))`,
+    ' SELECT * FROM j',
+  ].join(''),
+};
+
+/** A jobs row as the server sent it, mapped to the JS values Drizzle's select gives (bigint ms as numbers). */
+function mapJobRow(raw: Record<string, unknown>): JobRow {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of JOB_COLUMNS) {
+    const value = raw[column.name];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as JobRow;
+}
+
+/** Distinct statement texts given a name; past this, statements go unnamed (parsed each time). */
+const MAX_NAMED_STATEMENTS = 200;
+/** Longer texts (multi-row inserts, long IN lists) vary with their row count: not worth keeping prepared. */
+const MAX_NAMED_TEXT = 8_000;
+
+/**
+ * Names Drizzle's parameterised statements by their text, so that each pooled connection parses and
+ * plans a statement once and then only binds it (node-postgres keeps a connection's parsed names; a
+ * new connection parses again). The store's hot statements are a few fixed texts; at most
+ * MAX_NAMED_STATEMENTS get a name, the rest stay unnamed.
+ */
+function namedStatements(): (config: unknown) => unknown {
+  const names = new Map<string, string>();
+  return (config) => {
+    if (!config || typeof config !== 'object') return config;
+    const c = config as { name?: string; text?: unknown };
+    if (c.name || typeof c.text !== 'string' || c.text.length > MAX_NAMED_TEXT || !c.text.includes('$1')) return config;
+    let name = names.get(c.text);
+    if (!name) {
+      if (names.size >= MAX_NAMED_STATEMENTS) return config;
+      name = `dms_q${names.size}`;
+      names.set(c.text, name);
+    }
+    return { ...c, name };
+  };
+}
 
 /** Serialisation failures and deadlocks abort a transaction that would succeed when run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -87,7 +169,13 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // Drizzle's builders run on one client; inside a batch that client must be the transaction's
   // connection. The batch's connection is carried in async context, everything else goes to the pool.
   const batchClient = new AsyncLocalStorage<pg.PoolClient>();
-  const router = { query: (...args: unknown[]) => (batchClient.getStore() ?? pool).query(...(args as Parameters<pg.Pool['query']>)) };
+  const statementName = namedStatements();
+  const router = {
+    query: (config: unknown, ...rest: unknown[]) => {
+      const named = statementName(config);
+      return (batchClient.getStore() ?? pool).query(...([named, ...rest] as Parameters<pg.Pool['query']>));
+    },
+  };
   const db = drizzle({ client: router as unknown as pg.Pool, schema: pgSchema });
 
   async function runBatch(statements: unknown[]): Promise<unknown[]> {
@@ -136,6 +224,21 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
           await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
         }
       }
+    },
+    async insertJob(job: NewJobRow, requests: NewRequestRow[]): Promise<JobRow> {
+      for (const r of requests) if (r.jobId !== job.id) throw new Error(`request ${r.idx} is not of job ${job.id}`);
+      const values = [
+        ...JOB_INSERT_KEYS.map((key) => job[key] ?? null),
+        requests.map((r) => r.idx),
+        requests.map((r) => r.customId),
+        requests.map((r) => r.prompt),
+        requests.map((r) => r.paramsJson),
+        requests.map((r) => r.expectedAnswer ?? null),
+      ];
+      const { rows } = await pool.query({ ...INSERT_JOB, values });
+      const [raw] = rows as Record<string, unknown>[];
+      if (!raw) throw new Error(`job ${job.id} was not returned by its insert`);
+      return mapJobRow(raw);
     },
     close: () => pool.end(),
   };
