@@ -11,12 +11,13 @@ import type { LlamaParams } from '../../model/weights.js';
 import type { KvPolicy } from '../../policies/kv-policy.js';
 import { type BackendInfo, type ModelExecutor, type StepItem, type StepOutput, splitGreedy } from '../executor.js';
 import { addBiasRows, FusedWeights, matmulRows, rmsNormRows } from '../fused-weights.js';
+import { SequencePolicies } from '../sequence-policies.js';
 import { splitQkv } from './qkv-post.js';
 
 export type { StepItem, StepOutput } from '../executor.js';
 
 export class WasmExecutor implements ModelExecutor {
-  private readonly policies = new Map<number, KvPolicy>();
+  private readonly policies: SequencePolicies;
   private slotScratch = new Int32Array(256);
   private weightScratch = new Float32Array(256);
 
@@ -31,6 +32,7 @@ export class WasmExecutor implements ModelExecutor {
     readonly info: BackendInfo = { backend: 'wasm' },
   ) {
     this.config = params.config;
+    this.policies = new SequencePolicies(cache, 'wasm executor');
     this.fused = new FusedWeights(params);
   }
 
@@ -40,30 +42,21 @@ export class WasmExecutor implements ModelExecutor {
   /** A new empty sequence governed by `policy`. */
   addSequence(policy: KvPolicy): number {
     if (policy.needsKeyBounds && !this.cache.trackKeyBounds) throw new Error(`policy ${policy.name} needs a cache that tracks key bounds`);
-    const seq = this.cache.addSequence();
-    for (const row of this.cache.rows(seq)) policy.initRow(row);
-    this.policies.set(seq, policy);
-    return seq;
+    return this.policies.add(policy);
   }
 
   /** A copy of a sequence's cache and policy state (threads of one prompt). */
   fork(seq: number): number {
-    const policy = this.policyOf(seq);
-    const id = this.cache.fork(seq, (s) => policy.cloneState(s));
-    this.policies.set(id, policy);
-    return id;
+    return this.policies.fork(seq);
   }
 
   /** Frees a sequence's pages. */
   free(seq: number): void {
-    this.cache.freeSequence(seq);
-    this.policies.delete(seq);
+    this.policies.free(seq);
   }
 
   policyOf(seq: number): KvPolicy {
-    const p = this.policies.get(seq);
-    if (!p) throw new Error(`wasm executor: unknown sequence ${seq}`);
-    return p;
+    return this.policies.of(seq);
   }
 
   run(items: StepItem[]): Promise<StepOutput> {

@@ -6,6 +6,7 @@ import { type CacheRow, PagedCache } from '../../kv/paged-cache.js';
 import type { ModelConfig } from '../../model/config.js';
 import { ropeTables } from '../../model/rope.js';
 import { isDeviceOnly, type ModelWeights, paramsSource } from '../../model/weight-source.js';
+import { SequencePolicies } from '../sequence-policies.js';
 import type { KvPolicy, TokenKv } from '../../policies/kv-policy.js';
 import type { BackendInfo, ModelExecutor, StepItem, StepOutput } from '../executor.js';
 import { type DeviceWeights, residentWeights } from './device-weights.js';
@@ -44,7 +45,7 @@ export class WebgpuExecutor implements ModelExecutor {
   readonly info: BackendInfo;
   readonly config: ModelConfig;
   readonly cache: PagedCache;
-  private readonly policies = new Map<number, KvPolicy>();
+  private readonly policies: SequencePolicies;
   private readonly plan: StepPlan;
   private readonly weights: DeviceWeights;
   private readonly program: WebgpuProgram;
@@ -81,6 +82,7 @@ export class WebgpuExecutor implements ModelExecutor {
     const pool = new PagePool({ ...poolOptions, hostStorage: false });
     this.plan = new StepPlan(cfg.numLayers, cfg.numKvHeads, pool.pageSize, cfg.headDim, cfg.maxPositionEmbeddings);
     this.cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, false, this.plan);
+    this.policies = new SequencePolicies(this.cache, 'webgpu executor');
     this.weights = weights;
     this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens, opts.maxPoolBufferBytes);
   }
@@ -91,30 +93,21 @@ export class WebgpuExecutor implements ModelExecutor {
 
   addSequence(policy: KvPolicy): number {
     checkWebgpuPolicy(policy);
-    const seq = this.cache.addSequence();
-    for (const row of this.cache.rows(seq)) policy.initRow(row);
-    this.policies.set(seq, policy);
-    return seq;
+    return this.policies.add(policy);
   }
 
   fork(seq: number): number {
-    const policy = this.policyOf(seq);
-    const id = this.cache.fork(seq, (s) => policy.cloneState(s));
-    this.policies.set(id, policy);
-    return id;
+    return this.policies.fork(seq);
   }
 
   free(seq: number): void {
     const rows = this.cache.rows(seq);
-    this.cache.freeSequence(seq);
+    this.policies.free(seq);
     for (const row of rows) this.plan.release(row);
-    this.policies.delete(seq);
   }
 
   private policyOf(seq: number): KvPolicy {
-    const p = this.policies.get(seq);
-    if (!p) throw new Error(`webgpu executor: unknown sequence ${seq}`);
-    return p;
+    return this.policies.of(seq);
   }
 
   async run(items: StepItem[]): Promise<StepOutput> {
@@ -253,7 +246,7 @@ export class WebgpuExecutor implements ModelExecutor {
   }
 
   dispose(): void {
-    for (const seq of [...this.policies.keys()]) this.free(seq);
+    for (const seq of this.policies.seqs()) this.free(seq);
     // The weights stay resident with the model (its dispose() frees them).
     this.program.dispose();
   }
