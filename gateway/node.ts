@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       if (process.ppid === parent) return;
       clearInterval(orphanWatch);
       void shutdown(`parent process ${parent} (npm) exited`);
-    }, 1000).unref();
+    }, 250).unref();
   }
 }
 

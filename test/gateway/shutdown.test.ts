@@ -27,9 +27,9 @@ async function npmStart(env: Record<string, string> = {}): Promise<{ service: Se
 
 const auth = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
-/** Submits a job long enough to be caught running, and waits until the runner works on it. */
-async function submitRunning(base: string): Promise<string> {
-  const requests = Array.from({ length: 12 }, (_, i) => ({
+/** Submits a job of `count` requests (12 run in about a second here) and waits until the runner works on it. */
+async function submitRunning(base: string, count = 12): Promise<string> {
+  const requests = Array.from({ length: count }, (_, i) => ({
     custom_id: `q${i}`,
     prompt: `C1:a${i}b7=`,
     params: { max_tokens: 480, n: 4, temperature: 1, seed: i },
@@ -68,7 +68,8 @@ describe('stopping npm start', () => {
 
   it('a killed npm takes the gateway with it: the running job goes back to the queue', async () => {
     const { service, base } = await npmStart({ DMS_DRAIN_SECONDS: '0' });
-    const jobId = await submitRunning(base);
+    // Long enough (tens of seconds) that the job cannot finish before the orphan watch notices, even on a fast machine.
+    const jobId = await submitRunning(base, 400);
     process.kill(service.child.pid!, 'SIGKILL'); // npm cannot forward anything; node sees itself orphaned
     await service.closed;
     expect(service.output()).toMatch(/parent process \d+ \(npm\) exited: shutting down/);
