@@ -42,8 +42,15 @@ interface Shape {
   config: Record<string, unknown>;
   batches: number[];
   contexts: number[];
-  /** KV budget in token slots: fits `budgetSeqs` vanilla sequences at the point's context. */
+  /**
+   * The context of the fixed-budget comparison: there the KV budget fits `budgetSeqs` vanilla
+   * sequences (so vanilla stops at that batch while DMS fits RATIO times more, up to `budgetBatches`);
+   * at the other contexts it fits the point's batch.
+   */
+  budgetContext: number;
   budgetSeqs: number;
+  /** Batches run at budgetContext (DMS reaches the larger ones; vanilla's past budgetSeqs report that they do not fit). */
+  budgetBatches: number[];
   steps: number;
   weights: 'f32' | 'f16';
 }
@@ -53,7 +60,9 @@ const SMALL: Shape = {
   config: { hidden_size: 128, intermediate_size: 512, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 259 },
   batches: [1, 4],
   contexts: [64, 256],
+  budgetContext: 256,
   budgetSeqs: 4,
+  budgetBatches: [1, 4, 16],
   steps: 8,
   weights: 'f32',
 };
@@ -70,7 +79,9 @@ const ONE_B: Shape = {
   },
   batches: [1, 16, 64],
   contexts: [1024, 8192, 32768],
+  budgetContext: 32768,
   budgetSeqs: 16,
+  budgetBatches: [1, 16, 64, 128],
   steps: 16,
   weights: 'f16',
 };
@@ -101,6 +112,9 @@ interface Point {
   error?: string;
 }
 
+/** Decode steps run before timing: pipelines, the forks' page copies and the first readbacks are not measured. */
+const WARMUP_STEPS = 2;
+
 async function runPoint(
   ctx: GpuContext,
   params: LlamaParams,
@@ -112,27 +126,32 @@ async function runPoint(
 ): Promise<Point> {
   const cfg = params.config;
   const rows = cfg.numLayers * cfg.numKvHeads;
-  const budgetTokens = s.budgetSeqs * rows * (context + s.steps + PAGE);
+  const fits = context === s.budgetContext ? s.budgetSeqs : batch;
+  const budgetTokens = fits * rows * (context + WARMUP_STEPS + s.steps + PAGE);
   const base: Point = { policy, batch, context, tokens_per_s: null, step_ms: null, kv_reads_per_step: null, bytes_per_step: null, bandwidth_fraction: null };
   let ex: ModelExecutor | null = null;
   try {
     ex = await WebgpuExecutor.create(ctx, params, { pageSize: PAGE, headDim: cfg.headDim, budgetTokens }, { weights: s.weights, maxStepTokens: 256 });
-    const seqs: number[] = [];
-    for (let b = 0; b < batch; b++) {
-      const seq = ex.addSequence(policy === 'dms' ? new ForcedRatioDms(WINDOW, RATIO) : new NonePolicy());
-      seqs.push(seq);
-      for (let t0 = 0; t0 < context; t0 += 256) {
-        const n = Math.min(256, context - t0);
-        await ex.run(Array.from({ length: n }, (_, i) => ({ seq, token: (t0 + i) % cfg.vocabSize, position: t0 + i, wantLogits: false })));
-      }
+    // One sequence is prefilled and the others are its forks (their pages copied on the device): decode
+    // speed does not depend on what the context holds, and batch x context prefill would dominate the run.
+    const first = ex.addSequence(policy === 'dms' ? new ForcedRatioDms(WINDOW, RATIO) : new NonePolicy());
+    for (let t0 = 0; t0 < context; t0 += 256) {
+      const n = Math.min(256, context - t0);
+      await ex.run(Array.from({ length: n }, (_, i) => ({ seq: first, token: (t0 + i) % cfg.vocabSize, position: t0 + i, wantLogits: false })));
     }
+    const seqs = [first];
+    for (let b = 1; b < batch; b++) {
+      // A fork takes a copy of every page, and each sequence grows by about a page per row while decoding.
+      if (!ex.cache.pool.canAllocate(ex.cache.pagesHeld(first) + rows * (b + 1)))
+        throw new Error(`the KV budget (${s.budgetSeqs} vanilla sequences at this context) holds only ${b} of these sequences`);
+      seqs.push(ex.fork(first));
+    }
+    // Greedy decode: the device's argmax sends back one id per row, not V logits.
+    const step = (i: number) => ex!.run(seqs.map((seq) => ({ seq, token: i % cfg.vocabSize, position: context + i, wantLogits: true, greedy: true })));
+    for (let i = 0; i < WARMUP_STEPS; i++) await step(i);
     let reads = 0;
     const t0 = performance.now();
-    for (let step = 0; step < s.steps; step++) {
-      // Greedy decode: the device's argmax sends back one id per row, not V logits.
-      const out = await ex.run(seqs.map((seq) => ({ seq, token: step % cfg.vocabSize, position: context + step, wantLogits: true, greedy: true })));
-      for (const r of out.reads) reads += r;
-    }
+    for (let i = WARMUP_STEPS; i < WARMUP_STEPS + s.steps; i++) for (const r of (await step(i)).reads) reads += r;
     const ms = (performance.now() - t0) / s.steps;
     const kvPerStep = reads / s.steps;
     const bytes = weightBytes(cfg, s.weights === 'f16' ? 2 : 4) + kvPerStep * 2 * cfg.headDim * 4;
@@ -158,16 +177,21 @@ function markdown(adapter: string, shapes: { shape: Shape; points: Point[] }[], 
     software
       ? 'This adapter is a software rasteriser (lavapipe on the CPU): the numbers only show that the GPU path runs end to end; they say nothing about GPU speed.'
       : 'Measured on a GPU adapter.',
-    `Copy-kernel bandwidth measured in the same run: ${bwGBs.toFixed(2)} GB/s. DMS is forced to ratio ${RATIO} (window ${WINDOW}: every token but one in ${RATIO} is flagged); the KV budget of a point fits ${shapes[0]?.shape.budgetSeqs} vanilla sequences at its context. Bytes per step = every weight once + KV slots read x 2 x D x 4.`,
+    `Copy-kernel bandwidth measured in the same run: ${bwGBs.toFixed(2)} GB/s (${8} back-to-back copies per submission). DMS is forced to ratio ${RATIO} (window ${WINDOW}: every token but one in ${RATIO} is flagged).`,
+    `Each point prefills one sequence to its context and forks it to the batch (pages copied on the device), runs ${WARMUP_STEPS} untimed greedy decode steps, then times the rest; each row reads back its argmax id (4 bytes), not its logits.`,
+    "At a shape's budget context the KV budget fits its budgetSeqs vanilla sequences (vanilla batches past that report that they do not fit; DMS fits about ratio times more); elsewhere it fits the point's batch.",
+    'Bytes per step = every weight once + KV slots read x 2 x D x 4 (the pools are f32).',
     '',
   ];
-  if (!shapes.some((s) => s.shape === ONE_B)) {
+  if (!shapes.some((s) => s.shape.name === ONE_B.name)) {
     lines.push(
-      `The 1B shape (${ONE_B.name}; batch ${ONE_B.batches.join(' / ')}, context ${ONE_B.contexts.join(' / ')}) is ready to run with \`npm run bench:engine -- --backend webgpu --shape 1b\` on a GPU host and was not run here (no GPU host was available; on lavapipe it would take hours). No GPU figures exist yet. The K and V page pools are split across as many storage buffers as the adapter's maxStorageBufferBindingSize / maxBufferSize need (16 vanilla sequences at 32K on this shape: about 17.2 GB of f32 K and as much V); a point whose split needs more storage buffers than the adapter's maxStorageBuffersPerShaderStage (8 + 2 per pool buffer) reports that error. Decode is greedy: each row reads back its argmax id (4 bytes), not its logits.`,
+      `The 1B shape (${ONE_B.name}; batch ${ONE_B.batches.join(' / ')} at context ${ONE_B.contexts.filter((c) => c !== ONE_B.budgetContext).join(' / ')}, batch ${ONE_B.budgetBatches.join(' / ')} at ${ONE_B.budgetContext} under a budget of ${ONE_B.budgetSeqs} vanilla sequences) is ready to run with \`npm run bench:engine -- --backend webgpu --shape 1b\` on a GPU host, or through the packed kit in bench/gpu-host/ on a machine without Node; it was not run here (no GPU host was available; on lavapipe it would take hours). No GPU figures exist yet.`,
       '',
     );
   }
   for (const { shape, points } of shapes) {
+    const t = targets(shape, points);
+    const pct = (x: number | null) => (x === null ? 'not run' : `${(100 * x).toFixed(1)}%`);
     lines.push(
       `## ${shape.name}`,
       '',
@@ -181,45 +205,105 @@ function markdown(adapter: string, shapes: { shape: Shape; points: Point[] }[], 
           `| ${p.policy} | ${p.batch} | ${p.context} | ${p.tokens_per_s!.toFixed(1)} | ${p.step_ms!.toFixed(1)} | ${p.kv_reads_per_step} | ${p.bytes_per_step!.toExponential(3)} | ${(100 * p.bandwidth_fraction!).toFixed(1)}% |`,
         );
     }
-    lines.push('');
+    lines.push(
+      '',
+      `Vanilla at batch 64, context 8192: ${pct(t.vanilla_b64_8k_bandwidth_fraction)} of the copy bandwidth (target on a GPU: >= 50%).`,
+      `At context ${t.budget_context} under a budget of ${t.budget_vanilla_seqs} vanilla sequences: best DMS ${t.best_dms_tokens_per_s?.toFixed(1) ?? 'not run'} tokens/s against best vanilla ${t.best_vanilla_tokens_per_s?.toFixed(1) ?? 'not run'}: ${t.dms_over_vanilla === null ? 'no ratio' : `${t.dms_over_vanilla.toFixed(2)}x`} (target on a GPU: >= 4x).`,
+      '',
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
+/** The points of a shape: every batch at the unbudgeted contexts, then the budgeted comparison. */
+function pointsOf(s: Shape, contexts: number[] | null): Array<{ policy: 'vanilla' | 'dms'; batch: number; context: number }> {
+  const out: Array<{ policy: 'vanilla' | 'dms'; batch: number; context: number }> = [];
+  for (const context of s.contexts) {
+    if (contexts && !contexts.includes(context)) continue;
+    for (const batch of context === s.budgetContext ? s.budgetBatches : s.batches)
+      for (const policy of ['vanilla', 'dms'] as const) out.push({ policy, batch, context });
+  }
+  return out;
+}
+
+/** The issue's two GPU targets, judged from the points (null where a point did not run). */
+export function targets(s: Shape, points: Point[]) {
+  const roofline = points.find((p) => p.policy === 'vanilla' && p.batch === 64 && p.context === 8192 && p.tokens_per_s !== null);
+  const best = (policy: Point['policy']) =>
+    Math.max(0, ...points.filter((p) => p.policy === policy && p.context === s.budgetContext && p.tokens_per_s !== null).map((p) => p.tokens_per_s!));
+  const [vanilla, dms] = [best('vanilla'), best('dms')];
+  return {
+    vanilla_b64_8k_bandwidth_fraction: roofline?.bandwidth_fraction ?? null,
+    budget_context: s.budgetContext,
+    budget_vanilla_seqs: s.budgetSeqs,
+    best_vanilla_tokens_per_s: vanilla || null,
+    best_dms_tokens_per_s: dms || null,
+    dms_over_vanilla: vanilla && dms ? dms / vanilla : null,
+  };
+}
+
+function argOf(argv: string[], name: string): string | undefined {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+}
+
+/**
+ * Options: --shape small|1b (1b runs small first), --contexts 8192,32768 (only those), --steps N
+ * (timed decode steps per point), --out DIR (default bench/results). Results are rewritten after every
+ * point, so a run cut short by a time limit leaves what it measured.
+ */
 export async function runWebgpuBench(argv: string[]): Promise<void> {
-  const which = argv.includes('--shape') ? argv[argv.indexOf('--shape') + 1] : 'small';
+  const which = argOf(argv, '--shape') ?? 'small';
   if (which !== 'small' && which !== '1b') throw new Error(`--shape must be small or 1b, got ${which}`);
+  const contexts = argOf(argv, '--contexts')?.split(',').map(Number) ?? null;
+  const steps = argOf(argv, '--steps') ? Number(argOf(argv, '--steps')) : null;
+  if (steps !== null && !(Number.isInteger(steps) && steps > 0)) throw new Error('--steps must be a positive integer');
   process.env.DMS_BACKEND = 'webgpu';
   await initBackendInfo();
   const ctx = await gpuContext();
   if (!ctx) throw new Error('no WebGPU adapter');
+  console.log(`adapter: ${JSON.stringify(ctx.adapter)} software ${ctx.software}`);
   const bwGBs = await measureCopyBandwidth(ctx);
-  const shapes: { shape: Shape; points: Point[] }[] = [];
-  for (const shape of which === 'small' ? [SMALL] : [SMALL, ONE_B]) {
-    // tfjs's wasm memory stops at 4 GiB: build the 1B shape's random weights on tfjs's cpu backend (plain JS arrays).
-    if (shape === ONE_B) await tf.setBackend('cpu');
-    const params = initParams(shapeConfig(shape), 1);
-    const points: Point[] = [];
-    for (const context of shape.contexts)
-      for (const batch of shape.batches)
-        for (const policy of ['vanilla', 'dms'] as const) {
-          const p = await runPoint(ctx, params, shape, policy, batch, context, bwGBs);
-          console.log(JSON.stringify(p));
-          points.push(p);
-        }
-    disposeParams(params);
-    shapes.push({ shape, points });
-  }
+  console.log(`copy bandwidth ${bwGBs.toFixed(1)} GB/s`);
   const tag =
     ctx.adapter.description
       .replace(/[^A-Za-z0-9]+/g, '-')
       .replace(/^-|-$/g, '')
       .slice(0, 40)
       .toLowerCase() || 'adapter';
-  const out = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  const out = argOf(argv, '--out') ?? join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(out, { recursive: true });
-  const json = { adapter: ctx.adapter, software: ctx.software, copy_bandwidth_gbs: bwGBs, ratio: RATIO, window: WINDOW, tfjs: tf.getBackend(), shapes };
-  writeFileSync(join(out, `engine-webgpu-${tag}.json`), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(out, `engine-webgpu-${tag}.md`), markdown(ctx.adapter.description, shapes, bwGBs, ctx.software));
-  console.log(`wrote bench/results/engine-webgpu-${tag}.json and .md`);
+  const shapes: { shape: Shape; points: Point[] }[] = [];
+  const write = () => {
+    const json = {
+      adapter: ctx.adapter,
+      software: ctx.software,
+      limits: { maxBufferSize: ctx.limits.maxBufferSize, maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize },
+      copy_bandwidth_gbs: bwGBs,
+      ratio: RATIO,
+      window: WINDOW,
+      tfjs: tf.getBackend(),
+      shapes: shapes.map(({ shape, points }) => ({ shape, points, targets: targets(shape, points) })),
+    };
+    writeFileSync(join(out, `engine-webgpu-${tag}.json`), `${JSON.stringify(json, null, 2)}\n`);
+    writeFileSync(join(out, `engine-webgpu-${tag}.md`), markdown(ctx.adapter.description, shapes, bwGBs, ctx.software));
+  };
+  for (const base of which === 'small' ? [SMALL] : [SMALL, ONE_B]) {
+    const shape = steps ? { ...base, steps } : base;
+    // tfjs's wasm memory stops at 4 GiB: build the 1B shape's random weights on tfjs's cpu backend (plain JS arrays).
+    if (base === ONE_B) await tf.setBackend('cpu');
+    const t0 = performance.now();
+    const params = initParams(shapeConfig(shape), 1);
+    console.log(`${base === ONE_B ? '1b' : 'small'}: random weights in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const entry = { shape, points: [] as Point[] };
+    shapes.push(entry);
+    for (const { policy, batch, context } of pointsOf(shape, base === SMALL ? null : contexts)) {
+      const p = await runPoint(ctx, params, shape, policy, batch, context, bwGBs);
+      console.log(JSON.stringify(p));
+      entry.points.push(p);
+      write();
+    }
+    disposeParams(params);
+  }
+  console.log(`wrote ${join(out, `engine-webgpu-${tag}`)}.json and .md`);
 }
