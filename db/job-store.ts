@@ -1,6 +1,16 @@
 // The job store: every read and write the gateway and runners make, as one async interface over
 // an SqlDb (better-sqlite3, node:sqlite, D1 or PostgreSQL). Lease-fenced writes return a tagged outcome instead of throwing.
-import type { ClaimResponse, HeartbeatResponse, Job, JobStatus, RequestParams, RequestResult, RequestResultWrite, ResolvedParams } from '../protocol/index.js';
+import type {
+  ClaimResponse,
+  CompressionMethod,
+  HeartbeatResponse,
+  Job,
+  JobStatus,
+  RequestParams,
+  RequestResult,
+  RequestResultWrite,
+  ResolvedParams,
+} from '../protocol/index.js';
 import { createKeyStore, type KeyStore } from './store-keys.js';
 import { createLeaseOps } from './store-lease.js';
 import { createFinishOps } from './store-finish.js';
@@ -26,8 +36,11 @@ export type SubmitOutcome = { kind: 'created'; job: Job } | { kind: 'replayed'; 
 
 export type CancelOutcome = { kind: 'not_found' } | { kind: 'terminal'; job: Job } | { kind: 'ok'; job: Job };
 
-/** A runner's claim: which runner, optionally only some models, and its backend (for /healthz). */
-export type ClaimInput = { runnerId: string; models?: string[]; backend?: string };
+/**
+ * A runner's claim: which runner, optionally only some models, its backend (for /healthz), and the
+ * compression methods it serves: only jobs whose every request uses one of them (all when absent).
+ */
+export type ClaimInput = { runnerId: string; models?: string[]; backend?: string; methods?: readonly CompressionMethod[] };
 
 /** Outcome of a lease-fenced call: `stale` means the lease is gone and the runner must stop. */
 export type Fenced<T> = { ok: true; value: T } | { ok: false; reason: 'stale_lease' };

@@ -37,6 +37,8 @@ export const jobs = sqliteTable(
     idempotencyKey: text('idempotency_key'),
     bodyHash: text('body_hash'), // SHA-256 of the canonical body, compared on idempotent replays
     numRequests: integer('num_requests').notNull(),
+    // The compression methods its requests use (protocol/backend-methods.ts METHOD_BITS, OR-ed): a claim skips jobs the runner's backend cannot serve. Null: unknown (any runner).
+    methodBits: integer('method_bits'),
     attempt: integer('attempt').notNull().default(0), // claims so far (a release gives one back)
     maxAttempts: integer('max_attempts').notNull(),
     notBefore: integer('not_before').notNull(), // earliest claim time (backoff after an expired lease)

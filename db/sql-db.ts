@@ -18,6 +18,7 @@ export type NewJobRow = Pick<
   | 'idempotencyKey'
   | 'bodyHash'
   | 'numRequests'
+  | 'methodBits'
   | 'maxAttempts'
   | 'notBefore'
   | 'createdAt'

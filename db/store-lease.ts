@@ -1,7 +1,15 @@
 // Leases: the atomic claim (one conditional UPDATE ... RETURNING), heartbeats that extend a lease
 // and report cancellation, and the sweep that requeues, fails or cancels jobs whose lease expired.
 import { and, asc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import type { ClaimResponse, HeartbeatResponse, PendingRequest, RequestParams, ResolvedParams } from '../protocol/index.js';
+import {
+  type ClaimResponse,
+  type CompressionMethod,
+  type HeartbeatResponse,
+  type PendingRequest,
+  type RequestParams,
+  type ResolvedParams,
+  unservedBits,
+} from '../protocol/index.js';
 import { cancelPendingRequests } from './cancel-pending.js';
 import { randomId } from './ids.js';
 import type { ClaimInput, Fenced, SweepCounts } from './job-store.js';
@@ -24,6 +32,15 @@ export const msValue = (ms: number): SQL => sql`cast(${ms} as bigint)`;
 
 /** The larger of two integers, in SQL both dialects parse (SQLite's max(a, b) is greatest(a, b) on PostgreSQL). */
 export const atLeast = (value: unknown, floor: number): SQL => sql`case when ${value} > ${floor} then ${value} else ${floor} end`;
+
+/**
+ * Jobs a runner serving `methods` can run: none of their requests' method bits is one it lacks. A job
+ * stored before method_bits existed (null) goes to any runner, as does everything when `methods` is absent.
+ */
+export function servedBy(jobs: StoreTables['jobs'], methods: readonly CompressionMethod[] | undefined): SQL | undefined {
+  const lacking = methods ? unservedBits(methods) : 0;
+  return lacking === 0 ? undefined : sql`(coalesce(${jobs.methodBits}, 0) & cast(${lacking} as integer)) = 0`;
+}
 
 export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
   const { db } = sqlDb;
@@ -83,7 +100,12 @@ export function createLeaseOps(sqlDb: SqlDb, cfg: StoreConfig) {
       await sweep();
       const now = cfg.clock();
       await recordRunner(input.runnerId, input.backend, now);
-      const claimable = and(eq(jobs.status, 'queued'), lte(jobs.notBefore, now), input.models ? inArray(jobs.model, input.models) : undefined);
+      const claimable = and(
+        eq(jobs.status, 'queued'),
+        lte(jobs.notBefore, now),
+        input.models ? inArray(jobs.model, input.models) : undefined,
+        servedBy(jobs, input.methods),
+      );
       const oldest = db.select({ id: jobs.id }).from(jobs).where(claimable).orderBy(asc(jobs.seq)).limit(1);
       const locked = sqlDb.claimLock ? sql`${oldest.getSQL()} ${sqlDb.claimLock}` : oldest;
       const leaseToken = randomId('lease', 16);

@@ -3,6 +3,7 @@
 // one (PostgreSQL's insertJob); an idempotency key replays or conflicts.
 import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
+import { methodBits } from '../protocol/index.js';
 import { randomId } from './ids.js';
 import { jobView } from './job-views.js';
 import type { NewJob, SubmitOutcome } from './job-store.js';
@@ -48,6 +49,8 @@ export function createSubmitOps(sqlDb: SqlDb, cfg: StoreConfig, reads: ReadOps) 
         idempotencyKey: job.idempotencyKey,
         bodyHash: job.bodyHash,
         numRequests: job.requests.length,
+        // What a claim routes on: only a runner whose backend serves every one of these methods takes the job.
+        methodBits: methodBits(job.requests.map((r) => r.params.compression.method)),
         maxAttempts: cfg.maxAttempts,
         notBefore: now,
         createdAt: now,

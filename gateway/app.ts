@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { JobStore } from '../db/job-store.js';
-import type { ModelCatalog } from '../protocol/index.js';
+import type { ModelCatalog, RunnerCapability } from '../protocol/index.js';
 import { requestBodyLimit } from './body-limit.js';
 import { type AuthConfig, type ClientEnv, clientAuth, type Digest, runnerAuth } from './auth.js';
 import { apiError } from './http-errors.js';
@@ -39,6 +39,13 @@ export type AppDeps = {
   rateClock?: () => number;
   /** SHA-256 hex for credentials (default WebCrypto); node.ts passes node:crypto's synchronous one. */
   digest?: Digest;
+  /**
+   * What every runner of this gateway serves, given only when the gateway knows them all (node.ts: the
+   * in-process runner on and the remote runner API off): a request whose compression method it does not
+   * serve is refused at submission with a 400. Absent (remote runners may come; Workers, Deno): jobs
+   * are accepted and wait for a runner that serves them.
+   */
+  fleet?: RunnerCapability;
   /** Called after a job is stored (POST /v1/jobs, a validated batch): node.ts wakes its in-process runner. */
   wakeRunners?: () => void;
   /** Metrics of this gateway (node.ts: prom-client); default: those of a store from instrumentStore(),
@@ -83,10 +90,10 @@ export function createApp(deps: AppDeps) {
   client.use('*', clientAuth(store, deps.digest));
   client.use('*', rateLimit(buckets));
   const wakeRunners = deps.wakeRunners ?? (() => {});
-  client.route('/jobs', jobRoutes({ store, models: deps.models, limits, wakeRunners }));
+  client.route('/jobs', jobRoutes({ store, models: deps.models, limits, wakeRunners, fleet: deps.fleet }));
   client.route('/jobs', jobRequestRoutes({ store, limits }));
   client.route('/models', modelRoutes(deps.models, clock));
-  const openAi = { store, models: deps.models, limits, clock, wakeRunners };
+  const openAi = { store, models: deps.models, limits, clock, wakeRunners, fleet: deps.fleet };
   client.route('/files', openAiFileRoutes(openAi));
   client.route('/batches', openAiBatchRoutes(openAi));
 

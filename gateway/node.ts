@@ -17,6 +17,7 @@ import { PromClientRegistry } from './metrics/prom-client-registry.js';
 import { createServiceMetrics } from './metrics/service-metrics.js';
 import { loadModelCatalog } from './model-catalog.js';
 import { openStoreFromEnv } from './open-store.js';
+import { COMPRESSION_METHODS } from '../protocol/index.js';
 
 const env = process.env;
 const num = (name: string, fallback: number): number => envNumber(env, name, fallback);
@@ -43,6 +44,18 @@ async function main(): Promise<void> {
     rateLimitBurst: env.DMS_RATE_LIMIT_BURST ? num('DMS_RATE_LIMIT_BURST', 0) : undefined,
   };
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  // Construction point of the in-process runner's executor (the engine executor, issue 3).
+  // DMS_INPROCESS_RUNNER=0: a gateway only (remote runners do the work; load tests measure the gateway).
+  const inProcess = env.DMS_INPROCESS_RUNNER !== '0';
+  const executor = inProcess ? await createDefaultExecutor() : null;
+  // With the runner API off the in-process runner is the whole fleet: what its backend cannot serve is
+  // refused at submission. With remote runners such a job waits for one that serves it.
+  const fleet = executor && runnerTokens.length === 0 ? executor.capability : undefined;
+  const unserved = fleet ? COMPRESSION_METHODS.filter((m) => !fleet.methods.includes(m)) : [];
+  if (unserved.length > 0)
+    console.log(
+      `backend ${fleet?.backend} does not serve ${unserved.join(', ')}: such requests are refused at submission (DMS_RUNNER_TOKEN lets remote runners take them)`,
+    );
   let runner: RunnerLoop | null = null;
   const app = createApp({
     store,
@@ -51,6 +64,7 @@ async function main(): Promise<void> {
     limits,
     log,
     digest,
+    fleet,
     // A submit wakes the in-process runner, so an idle server claims a new job at once, not after its poll backoff.
     wakeRunners: () => runner?.wake(),
     metrics,
@@ -63,11 +77,7 @@ async function main(): Promise<void> {
     num('DMS_SWEEP_SECONDS', 15) * 1000,
   );
 
-  // Construction point of the in-process runner's executor (the engine executor, issue 3).
-  // DMS_INPROCESS_RUNNER=0: a gateway only (remote runners do the work; load tests measure the gateway).
-  const inProcess = env.DMS_INPROCESS_RUNNER !== '0';
-  if (inProcess) {
-    const executor = await createDefaultExecutor();
+  if (executor) {
     const heartbeatMs = Math.min(10_000, store.config.leaseMs / 3);
     // The host name keeps runner ids apart when gateways on several machines share one PostgreSQL.
     runner = new RunnerLoop(new LocalStoreSource(store), executor, { runnerId: `local-${hostname()}-${process.pid}`, heartbeatMs });

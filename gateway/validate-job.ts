@@ -1,7 +1,9 @@
 // Validates a job submission beyond its zod shape: limits, unique custom_ids, the model and the
-// compression each request resolves to (method served, DMS ratio trained), and the context length.
+// compression each request resolves to (method served by the model and, when the gateway knows its
+// whole fleet, by its runner's backend; DMS ratio trained), and the context length.
 import {
   type ApiIssue,
+  backendsServing,
   type CatalogModel,
   estimatePromptTokens,
   messagesToPrompt,
@@ -10,6 +12,7 @@ import {
   type RequestParams,
   type ResolvedParams,
   resolveParams,
+  type RunnerCapability,
   SubmitJobSchema,
   zodIssues,
 } from '../protocol/index.js';
@@ -24,7 +27,11 @@ export type ValidatedJob = {
 
 export type Validation = { ok: true; job: ValidatedJob } | { ok: false; status: 400 | 413; issues: ApiIssue[] };
 
-export function validateJob(body: unknown, catalog: ModelCatalog, limits: Limits): Validation {
+/**
+ * `fleet`: what the only runner that will ever claim this job serves (the in-process one, when the
+ * remote runner API is off); a request it cannot serve is refused. Absent: any runner may come, so nothing is refused for it.
+ */
+export function validateJob(body: unknown, catalog: ModelCatalog, limits: Limits, fleet?: RunnerCapability): Validation {
   const numRequests = (body as { requests?: unknown })?.requests;
   if (Array.isArray(numRequests) && numRequests.length > limits.maxRequestsPerJob) {
     const reason = `${numRequests.length} requests exceed the limit of ${limits.maxRequestsPerJob} per job`;
@@ -57,7 +64,7 @@ export function validateJob(body: unknown, catalog: ModelCatalog, limits: Limits
     const prompt = messages ? messagesToPrompt(messages) : (req.prompt as string);
     const params = { ...resolveParams(sub.defaults, req.params), ...(messages ? { messages } : {}) };
     const ratioGiven = (req.params?.compression ?? sub.defaults?.compression)?.ratio !== undefined;
-    if (model) issues.push(...checkParams(params, ratioGiven, prompt, model, limits, fieldOf(i, req.params, sub.defaults)));
+    if (model) issues.push(...checkParams(params, ratioGiven, prompt, model, limits, fieldOf(i, req.params, sub.defaults), fleet));
     requests.push({ customId: req.custom_id, prompt, params, expectedAnswer: req.expected_answer ?? null });
   });
 
@@ -80,6 +87,7 @@ function checkParams(
   model: CatalogModel,
   limits: Limits,
   field: ReturnType<typeof fieldOf>,
+  fleet: RunnerCapability | undefined,
 ): ApiIssue[] {
   const issues: ApiIssue[] = [];
   if (p.n > limits.maxThreads) issues.push({ field: field('n'), reason: `n must be at most ${limits.maxThreads}` });
@@ -89,6 +97,11 @@ function checkParams(
     issues.push({
       field: field('compression', 'method'),
       reason: `model "${model.name}" does not serve method "${method}"; available: ${model.methods.join(', ')}`,
+    });
+  } else if (fleet && !fleet.methods.includes(method)) {
+    issues.push({
+      field: field('compression', 'method'),
+      reason: `method '${method}' is not served by this gateway's runner (backend ${fleet.backend}); backends that serve it: ${backendsServing(method).join(', ')}`,
     });
   } else if (method === 'none' && ratio !== 1) {
     issues.push({ field: field('compression', 'ratio'), reason: 'ratio must be 1 (or absent) for method none' });

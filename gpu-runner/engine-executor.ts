@@ -11,7 +11,7 @@ import {
   UnsupportedOnBackendError,
 } from '../engine/index.js';
 import { createPolicy } from '../engine/policies/registry.js';
-import type { ClaimedJob, PendingRequest, RequestResultWrite, RunnerUsage } from '../protocol/index.js';
+import { type ClaimedJob, capabilityOf, type PendingRequest, type RequestResultWrite, type RunnerCapability, type RunnerUsage } from '../protocol/index.js';
 import { type EngineUsageField, USAGE_FIELDS } from '../protocol/usage-fields.js';
 import type { ExecutionContext, Executor } from './executor.js';
 import { StaleLeaseError } from './job-source.js';
@@ -86,13 +86,18 @@ export function toGenerateRequest(model: LoadedModel, p: PendingRequest, backend
 }
 
 export class EngineExecutor implements Executor {
+  /** The methods this backend serves (protocol/backend-methods.ts, which support.ts agrees with): what the claim asks for. */
+  readonly capability: RunnerCapability;
+
   private constructor(
     /** What /healthz shows: the backend, and on webgpu the adapter (claim field, at most 64 characters). */
     readonly backend: string,
     private readonly backendName: BackendName,
     private readonly registry: ModelRegistry,
     private readonly options: EngineExecutorOptions,
-  ) {}
+  ) {
+    this.capability = capabilityOf(backendName);
+  }
 
   static async create(registry = new ModelRegistry(), options: EngineExecutorOptions = {}): Promise<EngineExecutor> {
     const info = await initBackendInfo();

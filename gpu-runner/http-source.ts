@@ -42,7 +42,7 @@ export class HttpJobSource implements JobSource {
   }
 
   claim(input: ClaimRequest): Promise<ClaimResponse | null> {
-    return this.post<ClaimResponse>('/claim', { runner_id: input.runnerId, models: input.models, backend: input.backend });
+    return this.post<ClaimResponse>('/claim', { runner_id: input.runnerId, models: input.models, backend: input.backend, methods: input.methods });
   }
 
   heartbeat(jobId: string, leaseToken: string): Promise<HeartbeatResponse> {

@@ -1,6 +1,6 @@
 // Where a runner gets work from and writes it back to: the store directly (in-process) or a
 // gateway over HTTP. A lost lease surfaces as StaleLeaseError, on which the runner must stop the job.
-import type { ClaimResponse, FinishResponse, HeartbeatResponse, RequestResultWrite } from '../protocol/index.js';
+import type { ClaimResponse, CompressionMethod, FinishResponse, HeartbeatResponse, RequestResultWrite } from '../protocol/index.js';
 
 /** The lease is no longer held (expired and swept, or the job finished): stop working on the job. */
 export class StaleLeaseError extends Error {
@@ -10,7 +10,8 @@ export class StaleLeaseError extends Error {
   }
 }
 
-export type ClaimRequest = { runnerId: string; models?: string[]; backend?: string };
+/** Who claims, for which models, on which backend, serving which compression methods (absent: any job). */
+export type ClaimRequest = { runnerId: string; models?: string[]; backend?: string; methods?: readonly CompressionMethod[] };
 export type FinishStatus = FinishResponse['status'];
 
 export interface JobSource {

@@ -87,7 +87,10 @@ async function main(): Promise<number> {
     heartbeatMs: values['heartbeat-ms'] ? Number(values['heartbeat-ms']) : DEFAULT_RUNNER_CONFIG.heartbeatMs,
     pollMaxMs,
   });
-  console.log(`runner ${runnerId} polling ${baseUrl} (backend ${executor.backend ?? 'unknown'}; idle backoff up to ${pollMaxMs} ms)`);
+  const methods = executor.capability ? executor.capability.methods.join(', ') : 'any';
+  console.log(
+    `runner ${runnerId} polling ${baseUrl} (backend ${executor.backend ?? 'unknown'}, claims jobs of methods ${methods}; idle backoff up to ${pollMaxMs} ms)`,
+  );
   loop.start();
 
   await new Promise<void>((resolve) => {

@@ -109,7 +109,12 @@ export class RunnerLoop {
 
   /** Claims and runs at most one job. */
   async runOnce(): Promise<JobOutcome> {
-    const claim = await this.source.claim({ runnerId: this.config.runnerId, models: this.config.models, backend: this.executor.backend });
+    const claim = await this.source.claim({
+      runnerId: this.config.runnerId,
+      models: this.config.models,
+      backend: this.executor.backend,
+      methods: this.executor.capability?.methods,
+    });
     if (!claim) return 'idle';
     return this.runJob(claim);
   }

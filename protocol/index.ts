@@ -3,6 +3,7 @@
 export * from './registry.js';
 export * from './chat.js';
 export * from './params.js';
+export * from './backend-methods.js';
 export * from './results.js';
 export * from './result-values.js';
 export * from './usage-fields.js';

@@ -1,7 +1,7 @@
 // The runner protocol (`/v1/runner/...`, runner token): claim a job under a lease, heartbeat it,
 // write results one by one, then complete, fail or release it. Every write names its lease token.
 import { z } from 'zod';
-import { RequestParamsSchema, ResolvedParamsSchema } from './params.js';
+import { COMPRESSION_METHODS, RequestParamsSchema, ResolvedParamsSchema } from './params.js';
 import { named } from './registry.js';
 import { RequestResultWriteSchema } from './results.js';
 
@@ -9,7 +9,14 @@ export const ClaimBodySchema = named(
   z.strictObject({
     runner_id: z.string().min(1).max(128),
     models: z.array(z.string().min(1)).min(1).optional().describe('only claim jobs for these models'),
-    backend: z.string().max(64).optional().describe('TensorFlow.js backend, shown in /healthz'),
+    backend: z.string().max(64).optional().describe('engine backend (webgpu: with its adapter), shown in /healthz'),
+    methods: z
+      .array(z.enum(COMPRESSION_METHODS))
+      .max(COMPRESSION_METHODS.length * 2)
+      .optional()
+      .describe(
+        'compression methods this runner serves: only claim jobs whose every request uses one of them. Absent: those of the backend `backend` names (webgpu: none, window, dms), else any job',
+      ),
   }),
   'ClaimBody',
 );

@@ -57,6 +57,7 @@ const JOB_INSERT_KEYS = [
   'idempotencyKey',
   'bodyHash',
   'numRequests',
+  'methodBits',
   'maxAttempts',
   'notBefore',
   'createdAt',

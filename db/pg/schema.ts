@@ -41,6 +41,7 @@ export const jobs = pgTable(
     idempotencyKey: text('idempotency_key'),
     bodyHash: text('body_hash'),
     numRequests: integer('num_requests').notNull(),
+    methodBits: integer('method_bits'),
     attempt: integer('attempt').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull(),
     notBefore: ms('not_before').notNull(),

@@ -3,15 +3,22 @@
 import { Hono } from 'hono';
 import { canonicalJson, sha256Hex } from '../../db/ids.js';
 import type { JobStore } from '../../db/job-store.js';
-import { type ApiIssue, type JobList, ListJobsQuerySchema, type ModelCatalog, zodIssues } from '../../protocol/index.js';
+import { type ApiIssue, type JobList, ListJobsQuerySchema, type ModelCatalog, type RunnerCapability, zodIssues } from '../../protocol/index.js';
 import type { ClientEnv } from '../auth.js';
 import { apiError, invalid, notFound, readJson } from '../http-errors.js';
 import type { Limits } from '../limits.js';
 import { validateJob } from '../validate-job.js';
 
-export type JobRouteDeps = { store: JobStore; models: ModelCatalog; limits: Limits; wakeRunners?: () => void };
+export type JobRouteDeps = {
+  store: JobStore;
+  models: ModelCatalog;
+  limits: Limits;
+  wakeRunners?: () => void;
+  /** The only runner's capability (see AppDeps.fleet): requests it cannot serve are refused. */
+  fleet?: RunnerCapability;
+};
 
-export function jobRoutes({ store, models, limits, wakeRunners }: JobRouteDeps) {
+export function jobRoutes({ store, models, limits, wakeRunners, fleet }: JobRouteDeps) {
   const capped = (issues: ApiIssue[]) =>
     issues.length <= limits.maxIssues
       ? issues
@@ -25,7 +32,7 @@ export function jobRoutes({ store, models, limits, wakeRunners }: JobRouteDeps) 
       }
       const body = await readJson(c);
       if (!body.ok) return body.response;
-      const checked = validateJob(body.value, models, limits);
+      const checked = validateJob(body.value, models, limits, fleet);
       if (!checked.ok) {
         return checked.status === 413 ? apiError(c, 413, 'payload_too_large', 'too many requests', checked.issues) : invalid(c, capped(checked.issues));
       }

@@ -83,7 +83,7 @@ async function validateAndSubmit(deps: OpenAiDeps, row: BatchRow): Promise<Batch
   }
   if (errors.length > 0) return fail(errors);
 
-  const checked = validateJob({ model, requests }, models, limits);
+  const checked = validateJob({ model, requests }, models, limits, deps.fleet);
   const promptParam = `body.${PROMPT_FIELD[endpoint]}`;
   if (!checked.ok) return fail(checked.issues.map((i) => lineError(i.field, i.reason, lineOf, promptParam)));
 

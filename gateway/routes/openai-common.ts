@@ -3,11 +3,19 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { JobStore } from '../../db/job-store.js';
-import { type ModelCatalog, errorBody, zodIssues } from '../../protocol/index.js';
+import { type ModelCatalog, errorBody, type RunnerCapability, zodIssues } from '../../protocol/index.js';
 import { type OpenAiList, OpenAiListQuerySchema } from '../../protocol/openai-objects.js';
 import type { Limits } from '../limits.js';
 
-export type OpenAiDeps = { store: JobStore; models: ModelCatalog; limits: Limits; clock: () => number; wakeRunners?: () => void };
+export type OpenAiDeps = {
+  store: JobStore;
+  models: ModelCatalog;
+  limits: Limits;
+  clock: () => number;
+  wakeRunners?: () => void;
+  /** The only runner's capability (see AppDeps.fleet): a batch whose lines it cannot serve fails validation. */
+  fleet?: RunnerCapability;
+};
 
 /** Our error body plus OpenAI's `param` and `code`, so both kinds of client read it. */
 export function openAiError(c: Context, status: ContentfulStatusCode, type: string, code: string, message: string, param: string | null = null): Response {

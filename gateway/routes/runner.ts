@@ -3,10 +3,12 @@
 import { type Context, Hono } from 'hono';
 import type { Fenced, FinishStatus, JobStore } from '../../db/job-store.js';
 import {
+  backendOfLabel,
   ClaimBodySchema,
   FailBodySchema,
   type FinishResponse,
   LeaseBodySchema,
+  methodsServedBy,
   type WriteResultsResponse,
   WriteResultsBodySchema,
 } from '../../protocol/index.js';
@@ -28,7 +30,12 @@ export function runnerRoutes({ store, limits }: RunnerRouteDeps) {
     .post('/claim', async (c) => {
       const body = await readBody(c, ClaimBodySchema);
       if (!body.ok) return body.response;
-      const claim = await store.claim({ runnerId: body.value.runner_id, models: body.value.models, backend: body.value.backend });
+      const { runner_id, models, backend, methods } = body.value;
+      // A runner that names no methods is routed by the backend it reports (runners before `methods`
+      // sent one); naming neither, it claims any job, as before.
+      const named = backendOfLabel(backend);
+      const served = methods ?? (named ? methodsServedBy(named) : undefined);
+      const claim = await store.claim({ runnerId: runner_id, models, backend, methods: served });
       return claim ? c.json(claim) : c.body(null, 204);
     })
 

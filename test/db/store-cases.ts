@@ -5,7 +5,7 @@ import { createJobStore, type JobStore, type NewJob } from '../../db/job-store.j
 import type { SqlDb } from '../../db/sql-db.js';
 import type { StoreConfig } from '../../db/store-config.js';
 import { FILE_CHUNK_CHARS } from '../../db/store-openai.js';
-import { type RequestResultWrite, type RunnerUsage, SYSTEM_DEFAULTS } from '../../protocol/index.js';
+import { type CompressionMethod, methodsServedBy, type RequestResultWrite, type RunnerUsage, SYSTEM_DEFAULTS } from '../../protocol/index.js';
 
 /** A store on an empty database of the driver under test, with a clock the case moves. */
 export type CaseContext = { store: JobStore; advance(ms: number): void; now(): number };
@@ -166,6 +166,39 @@ export const STORE_CASES: StoreCase[] = [
         ['gpu-1', 'wasm'],
         ['gpu-2', null],
       ]);
+    },
+  },
+  {
+    name: "routing: a claim with methods takes only jobs whose every request's method it serves; one without takes any",
+    async run({ store, advance }) {
+      const withMethods = (...methods: CompressionMethod[]) => {
+        const job = newJob(methods.length);
+        job.requests = job.requests.map((r, i) => ({
+          ...r,
+          params: { ...SYSTEM_DEFAULTS, compression: { method: methods[i], ratio: methods[i] === 'none' ? 1 : 2 } },
+        }));
+        return job;
+      };
+      const mixed = await created(store, withMethods('none', 'tova'));
+      advance(1);
+      const gpuOk = await created(store, withMethods('dms', 'window', 'none'));
+      advance(1);
+      const plain = await created(store, newJob(2));
+      advance(1);
+      const webgpu = { runnerId: 'gpu-webgpu', backend: 'webgpu', methods: methodsServedBy('webgpu') };
+      assert.equal((await store.claim(webgpu))?.job.id, gpuOk, 'the oldest job has tova: a webgpu runner passes over it');
+      assert.equal(await store.claim({ ...webgpu, models: ['tiny'] }), null);
+      assert.equal((await store.claim(webgpu))?.job.id, plain);
+      assert.equal(await store.claim(webgpu), null);
+      assert.equal(await store.claim({ runnerId: 'none-only', methods: ['none'] }), null);
+      const wasm = await store.claim({ runnerId: 'gpu-wasm', backend: 'wasm', methods: methodsServedBy('wasm') });
+      assert.equal(wasm?.job.id, mixed);
+      // Released, the job keeps what it needs; a runner that sends no methods (an older one) claims as before.
+      assert.equal((await store.release(mixed, wasm?.lease.lease_token ?? '')).ok, true);
+      assert.equal(await store.claim(webgpu), null);
+      const quest = await created(store, withMethods('quest'));
+      assert.equal((await store.claim({ runnerId: 'old' }))?.job.id, mixed);
+      assert.equal((await store.claim({ runnerId: 'old' }))?.job.id, quest);
     },
   },
   {

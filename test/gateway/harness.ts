@@ -5,7 +5,7 @@ import { createJobStore, type JobStore } from '../../db/job-store.js';
 import type { StoreConfig } from '../../db/store-config.js';
 import { createApp } from '../../gateway/app.js';
 import type { Limits } from '../../gateway/limits.js';
-import type { ModelCatalog, RequestResultWrite } from '../../protocol/index.js';
+import type { ModelCatalog, RequestResultWrite, RunnerCapability } from '../../protocol/index.js';
 
 export const RUNNER_TOKEN = 'runner-secret-token';
 
@@ -22,6 +22,8 @@ export type HarnessOptions = {
   limits?: Partial<Limits>;
   store?: Partial<StoreConfig>;
   catalog?: ModelCatalog;
+  /** AppDeps.fleet: the gateway's only runner's capability (absent: remote runners may come). */
+  fleet?: RunnerCapability;
 };
 
 export type Harness = Awaited<ReturnType<typeof makeHarness>>;
@@ -35,7 +37,14 @@ export async function makeHarness(options: HarnessOptions = {}) {
   await store.ensureTenant('globex');
   const keyA = await store.createApiKey('acme');
   const keyB = await store.createApiKey('globex');
-  const app = createApp({ store, models: options.catalog ?? TEST_CATALOG, auth: { runnerTokens: [RUNNER_TOKEN] }, clock, limits: options.limits });
+  const app = createApp({
+    store,
+    models: options.catalog ?? TEST_CATALOG,
+    auth: { runnerTokens: [RUNNER_TOKEN] },
+    clock,
+    limits: options.limits,
+    fleet: options.fleet,
+  });
 
   async function call(method: string, path: string, opts: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
     const headers: Record<string, string> = { ...opts.headers };

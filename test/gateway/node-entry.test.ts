@@ -7,21 +7,24 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/reliability/gateway-process.js';
 import { writeTinyModels } from '../runner-processes/tiny-models.js';
+import { probeAdapter } from '../../engine/executors/webgpu/gpu-context.js';
 
 const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'dms-node-'));
 const children: ChildProcess[] = [];
+// The routing case needs a WebGPU adapter (lavapipe in CI), as the webgpu suites do.
+const adapter = await probeAdapter();
 
 afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts the gateway; resolves with its output once it listens. */
-function start(port: number): Promise<{ child: ChildProcess; output: () => string }> {
+/** Starts the gateway (with `env` on top of the test's); resolves with its output once it listens. */
+function start(port: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/node.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), DMS_DATA_DIR: join(dir, 'data'), DMS_MODELS_DIR: join(dir, 'models'), DMS_API_KEY: '' },
+    env: { ...process.env, PORT: String(port), DMS_DATA_DIR: join(dir, 'data'), DMS_MODELS_DIR: join(dir, 'models'), DMS_API_KEY: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -89,4 +92,53 @@ describe('npm start (gateway/node.ts)', () => {
     expect(await again.json()).toMatchObject({ status: 'completed', usage: { kv_token_reads: line.usage.kv_token_reads } });
     expect(await stop(second.child)).toBe(0);
   });
+
+  it.skipIf(!adapter && !process.env.CI)(
+    'on webgpu with the runner API off refuses tova at submission naming the field; with DMS_RUNNER_TOKEN the job waits for a runner that serves it',
+    async () => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const key = 'dms_routing_test_key';
+      const env = { DMS_BACKEND: 'webgpu', DMS_API_KEY: key, DMS_DATA_DIR: join(dir, 'data-webgpu'), DMS_MODELS_DIR: join(dir, 'models-webgpu') };
+      await writeTinyModels(env.DMS_MODELS_DIR);
+      const body = JSON.stringify({
+        requests: [
+          { custom_id: 'a', prompt: 'C1:a3b7=', params: { max_tokens: 8 } },
+          { custom_id: 'b', prompt: 'C1:a3b7=', params: { max_tokens: 8, compression: { method: 'tova', ratio: 2 } } },
+        ],
+      });
+      const post = () => fetch(`${base}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+
+      const only = await start(port, env);
+      expect(only.output()).toMatch(/backend webgpu does not serve tova, h2o, quest: such requests are refused at submission/);
+      const refused = await post();
+      expect(refused.status).toBe(400);
+      expect((await refused.json()).error.issues).toEqual([
+        {
+          field: 'requests[1].params.compression.method',
+          reason: "method 'tova' is not served by this gateway's runner (backend webgpu); backends that serve it: wasm, tensorflow, cpu",
+        },
+      ]);
+      expect((await (await fetch(`${base}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } })).json()).data).toEqual([]);
+      expect(await stop(only.child)).toBe(0);
+
+      const withRemote = await start(port, { ...env, DMS_RUNNER_TOKEN: 'routing-runner-token' });
+      const accepted = await post();
+      expect(accepted.status).toBe(201);
+      const id = (await accepted.json()).id as string;
+      // The in-process webgpu runner is woken by the submit and passes over the job: it stays queued.
+      await new Promise((r) => setTimeout(r, 1_500));
+      const view = await (await fetch(`${base}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${key}` } })).json();
+      expect(view).toMatchObject({ status: 'queued', request_counts: { queued: 2 } });
+      const claim = await fetch(`${base}/v1/runner/claim`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer routing-runner-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ runner_id: 'remote-wasm', backend: 'wasm', methods: ['none', 'tova'] }),
+      });
+      expect(claim.status).toBe(200);
+      expect((await claim.json()).job.id).toBe(id);
+      expect(await stop(withRemote.child)).toBe(0);
+    },
+    120_000,
+  );
 });
