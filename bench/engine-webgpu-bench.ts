@@ -62,7 +62,7 @@ const SMALL: Shape = {
   contexts: [64, 256],
   budgetContext: 256,
   budgetSeqs: 4,
-  budgetBatches: [1, 4, 16],
+  budgetBatches: [1, 4, 12],
   steps: 8,
   weights: 'f32',
 };
@@ -81,7 +81,7 @@ const ONE_B: Shape = {
   contexts: [1024, 8192, 32768],
   budgetContext: 32768,
   budgetSeqs: 16,
-  budgetBatches: [1, 16, 64, 128],
+  budgetBatches: [1, 16, 64, 120],
   steps: 16,
   weights: 'f16',
 };
@@ -115,56 +115,85 @@ interface Point {
 /** Decode steps run before timing: pipelines, the forks' page copies and the first readbacks are not measured. */
 const WARMUP_STEPS = 2;
 
-async function runPoint(
+/**
+ * The points of one (policy, context) in ascending batch order on one executor: one sequence is
+ * prefilled to the context and the batch is made of its forks (their pages copied on the device), so
+ * the prefill is paid once per series; decode speed does not depend on what the context holds.
+ */
+async function runSeries(
   ctx: GpuContext,
   params: LlamaParams,
   s: Shape,
   policy: 'vanilla' | 'dms',
-  batch: number,
   context: number,
+  batches: number[],
   bwGBs: number,
-): Promise<Point> {
+  onPoint: (p: Point) => void,
+): Promise<void> {
   const cfg = params.config;
   const rows = cfg.numLayers * cfg.numKvHeads;
-  const fits = context === s.budgetContext ? s.budgetSeqs : batch;
-  const budgetTokens = fits * rows * (context + WARMUP_STEPS + s.steps + PAGE);
-  const base: Point = { policy, batch, context, tokens_per_s: null, step_ms: null, kv_reads_per_step: null, bytes_per_step: null, bandwidth_fraction: null };
+  const growth = batches.length * (WARMUP_STEPS + s.steps) + PAGE;
+  const fits = context === s.budgetContext ? s.budgetSeqs : Math.max(...batches);
+  const budgetTokens = fits * rows * (context + growth);
+  const blank = (batch: number): Point => ({
+    policy,
+    batch,
+    context,
+    tokens_per_s: null,
+    step_ms: null,
+    kv_reads_per_step: null,
+    bytes_per_step: null,
+    bandwidth_fraction: null,
+  });
   let ex: ModelExecutor | null = null;
   try {
     ex = await WebgpuExecutor.create(ctx, params, { pageSize: PAGE, headDim: cfg.headDim, budgetTokens }, { weights: s.weights, maxStepTokens: 256 });
-    // One sequence is prefilled and the others are its forks (their pages copied on the device): decode
-    // speed does not depend on what the context holds, and batch x context prefill would dominate the run.
     const first = ex.addSequence(policy === 'dms' ? new ForcedRatioDms(WINDOW, RATIO) : new NonePolicy());
-    for (let t0 = 0; t0 < context; t0 += 256) {
-      const n = Math.min(256, context - t0);
-      await ex.run(Array.from({ length: n }, (_, i) => ({ seq: first, token: (t0 + i) % cfg.vocabSize, position: t0 + i, wantLogits: false })));
-    }
-    const seqs = [first];
-    for (let b = 1; b < batch; b++) {
-      // A fork takes a copy of every page, and each sequence grows by about a page per row while decoding.
-      if (!ex.cache.pool.canAllocate(ex.cache.pagesHeld(first) + rows * (b + 1)))
-        throw new Error(`the KV budget (${s.budgetSeqs} vanilla sequences at this context) holds only ${b} of these sequences`);
-      seqs.push(ex.fork(first));
-    }
-    // Greedy decode: the device's argmax sends back one id per row, not V logits.
-    const step = (i: number) => ex!.run(seqs.map((seq) => ({ seq, token: i % cfg.vocabSize, position: context + i, wantLogits: true, greedy: true })));
-    for (let i = 0; i < WARMUP_STEPS; i++) await step(i);
-    let reads = 0;
     const t0 = performance.now();
-    for (let i = WARMUP_STEPS; i < WARMUP_STEPS + s.steps; i++) for (const r of (await step(i)).reads) reads += r;
-    const ms = (performance.now() - t0) / s.steps;
-    const kvPerStep = reads / s.steps;
-    const bytes = weightBytes(cfg, s.weights === 'f16' ? 2 : 4) + kvPerStep * 2 * cfg.headDim * 4;
-    return {
-      ...base,
-      tokens_per_s: (batch * 1000) / ms,
-      step_ms: ms,
-      kv_reads_per_step: kvPerStep,
-      bytes_per_step: bytes,
-      bandwidth_fraction: bytes / (ms / 1000) / (bwGBs * 1e9),
-    };
+    for (let t = 0; t < context; t += 256) {
+      const n = Math.min(256, context - t);
+      await ex.run(Array.from({ length: n }, (_, i) => ({ seq: first, token: (t + i) % cfg.vocabSize, position: t + i, wantLogits: false })));
+    }
+    console.log(`${policy} context ${context}: prefilled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const seqs = [first];
+    let position = context;
+    for (const batch of batches) {
+      try {
+        while (seqs.length < batch) {
+          // A fork takes a copy of every page, and each sequence grows by about a page per row while decoding.
+          if (!ex.cache.pool.canAllocate(ex.cache.pagesHeld(first) + rows * (seqs.length + 1)))
+            throw new Error(`the KV budget (${fits} vanilla sequences at this context) holds only ${seqs.length} of these sequences`);
+          seqs.push(ex.fork(first));
+        }
+        // Greedy decode: the device's argmax sends back one id per row, not V logits. Forks share
+        // their parent's position, so every row decodes at the same position.
+        const step = async () => {
+          const out = await ex!.run(seqs.map((seq) => ({ seq, token: position % cfg.vocabSize, position, wantLogits: true, greedy: true })));
+          position++;
+          return out;
+        };
+        for (let i = 0; i < WARMUP_STEPS; i++) await step();
+        let reads = 0;
+        const tStart = performance.now();
+        for (let i = 0; i < s.steps; i++) for (const r of (await step()).reads) reads += r;
+        const ms = (performance.now() - tStart) / s.steps;
+        const kvPerStep = reads / s.steps;
+        const bytes = weightBytes(cfg, s.weights === 'f16' ? 2 : 4) + kvPerStep * 2 * cfg.headDim * 4;
+        onPoint({
+          ...blank(batch),
+          tokens_per_s: (batch * 1000) / ms,
+          step_ms: ms,
+          kv_reads_per_step: kvPerStep,
+          bytes_per_step: bytes,
+          bandwidth_fraction: bytes / (ms / 1000) / (bwGBs * 1e9),
+        });
+      } catch (err) {
+        onPoint({ ...blank(batch), error: (err as Error).message });
+        break; // a larger batch does not fit either
+      }
+    }
   } catch (err) {
-    return { ...base, error: (err as Error).message };
+    for (const batch of batches) onPoint({ ...blank(batch), error: (err as Error).message });
   } finally {
     ex?.dispose();
   }
@@ -178,7 +207,7 @@ function markdown(adapter: string, shapes: { shape: Shape; points: Point[] }[], 
       ? 'This adapter is a software rasteriser (lavapipe on the CPU): the numbers only show that the GPU path runs end to end; they say nothing about GPU speed.'
       : 'Measured on a GPU adapter.',
     `Copy-kernel bandwidth measured in the same run: ${bwGBs.toFixed(2)} GB/s (${8} back-to-back copies per submission). DMS is forced to ratio ${RATIO} (window ${WINDOW}: every token but one in ${RATIO} is flagged).`,
-    `Each point prefills one sequence to its context and forks it to the batch (pages copied on the device), runs ${WARMUP_STEPS} untimed greedy decode steps, then times the rest; each row reads back its argmax id (4 bytes), not its logits.`,
+    `Per policy and context one sequence is prefilled and each batch is made of its forks (pages copied on the device); each point runs ${WARMUP_STEPS} untimed greedy decode steps, then times the rest; each row reads back its argmax id (4 bytes), not its logits.`,
     "At a shape's budget context the KV budget fits its budgetSeqs vanilla sequences (vanilla batches past that report that they do not fit; DMS fits about ratio times more); elsewhere it fits the point's batch.",
     'Bytes per step = every weight once + KV slots read x 2 x D x 4 (the pools are f32).',
     '',
@@ -215,15 +244,18 @@ function markdown(adapter: string, shapes: { shape: Shape; points: Point[] }[], 
   return `${lines.join('\n')}\n`;
 }
 
-/** The points of a shape: every batch at the unbudgeted contexts, then the budgeted comparison. */
-function pointsOf(s: Shape, contexts: number[] | null): Array<{ policy: 'vanilla' | 'dms'; batch: number; context: number }> {
-  const out: Array<{ policy: 'vanilla' | 'dms'; batch: number; context: number }> = [];
-  for (const context of s.contexts) {
-    if (contexts && !contexts.includes(context)) continue;
-    for (const batch of context === s.budgetContext ? s.budgetBatches : s.batches)
-      for (const policy of ['vanilla', 'dms'] as const) out.push({ policy, batch, context });
-  }
-  return out;
+/** The series of a shape: per context (all, or those asked for), vanilla then DMS, each over its batches. */
+function seriesOf(s: Shape, contexts: number[] | null, batches: number[] | null): Array<{ policy: 'vanilla' | 'dms'; context: number; batches: number[] }> {
+  return s.contexts
+    .filter((c) => !contexts || contexts.includes(c))
+    .flatMap((context) =>
+      (['vanilla', 'dms'] as const).map((policy) => ({
+        policy,
+        context,
+        batches: (context === s.budgetContext ? s.budgetBatches : s.batches).filter((b) => !batches || batches.includes(b)),
+      })),
+    )
+    .filter((series) => series.batches.length > 0);
 }
 
 /** The issue's two GPU targets, judged from the points (null where a point did not run). */
@@ -248,14 +280,16 @@ function argOf(argv: string[], name: string): string | undefined {
 }
 
 /**
- * Options: --shape small|1b (1b runs small first), --contexts 8192,32768 (only those), --steps N
+ * Options: --shape small|1b (1b runs small first), --contexts 8192,32768 and --batches 1,64 (only those
+ * points of the 1b shape), --steps N
  * (timed decode steps per point), --out DIR (default bench/results). Results are rewritten after every
  * point, so a run cut short by a time limit leaves what it measured.
  */
 export async function runWebgpuBench(argv: string[]): Promise<void> {
   const which = argOf(argv, '--shape') ?? 'small';
   if (which !== 'small' && which !== '1b') throw new Error(`--shape must be small or 1b, got ${which}`);
-  const contexts = argOf(argv, '--contexts')?.split(',').map(Number) ?? null;
+  const onlyContexts = argOf(argv, '--contexts')?.split(',').map(Number) ?? null;
+  const onlyBatches = argOf(argv, '--batches')?.split(',').map(Number) ?? null;
   const steps = argOf(argv, '--steps') ? Number(argOf(argv, '--steps')) : null;
   if (steps !== null && !(Number.isInteger(steps) && steps > 0)) throw new Error('--steps must be a positive integer');
   process.env.DMS_BACKEND = 'webgpu';
@@ -297,12 +331,12 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
     console.log(`${base === ONE_B ? '1b' : 'small'}: random weights in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const entry = { shape, points: [] as Point[] };
     shapes.push(entry);
-    for (const { policy, batch, context } of pointsOf(shape, base === SMALL ? null : contexts)) {
-      const p = await runPoint(ctx, params, shape, policy, batch, context, bwGBs);
-      console.log(JSON.stringify(p));
-      entry.points.push(p);
-      write();
-    }
+    for (const { policy, context, batches } of seriesOf(shape, base === SMALL ? null : onlyContexts, base === SMALL ? null : onlyBatches))
+      await runSeries(ctx, params, shape, policy, context, batches, bwGBs, (p) => {
+        console.log(JSON.stringify(p));
+        entry.points.push(p);
+        write();
+      });
     disposeParams(params);
   }
   console.log(`wrote ${join(out, `engine-webgpu-${tag}`)}.json and .md`);
