@@ -10,6 +10,18 @@ export const MAX_CANDIDATES = 128;
 /** u32 words per row in the output: C ids, C logits (f32 bits), the row max, the sum-exp. */
 export const candidateWords = (C: number) => 2 * C + 2;
 
+/** The kernel's row list: [wanted row j, bits of 1/T] for each row with an invT, in order. */
+export function candidateRows(invT: (number | null)[]): Uint32Array {
+  const rows = invT.flatMap((t, j) => (t === null ? [] : [j, t]));
+  const words = new Uint32Array(rows.length);
+  const floats = new Float32Array(words.buffer);
+  for (let i = 0; i < rows.length; i += 2) {
+    words[i] = rows[i];
+    floats[i + 1] = rows[i + 1];
+  }
+  return words;
+}
+
 /**
  * A bound on the relative error of the kernel's sum-exp against the exact sum, from the WGSL accuracy
  * rules: exp within 3 + 2|x| ULP (ULP <= 2^-23 of the value) for the terms that stay normal (|x| < 88);
