@@ -15,6 +15,8 @@ export interface ExecutorOptions {
   weights?: 'f32' | 'f16';
   /** webgpu: most bytes of one K or V pool buffer (default: the adapter's limits; tests force a split). */
   maxPoolBufferBytes?: number;
+  /** webgpu: top candidates per top-k / top-p row (default 64; see WebgpuExecutorOptions). */
+  numCandidates?: number;
 }
 
 /**
@@ -34,7 +36,12 @@ export async function createExecutor(info: BackendInfo, weights: ModelWeights, o
     const { WebgpuExecutor } = await import('./webgpu/webgpu-executor.js');
     const ctx = await gpuContext();
     if (!ctx) throw new Error('webgpu executor: no WebGPU device');
-    return WebgpuExecutor.create(ctx, weights, opts.pool, { weights: webgpuWeightPrecision(opts.weights, ctx), maxPoolBufferBytes: opts.maxPoolBufferBytes });
+    const precision = webgpuWeightPrecision(opts.weights, ctx);
+    return WebgpuExecutor.create(ctx, weights, opts.pool, {
+      weights: precision,
+      maxPoolBufferBytes: opts.maxPoolBufferBytes,
+      numCandidates: opts.numCandidates,
+    });
   }
   if (isDeviceOnly(weights))
     throw new Error(

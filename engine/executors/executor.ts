@@ -3,7 +3,8 @@
 import type { PagedCache } from '../kv/paged-cache.js';
 import type { ModelConfig } from '../model/config.js';
 import type { KvPolicy } from '../policies/kv-policy.js';
-import { argmax } from '../runtime/sampler.js';
+import type { Candidates } from '../runtime/candidate-sampler.js';
+import { argmax, type SamplingParams } from '../runtime/sampler.js';
 
 /** Engine backends: webgpu (WGSL on a GPU adapter), tensorflow (tfjs-node-gpu), wasm, cpu (tfjs). */
 export type BackendName = 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -33,13 +34,20 @@ export interface StepItem {
   wantLogits: boolean;
   /** With wantLogits: only the argmax id is needed (greedy sampling), so the executor may return just the id. */
   greedy?: boolean;
+  /**
+   * With wantLogits and not greedy: how the row will be sampled. An executor may then return the row's
+   * top candidates instead of its V logits, when they decide sampleToken's draw exactly (candidate-sampler).
+   */
+  sampling?: SamplingParams;
 }
 
 export interface StepOutput {
-  /** [S, V] logits, one row per item with wantLogits and not greedy, in item order. */
+  /** [S, V] logits, one row per item with wantLogits, neither greedy nor answered by candidates, in item order. */
   logits: Float32Array;
   /** [M] per item with wantLogits, in item order: the argmax id (lowest on ties) when greedy, else -1. */
   ids: Int32Array;
+  /** [M] per item with wantLogits, in item order: its top candidates when they decide its draw (sampleCandidates), else null. Absent: none. */
+  candidates?: (Candidates | null)[];
   /** Per item: cache slots read, summed over layers and KV heads. */
   reads: Float64Array;
 }

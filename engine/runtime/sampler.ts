@@ -70,18 +70,25 @@ export function sampleToken(logits: Float32Array, off: number, V: number, p: Sam
     probs[i] = Math.exp((logits[off + ids[i]] - max) / p.temperature);
     sum += probs[i];
   }
-  // Top-p: the smallest prefix whose mass reaches topP (always at least one token).
-  let keep = k;
-  if (p.topP > 0 && p.topP < 1) {
-    let acc = 0;
-    for (let i = 0; i < k; i++) {
-      acc += probs[i] / sum;
-      if (acc >= p.topP) {
-        keep = i + 1;
-        break;
-      }
-    }
+  const cut = p.topP > 0 && p.topP < 1 ? nucleusSize(probs, k, sum, p.topP) : -1;
+  return drawFrom(ids, probs, cut > 0 ? cut : k, rng);
+}
+
+/**
+ * Top-p: the smallest prefix of probs[0 .. n) (sorted, unnormalised, total `sum`) whose mass reaches
+ * topP, or -1 when the first n do not reach it. Non-decreasing in `sum` (each rounded step of acc is).
+ */
+export function nucleusSize(probs: Float64Array, n: number, sum: number, topP: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    acc += probs[i] / sum;
+    if (acc >= topP) return i + 1;
   }
+  return -1;
+}
+
+/** One draw from ids[0 .. keep) weighted by probs: the sampler's single use of the Rng. */
+export function drawFrom(ids: ArrayLike<number>, probs: Float64Array, keep: number, rng: Rng): number {
   let mass = 0;
   for (let i = 0; i < keep; i++) mass += probs[i];
   let u = rng.next() * mass;

@@ -5,7 +5,8 @@ import type { ModelConfig } from '../model/config.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { findStop } from './answer.js';
 import type { ModelExecutor, StepOutput } from '../executors/executor.js';
-import { sampleToken } from './sampler.js';
+import { sampleCandidates } from './candidate-sampler.js';
+import { type SamplingParams, sampleToken } from './sampler.js';
 import type { RequestState, ThreadState } from './sequence.js';
 
 export interface SchedulerOptions {
@@ -54,7 +55,14 @@ export class Scheduler {
       const batch = this.running.slice();
       const t0 = performance.now();
       const out = await this.runner.run(
-        batch.map((t) => ({ seq: t.seq!, token: t.next, position: t.fed.length, wantLogits: true, greedy: isGreedy(t.request) })),
+        batch.map((t) => ({
+          seq: t.seq!,
+          token: t.next,
+          position: t.fed.length,
+          wantLogits: true,
+          greedy: isGreedy(t.request),
+          sampling: samplingOf(t.request),
+        })),
       );
       this.postprocess(batch, out, performance.now() - t0, finished);
     }
@@ -161,7 +169,10 @@ export class Scheduler {
   private async prefill(r: RequestState, seq: number, tokens: number[], wantLogits: boolean): Promise<StepOutput> {
     const t0 = performance.now();
     const greedy = isGreedy(r);
-    const out = await this.runner.run(tokens.map((token, i) => ({ seq, token, position: i, wantLogits: wantLogits && i === tokens.length - 1, greedy })));
+    const sampling = samplingOf(r);
+    const out = await this.runner.run(
+      tokens.map((token, i) => ({ seq, token, position: i, wantLogits: wantLogits && i === tokens.length - 1, greedy, sampling })),
+    );
     const ms = performance.now() - t0;
     r.acct.prefillMs += ms;
     r.acct.computeMs += ms;
@@ -200,7 +211,7 @@ export class Scheduler {
       t.fed.push(t.next);
       t.request.acct.observeDecodeStep(out.reads[i], t.fed.length, this.runner.cache.tokensHeld(t.seq!));
       requests.add(t.request);
-      this.accept(t, out, i, out.ids[i] >= 0 ? -1 : row++);
+      this.accept(t, out, i, out.ids[i] >= 0 || out.candidates?.[i] ? -1 : row++);
     });
     for (const r of requests) {
       r.acct.decodeMs += ms;
@@ -218,11 +229,12 @@ export class Scheduler {
     finished.push(...[...done].sort((a, b) => a.order - b.order));
   }
 
-  /** Samples a thread's next token (wanted item i: its greedy id, or logits row `row`) and applies the stop rules. */
+  /** Samples a thread's next token (wanted item i: its greedy id, its candidates, or logits row `row`) and applies the stop rules. */
   private accept(t: ThreadState, out: StepOutput, i: number, row: number): void {
     const r = t.request;
     const V = this.cfg.vocabSize;
-    const x = out.ids[i] >= 0 ? out.ids[i] : sampleToken(out.logits, row * V, V, { temperature: r.temperature, topK: r.topK, topP: r.topP }, t.rng);
+    const cand = out.candidates?.[i];
+    const x = out.ids[i] >= 0 ? out.ids[i] : cand ? sampleCandidates(cand, samplingOf(r), t.rng) : sampleToken(out.logits, row * V, V, samplingOf(r), t.rng);
     t.generated.push(x);
     r.acct.completionTokens++;
     const reason = this.stopReason(t, x);
@@ -259,6 +271,11 @@ export class Scheduler {
     for (const t of r.threads) if (t.seq !== null && t.seq !== r.prefix) held += cache.tokensHeld(t.seq);
     r.acct.observeHeld(held);
   }
+}
+
+/** A request's sampling knobs (the executor may answer its rows with candidates that decide them). */
+function samplingOf(r: RequestState): SamplingParams {
+  return { temperature: r.temperature, topK: r.topK, topP: r.topP };
 }
 
 /** A request sampled greedily (sampleToken's rule): the executor returns its token ids, not its logits. */

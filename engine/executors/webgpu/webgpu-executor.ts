@@ -6,6 +6,7 @@ import { type CacheRow, PagedCache } from '../../kv/paged-cache.js';
 import type { ModelConfig } from '../../model/config.js';
 import { ropeTables } from '../../model/rope.js';
 import { isDeviceOnly, type ModelWeights, paramsSource } from '../../model/weight-source.js';
+import { type Candidates, candidateNucleus, candidatesMayDecide } from '../../runtime/candidate-sampler.js';
 import { SequencePolicies } from '../sequence-policies.js';
 import type { KvPolicy, TokenKv } from '../../policies/kv-policy.js';
 import type { BackendInfo, ModelExecutor, StepItem, StepOutput } from '../executor.js';
@@ -14,6 +15,7 @@ import type { GpuContext } from './gpu-context.js';
 import { StepPlan } from './step-plan.js';
 import { checkWebgpuConfig, checkWebgpuPolicy } from './support.js';
 import { type StepBuffers, WebgpuProgram } from './webgpu-program.js';
+import { candidateWords, MAX_CANDIDATES } from './wgsl-top-candidates.js';
 
 export interface WebgpuExecutorOptions {
   /** Weight precision on the device (default f32; f16 needs the adapter's shader-f16). */
@@ -22,6 +24,8 @@ export interface WebgpuExecutorOptions {
   maxStepTokens?: number;
   /** Most bytes of one K or V pool buffer (default: the adapter's limits); smaller values force the split that large budgets need. */
   maxPoolBufferBytes?: number;
+  /** C: top candidates a top-k / top-p row reads back instead of its V logits (default 64, at most 128). */
+  numCandidates?: number;
 }
 
 /** A dms-w0 placement made before its decision is known: what to restore when the device overwrote instead. */
@@ -54,6 +58,13 @@ export class WebgpuExecutor implements ModelExecutor {
   readbackMs = 0;
   /** Bytes read back from the device, summed over device steps (greedy rows: 4 bytes each, not 4V). */
   readbackBytes = 0;
+  /** Sampled rows answered by their top candidates (2C + 2 words each). */
+  numCandidateRows = 0;
+  /** Sampled rows that read their V logits in the step's readback (pure temperature, top-k > C, or C too close to V). */
+  numFullRows = 0;
+  /** Candidate rows whose top-p nucleus the candidates did not decide: their logits read again after the step. */
+  numUndecidedRows = 0;
+  private readonly numCandidates: number;
 
   /**
    * An executor over a model's resident device weights: made by the first executor over these weights
@@ -84,7 +95,9 @@ export class WebgpuExecutor implements ModelExecutor {
     this.cache = new PagedCache(pool, { numLayers: cfg.numLayers, numKvHeads: cfg.numKvHeads }, false, this.plan);
     this.policies = new SequencePolicies(this.cache, 'webgpu executor');
     this.weights = weights;
-    this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens, opts.maxPoolBufferBytes);
+    this.numCandidates = opts.numCandidates ?? 64;
+    if (!(this.numCandidates >= 1 && this.numCandidates <= MAX_CANDIDATES)) throw new Error(`webgpu: numCandidates must be in 1..${MAX_CANDIDATES}`);
+    this.program = new WebgpuProgram(ctx, cfg, this.weights, pool, this.plan, this.maxStepTokens, opts.maxPoolBufferBytes, this.numCandidates);
   }
 
   checkPolicy(policy: KvPolicy): void {
@@ -117,6 +130,7 @@ export class WebgpuExecutor implements ModelExecutor {
     const numSampled = items.filter((it) => it.wantLogits && !it.greedy).length;
     const logits = new Float32Array(numSampled * V);
     const ids = new Int32Array(numWanted);
+    const candidates: (Candidates | null)[] = [];
     let done = 0;
     let wantedDone = 0;
     let rowsDone = 0;
@@ -127,11 +141,12 @@ export class WebgpuExecutor implements ModelExecutor {
       reads.set(out.reads, done);
       logits.set(out.logits, rowsDone * V);
       ids.set(out.ids, wantedDone);
+      candidates.push(...(out.candidates ?? []));
       rowsDone += out.logits.length / V;
       wantedDone += out.ids.length;
       done += count;
     }
-    return { logits, ids, reads };
+    return { logits: logits.subarray(0, rowsDone * V), ids, candidates, reads };
   }
 
   /** Items from `start` that one device step can take: at most maxStepTokens, and per sequence at most its policy's deferral limit. */
@@ -195,7 +210,8 @@ export class WebgpuExecutor implements ModelExecutor {
       cfg,
       items.map((it) => it.position),
     );
-    const step: StepBuffers = { tokens: items.map((it) => it.token), rope, wanted, greedy, plan };
+    const invT = wanted.map((i) => this.candidateTemperature(items[i]));
+    const step: StepBuffers = { tokens: items.map((it) => it.token), rope, wanted, greedy, invT, plan };
     const back = await this.program.run(step, cfg.dms !== null);
     this.readbackMs += back.waitMs;
     this.readbackBytes += back.readbackBytes;
@@ -203,7 +219,49 @@ export class WebgpuExecutor implements ModelExecutor {
       this.recordLogits(items, back.dms);
       this.resolve(speculated, back.dms, reads);
     }
-    return { logits: back.logits, ids: back.ids, reads };
+    const logits = await this.withUndecided(
+      wanted.map((i) => items[i]),
+      back.candidates,
+      back.logits,
+    );
+    this.numFullRows += back.logits.length / cfg.vocabSize;
+    this.numCandidateRows += back.candidates.filter((c) => c !== null).length;
+    return { logits, ids: back.ids, candidates: back.candidates, reads };
+  }
+
+  /** 1/T in f32 when the row's top candidates may decide its draw (and are fewer words than its logits), else null. */
+  private candidateTemperature(it: StepItem): number | null {
+    const V = this.config.vocabSize;
+    const C = this.numCandidates;
+    if (it.greedy || !it.sampling || candidateWords(C) >= V || !candidatesMayDecide(it.sampling, V, C)) return null;
+    const invT = Math.fround(1 / it.sampling.temperature);
+    return Number.isFinite(invT) && invT > 0 ? invT : null;
+  }
+
+  /**
+   * The step's sampled-row logits in wanted order: the rows read in the step, plus the candidate rows
+   * whose draw the candidates did not decide (nulled in `cand`), read again now in one more readback.
+   */
+  private async withUndecided(wanted: StepItem[], cand: (Candidates | null)[], main: Float32Array): Promise<Float32Array> {
+    const V = this.config.vocabSize;
+    const again = wanted.flatMap((it, j) => (cand[j] && candidateNucleus(cand[j], it.sampling!) < 0 ? [j] : []));
+    if (again.length === 0) return main;
+    const more = await this.program.readLogits(again);
+    this.readbackMs += more.waitMs;
+    this.readbackBytes += more.logits.byteLength;
+    this.numUndecidedRows += again.length;
+    for (const j of again) cand[j] = null;
+    const out = new Float32Array(main.length + more.logits.length);
+    const next = { main: 0, more: 0 };
+    let o = 0;
+    wanted.forEach((it, j) => {
+      if (it.greedy || cand[j]) return;
+      const from = next.more < again.length && again[next.more] === j ? 'more' : 'main';
+      const src = from === 'more' ? more.logits : main;
+      out.set(src.subarray(next[from] * V, (next[from] + 1) * V), o++ * V);
+      next[from]++;
+    });
+    return out;
   }
 
   /** dms-w0: where the logit flagged the predecessor, undo the speculative append and replay the insert without recording device work. */

@@ -1,15 +1,18 @@
 // The device side of a webgpu step: pipelines, the page pool and activation buffers, one command
 // stream per step (embed, per layer: norm, qkv, post, attention, commit, o, norm, gate|up, SwiGLU,
-// down; final norm and lm head over the wanted rows) and one readback of logits and DMS logits.
+// down; final norm, lm head, argmax and top candidates over the wanted rows) and one readback.
 import type { PagePool } from '../../kv/page-pool.js';
 import type { ModelConfig } from '../../model/config.js';
+import type { Candidates } from '../../runtime/candidate-sampler.js';
 import type { DeviceMatrix, DeviceWeights } from './device-weights.js';
 import type { GpuContext } from './gpu-context.js';
 import { NONE, OP_WORDS, type StepPlan } from './step-plan.js';
 import { attentionWgsl, commitWgsl, DESC_WORDS, qkvPostWgsl } from './wgsl-attention.js';
 import { argmaxWgsl } from './wgsl-argmax.js';
+import { decodeCandidates, mapRead, type ReadbackPlan, readbackBytes, readLogitRows, recordReadback } from './step-readback.js';
 import { embedWgsl, matmulWgsl, RMSNORM_WGSL, SWIGLU_WGSL } from './wgsl-dense.js';
 import { OTHER_STORAGE_BUFFERS, type PoolLayout, poolEntries, poolLayout } from './wgsl-pool.js';
+import { candidateRows, candidateSumRelErr, candidateWords, topCandidatesWgsl } from './wgsl-top-candidates.js';
 
 /** One step's host inputs. */
 export interface StepBuffers {
@@ -20,16 +23,19 @@ export interface StepBuffers {
   wanted: number[];
   /** Per wanted item: only its argmax id comes back (greedy), not its V logits. */
   greedy: boolean[];
+  /** Per wanted item: 1/T (f32) when its top candidates come back instead of its V logits, else null. */
+  invT: (number | null)[];
   plan: StepPlan;
 }
 
 export interface StepResult {
-  logits: Float32Array; // [S, V]: the wanted rows that are not greedy
+  logits: Float32Array; // [S, V]: the wanted rows neither greedy nor answered by candidates
   ids: Int32Array; // [M]: the argmax of greedy rows, -1 for the others
+  candidates: (Candidates | null)[]; // [M]: the top C of candidate rows, null for the others
   dms: Float32Array | null; // [L, n, K]
   /** Milliseconds from submit to the mapped readback. */
   waitMs: number;
-  /** Bytes read back (DMS logits + ids + logits of the rows sampled on the host). */
+  /** Bytes read back (DMS logits + ids + candidates + logits of the rows sampled from all V). */
   readbackBytes: number;
 }
 
@@ -47,6 +53,8 @@ export class WebgpuProgram {
     'x' | 'h' | 'y' | 'q' | 'ks' | 'vs' | 'attn' | 'gu' | 'act' | 'dms' | 'logits' | 'ids' | 'stepU' | 'tokens' | 'rope' | 'wanted' | 'desc',
     GPUBuffer
   >;
+  /** The top-candidates pass: its row list [r, 2] and output [r, 2C + 2]. */
+  private readonly cand: { rows: GPUBuffer; out: GPUBuffer };
   /** Growable per-step lists: page tables + descriptor lists, commit ops, the commit's temporary K/V. */
   private tables: GPUBuffer;
   /** Every row's page table, one region per row (StepPlan.regionWords u32), patched per step. */
@@ -60,6 +68,7 @@ export class WebgpuProgram {
   private readonly dummy: GPUBuffer;
   private layerDispatches: { before: Dispatch[]; commit: [Dispatch, Dispatch]; after: Dispatch[] }[] = [];
   private headDispatches: Dispatch[] = [];
+  private candidateDispatch: Dispatch | null = null;
   private embedDispatches: Dispatch[] = [];
   private stale = true;
 
@@ -72,6 +81,8 @@ export class WebgpuProgram {
     readonly cap: number,
     /** Most bytes of one K or V pool buffer (default: the adapter's binding and buffer limits; tests force splits). */
     maxPoolBufferBytes = Number.POSITIVE_INFINITY,
+    /** C: candidates per top-k / top-p row (the executor sends such rows only when C < V). */
+    readonly numCandidates = 64,
   ) {
     this.device = ctx.device;
     const { numLayers: L, numHeads: H, numKvHeads: K, headDim: D, hiddenSize: d, intermediateSize: I, vocabSize: V } = cfg;
@@ -111,11 +122,13 @@ export class WebgpuProgram {
       wanted: f(cap),
       desc: f(L * cap * K * DESC_WORDS),
     };
+    this.cand = { rows: f(2 * cap), out: f(cap * candidateWords(numCandidates)) };
     this.tables = f(1024);
     this.pageTables = f(64 * this.plan.regionWords);
     this.ops = f(OP_WORDS * 256);
     this.tmp = f(2 * 256 * D);
-    this.readback = this.buffer((L * cap * K + cap + cap * V) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const readbackWords = L * cap * K + cap + cap * candidateWords(numCandidates) + cap * V;
+    this.readback = this.buffer(readbackWords * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.commitU = Array.from({ length: L }, () => this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST));
     this.commitPreU = this.buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.dummy = f(4);
@@ -146,6 +159,9 @@ export class WebgpuProgram {
     rope.set(step.rope.sin, n * step.rope.rot);
     q.writeBuffer(this.act.rope, 0, rope);
     if (m > 0) q.writeBuffer(this.act.wanted, 0, Uint32Array.from(step.wanted));
+    const candRows = candidateRows(step.invT);
+    const r = candRows.length / 2;
+    if (r > 0) q.writeBuffer(this.cand.rows, 0, candRows);
     q.writeBuffer(this.act.desc, 0, plan.desc);
     if (plan.tables.length > 0) q.writeBuffer(this.tables, 0, Uint32Array.from(plan.tables));
     if (opsAll.length > 0) q.writeBuffer(this.ops, 0, Uint32Array.from(opsAll));
@@ -175,45 +191,43 @@ export class WebgpuProgram {
       for (const d of ld.after) go(d);
     });
     if (m > 0) for (const d of this.headDispatches) go(d);
+    if (r > 0 && this.candidateDispatch) go({ ...this.candidateDispatch, size: () => [r, 1] });
     pass.end();
-    // Readback: [DMS logits | ids of the wanted rows (when any is greedy) | logits of the rows sampled on the host].
-    const dmsFloats = withDms ? L * n * K : 0;
-    if (dmsFloats > 0) enc.copyBufferToBuffer(this.act.dms, 0, this.readback, 0, dmsFloats * 4);
-    const anyGreedy = step.greedy.some((g) => g);
-    const idWords = anyGreedy ? m : 0;
-    if (idWords > 0) enc.copyBufferToBuffer(this.act.ids, 0, this.readback, dmsFloats * 4, idWords * 4);
-    let rows = 0;
-    for (let j = 0; j < m; j++) {
-      if (step.greedy[j]) continue;
-      // Runs of consecutive sampled rows go in one copy.
-      let end = j;
-      while (end + 1 < m && !step.greedy[end + 1]) end++;
-      enc.copyBufferToBuffer(this.act.logits, j * V * 4, this.readback, (dmsFloats + idWords + rows * V) * 4, (end - j + 1) * V * 4);
-      rows += end - j + 1;
-      j = end;
-    }
+    const C = this.numCandidates;
+    const back: ReadbackPlan = {
+      dmsFloats: withDms ? L * n * K : 0,
+      idWords: step.greedy.some((g) => g) ? m : 0,
+      candRows: r,
+      logitRows: step.wanted.flatMap((_, j) => (step.greedy[j] || step.invT[j] !== null ? [] : [j])),
+    };
+    const a = this.act;
+    recordReadback(enc, { dms: a.dms, ids: a.ids, cand: this.cand.out, logits: a.logits }, this.readback, back, V, C);
     const t0 = performance.now();
     q.submit([enc.finish()]);
-    const bytes = (dmsFloats + idWords + rows * V) * 4;
+    const bytes = readbackBytes(back, V, C);
     const ids = new Int32Array(m).fill(-1);
     if (bytes === 0) {
       await q.onSubmittedWorkDone();
-      return { logits: new Float32Array(0), ids, dms: null, waitMs: performance.now() - t0, readbackBytes: 0 };
+      return { logits: new Float32Array(0), ids, candidates: step.invT.map(() => null), dms: null, waitMs: performance.now() - t0, readbackBytes: 0 };
     }
-    await this.readback.mapAsync(GPUMapMode.READ, 0, bytes);
-    const raw = this.readback.getMappedRange(0, bytes).slice(0);
-    this.readback.unmap();
-    const waitMs = performance.now() - t0;
+    const { raw, waitMs } = await mapRead(this.readback, bytes, t0);
+    const got = new Uint32Array(raw, back.dmsFloats * 4, back.idWords);
+    for (let j = 0; j < back.idWords; j++) if (step.greedy[j]) ids[j] = got[j];
+    const candidates = decodeCandidates(raw, back.dmsFloats + back.idWords, step.invT, C, V, candidateSumRelErr(V));
     const data = new Float32Array(raw);
-    const got = new Uint32Array(raw, dmsFloats * 4, idWords);
-    for (let j = 0; j < idWords; j++) if (step.greedy[j]) ids[j] = got[j];
     return {
-      logits: data.slice(dmsFloats + idWords),
+      logits: data.slice(back.dmsFloats + back.idWords + r * candidateWords(C)),
       ids,
-      dms: dmsFloats > 0 ? data.subarray(0, dmsFloats) : null,
+      candidates,
+      dms: back.dmsFloats > 0 ? data.subarray(0, back.dmsFloats) : null,
       waitMs,
       readbackBytes: bytes,
     };
+  }
+
+  /** The last step's logits of wanted rows `rows` (ascending), read again (rows whose candidates did not decide). */
+  readLogits(rows: number[]): Promise<{ logits: Float32Array; waitMs: number }> {
+    return readLogitRows(this.ctx, this.act.logits, this.readback, rows, this.cfg.vocabSize);
   }
 
   /** Frees every buffer of the program (the weights belong to their own holder). */
@@ -391,6 +405,11 @@ export class WebgpuProgram {
       ...this.matmul(a.h, this.weights.lmHead, null, a.logits, V, false, true),
       { pipeline: argmax, group: this.group(argmax, { 0: a.logits, 1: a.ids }), size: (_n, m) => [m, 1] },
     ];
+    const C = this.numCandidates;
+    if (C < V) {
+      const top = this.pipeline(`top-candidates-${C}`, () => topCandidatesWgsl(V, C));
+      this.candidateDispatch = { pipeline: top, group: this.group(top, { 0: a.logits, 1: this.cand.rows, 2: this.cand.out }), size: () => [0, 0] };
+    }
     this.stale = false;
   }
 }

@@ -1,6 +1,7 @@
 // One case suite for every model executor (wasm, webgpu): all-position logits against the dense
 // reference, greedy tokens, DMS retained sets and reads against the wasm executor, generate() with
-// forks, preemption and cancellation, refusals, and no leaked tensors or GPU buffers.
+// forks, preemption and cancellation, sampled rows (candidates or logits) against sampleToken, refusals,
+// and no leaked tensors or GPU buffers.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { createPolicy, type PolicySpec } from '../../../engine/policies/registry
 import { WEIGHT_LABEL } from '../../../engine/executors/webgpu/device-weights.js';
 import { gpuContext } from '../../../engine/executors/webgpu/gpu-context.js';
 import type { WebgpuExecutor } from '../../../engine/executors/webgpu/webgpu-executor.js';
+import { sampleCandidates } from '../../../engine/runtime/candidate-sampler.js';
+import { Rng, type SamplingParams, sampleToken } from '../../../engine/runtime/sampler.js';
 import { tinyConfig, writeRandomModel } from '../helpers.js';
 import { argmax, denseLogits, type ExecutorKind, executorKinds, makeExecutor, maxAbsDiff, type Trace, trace } from './harness.js';
 
@@ -249,6 +252,42 @@ for (const kind of kinds) {
         expect((ex as WebgpuExecutor).readbackBytes - before).toBe(3 * 4);
         expect(next.logits.length).toBe(0);
       }
+      ex.dispose();
+      m.dispose();
+    });
+
+    it('top-k / top-p rows: whatever comes back (candidates on webgpu, logits on wasm) draws what sampleToken draws on the full row', async () => {
+      const m = loadModel('models/reasoner-base');
+      const V = m.config.vocabSize;
+      const p = prompt(m, 'Q:5a+2b*3c=');
+      const ex = await makeExecutor(kind, m.params);
+      const seq = ex.addSequence(createPolicy({ method: 'none', ratio: 1 }, m.config));
+      await ex.run(p.map((token, t) => ({ seq, token, position: t, wantLogits: false })));
+      const knobs: SamplingParams[] = [
+        { temperature: 0.8, topK: 20, topP: 1 },
+        { temperature: 1, topK: 0, topP: 0.9 },
+        { temperature: 1.3, topK: 100, topP: 0.95 },
+        { temperature: 0.9, topK: 0, topP: 1 },
+      ];
+      const full = knobs.map(() => ex.fork(seq));
+      const sampled = knobs.map(() => ex.fork(seq));
+      const want = await ex.run(full.map((s, b) => ({ seq: s, token: 50 + b, position: p.length, wantLogits: true })));
+      const got = await ex.run(sampled.map((s, b) => ({ seq: s, token: 50 + b, position: p.length, wantLogits: true, sampling: knobs[b] })));
+      let row = 0;
+      for (const [b, k] of knobs.entries()) {
+        const c = got.candidates?.[b];
+        for (let s = 0; s < 50; s++) {
+          const x = c ? sampleCandidates(c, k, new Rng(s)) : sampleToken(got.logits, row * V, V, k, new Rng(s));
+          expect(x).toBe(sampleToken(want.logits, b * V, V, k, new Rng(s)));
+        }
+        if (!c) row++;
+      }
+      expect(got.logits.length).toBe(row * V);
+      // webgpu: the top-k 20 row always comes back as candidates (top-p 0.9 when its nucleus is decided), top-k 100 > C
+      // and pure temperature as logits; wasm: every row as logits.
+      const asCandidates = knobs.map((_, b) => (got.candidates?.[b] ?? null) !== null);
+      if (kind.name === 'webgpu') expect([asCandidates[0], asCandidates[2], asCandidates[3]]).toEqual([true, false, false]);
+      else expect(asCandidates).toEqual([false, false, false, false]);
       ex.dispose();
       m.dispose();
     });
