@@ -11,10 +11,13 @@ import { type GpuContext, gpuContext } from '../engine/executors/webgpu/gpu-cont
 import { WebgpuExecutor } from '../engine/executors/webgpu/webgpu-executor.js';
 import type { CacheRow } from '../engine/kv/paged-cache.js';
 import { type ModelConfig, parseModelConfig } from '../engine/model/config.js';
-import { disposeParams, initParams, type LlamaParams } from '../engine/model/weights.js';
+import { releaseDerived } from '../engine/model/derived-resources.js';
+import type { ModelWeights } from '../engine/model/weight-source.js';
+import { disposeParams, initParams } from '../engine/model/weights.js';
 import { DmsPolicy } from '../engine/policies/dms.js';
 import type { TokenKv } from '../engine/policies/kv-policy.js';
 import { NonePolicy } from '../engine/policies/none.js';
+import { randomDeviceWeights } from './random-weights.js';
 import { measureCopyBandwidth } from './webgpu-bandwidth.js';
 
 /** DMS with the eviction decision forced: every token but one in RATIO is flagged, so the achieved ratio is the target. */
@@ -122,7 +125,7 @@ const WARMUP_STEPS = 2;
  */
 async function runSeries(
   ctx: GpuContext,
-  params: LlamaParams,
+  params: ModelWeights,
   s: Shape,
   policy: 'vanilla' | 'dms',
   context: number,
@@ -132,9 +135,10 @@ async function runSeries(
 ): Promise<void> {
   const cfg = params.config;
   const rows = cfg.numLayers * cfg.numKvHeads;
-  const growth = batches.length * (WARMUP_STEPS + s.steps) + PAGE;
+  // Every sequence may grow by all the series' decode steps; a page per row more covers the rounding.
+  const growth = batches.length * (WARMUP_STEPS + s.steps);
   const fits = context === s.budgetContext ? s.budgetSeqs : Math.max(...batches);
-  const budgetTokens = fits * rows * (context + growth);
+  const budgetTokens = fits * rows * (Math.ceil((context + growth) / PAGE) + 1) * PAGE;
   const blank = (batch: number): Point => ({
     policy,
     batch,
@@ -147,7 +151,10 @@ async function runSeries(
   });
   let ex: ModelExecutor | null = null;
   try {
+    const tCreate = performance.now();
+    // The first series of a shape also puts its weights on the device (kept for the others).
     ex = await WebgpuExecutor.create(ctx, params, { pageSize: PAGE, headDim: cfg.headDim, budgetTokens }, { weights: s.weights, maxStepTokens: 256 });
+    console.log(`${policy} context ${context}: executor ready in ${((performance.now() - tCreate) / 1000).toFixed(1)} s`);
     const first = ex.addSequence(policy === 'dms' ? new ForcedRatioDms(WINDOW, RATIO) : new NonePolicy());
     const t0 = performance.now();
     for (let t = 0; t < context; t += 256) {
@@ -160,8 +167,8 @@ async function runSeries(
     for (const batch of batches) {
       try {
         while (seqs.length < batch) {
-          // A fork takes a copy of every page, and each sequence grows by about a page per row while decoding.
-          if (!ex.cache.pool.canAllocate(ex.cache.pagesHeld(first) + rows * (seqs.length + 1)))
+          // A fork takes a copy of every page (and a page per row to grow into); past the budget a decode step fails the same way.
+          if (!ex.cache.pool.canAllocate(ex.cache.pagesHeld(first) + rows))
             throw new Error(`the KV budget (${fits} vanilla sequences at this context) holds only ${seqs.length} of these sequences`);
           seqs.push(ex.fork(first));
         }
@@ -244,10 +251,9 @@ function markdown(adapter: string, shapes: { shape: Shape; points: Point[] }[], 
   return `${lines.join('\n')}\n`;
 }
 
-/** The series of a shape: per context (all, or those asked for), vanilla then DMS, each over its batches. */
+/** The series of a shape: per context (the shape's, or those asked for), vanilla then DMS, each over its batches. */
 function seriesOf(s: Shape, contexts: number[] | null, batches: number[] | null): Array<{ policy: 'vanilla' | 'dms'; context: number; batches: number[] }> {
-  return s.contexts
-    .filter((c) => !contexts || contexts.includes(c))
+  return (contexts ?? s.contexts)
     .flatMap((context) =>
       (['vanilla', 'dms'] as const).map((policy) => ({
         policy,
@@ -280,8 +286,8 @@ function argOf(argv: string[], name: string): string | undefined {
 }
 
 /**
- * Options: --shape small|1b (1b runs small first), --contexts 8192,32768 and --batches 1,64 (only those
- * points of the 1b shape), --steps N
+ * Options: --shape small|1b (1b runs small first), --contexts 8192,32768 (the 1b shape's contexts instead
+ * of its own) and --batches 1,64 (only those of its batches), --steps N
  * (timed decode steps per point), --out DIR (default bench/results). Results are rewritten after every
  * point, so a run cut short by a time limit leaves what it measured.
  */
@@ -324,11 +330,9 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   };
   for (const base of which === 'small' ? [SMALL] : [SMALL, ONE_B]) {
     const shape = steps ? { ...base, steps } : base;
-    // tfjs's wasm memory stops at 4 GiB: build the 1B shape's random weights on tfjs's cpu backend (plain JS arrays).
-    if (base === ONE_B) await tf.setBackend('cpu');
-    const t0 = performance.now();
-    const params = initParams(shapeConfig(shape), 1);
-    console.log(`${base === ONE_B ? '1b' : 'small'}: random weights in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // The 1B shape's random weights are made tensor by tensor as the device loader reads them (no tfjs
+    // tensors: tfjs's init took a minute and 5 GB here); the small shape uses tfjs's init.
+    const params: ModelWeights = base === ONE_B ? randomDeviceWeights(shapeConfig(shape)) : initParams(shapeConfig(shape), 1);
     const entry = { shape, points: [] as Point[] };
     shapes.push(entry);
     for (const { policy, context, batches } of seriesOf(shape, base === SMALL ? null : onlyContexts, base === SMALL ? null : onlyBatches))
@@ -337,7 +341,8 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
         entry.points.push(p);
         write();
       });
-    disposeParams(params);
+    if ('deviceOnly' in params) releaseDerived(params);
+    else disposeParams(params);
   }
   console.log(`wrote ${join(out, `engine-webgpu-${tag}`)}.json and .md`);
 }

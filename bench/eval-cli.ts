@@ -1,7 +1,7 @@
 // `npm run eval -- --model DIR --seed-start S --count N [--method M --ratio R --n W --max-tokens L]`:
 // scores a checkpoint on held-out suite problems; the last line printed is a one-line JSON summary.
 import { parseArgs } from 'node:util';
-import { initBackend, loadModel } from '../engine/index.js';
+import { initBackend, loadModelForBackend } from '../engine/index.js';
 import { problemSet, STANDARD_MIX } from '../tasks/index.js';
 import { evaluate, type EvalConfig } from './eval-suite.js';
 
@@ -67,7 +67,8 @@ async function main(): Promise<number> {
   // --backend is DMS_BACKEND for this run: the engine's own selection then forces it (and fails when it cannot).
   if (values.backend !== undefined) process.env.DMS_BACKEND = values.backend;
   const backend = await initBackend();
-  const model = loadModel(values.model);
+  // On webgpu the checkpoint goes straight to device buffers (no tfjs copy), as the runner loads it.
+  const model = await loadModelForBackend(values.model);
   const problems = problemSet(seedStart, count, STANDARD_MIX);
   const { summary, outcomes } = await evaluate(model, problems, cfg, (done, total) => {
     if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} problems`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs into .gpukit/ (git-ignored) what a bare x86-64 GPU host needs to run the webgpu benchmark with no
 # npm and no registry: this machine's node binary and dawn.node (xz), the bench bundled into one file by
-# esbuild, tfjs's wasm binaries, the Vulkan loader .debs, and run.sh. About 30 MB. See bench/gpu-host/README.md.
+# esbuild, tfjs's wasm binary, the Vulkan loader .debs, and run.sh. About 30 MB. See bench/gpu-host/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 kit=.gpukit
@@ -11,8 +11,9 @@ mkdir -p "$kit/debs" "$kit/webgpu/dist/linux-x64"
 npx esbuild bench/gpu-host/kit-entry.ts --bundle --platform=node --format=esm --target=node20 \
   --external:webgpu --external:@tensorflow/tfjs-node-gpu --log-level=warning --outfile="$kit/kit.mjs" \
   --banner:js="import { createRequire as __kitRequire } from 'node:module'; const require = __kitRequire(import.meta.url);"
-# tfjs-backend-wasm looks for its binaries beside the script that loads it (here the bundle).
-cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm "$kit/"
+xz -T0 -6 "$kit/kit.mjs"
+# tfjs-backend-wasm looks for its binary beside the script that loads it (here the bundle); the SIMD one is what Node uses.
+cp node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm "$kit/"
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$kit/webgpu/"
 xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node >"$kit/webgpu/dist/linux-x64/dawn.node.xz"
 xz -T0 -6 -c "$(command -v node)" >"$kit/node.xz"

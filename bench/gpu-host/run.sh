@@ -29,7 +29,8 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 unxz_to "$kit/node.xz" "$work/node" && chmod +x "$work/node"
 unxz_to "$kit/webgpu/dist/linux-x64/dawn.node.xz" "$work/node_modules/webgpu/dist/linux-x64/dawn.node"
 cp "$kit/webgpu/package.json" "$kit/webgpu/index.js" "$work/node_modules/webgpu/"
-cp "$kit/kit.mjs" "$kit"/*.wasm "$work/"
+unxz_to "$kit/kit.mjs.xz" "$work/kit.mjs"
+cp "$kit"/*.wasm "$work/"
 "$work/node" --version
 
 "$work/node" "$work/kit.mjs" probe 2>&1 | tee "$out/probe.txt"

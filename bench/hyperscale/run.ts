@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, loadModel, type LoadedModel } from '../../engine/index.js';
+import { initBackend, type LoadedModel, loadModelForBackend } from '../../engine/index.js';
 import { problemSet, STANDARD_MIX } from '../../tasks/index.js';
 import { evaluate } from '../eval-suite.js';
 import { checkpointExists, snapshotCheckpoint, type CheckpointSnapshot } from './checkpoints.js';
@@ -112,7 +112,7 @@ export async function runBench(o: BenchOptions): Promise<BenchRun> {
       o.progressOut ?? process.stderr,
     );
     for (const x of todo) {
-      const model = loaded.get(x.path) ?? loadModel(x.snap.dir);
+      const model = loaded.get(x.path) ?? (await loadModelForBackend(x.snap.dir));
       loaded.set(x.path, model);
       progress.start(pointLabel(x.p), pointWeight(x.p, problems), problems.length);
       const temperature = temperatureOf(x.p.W, s);
