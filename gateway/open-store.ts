@@ -21,6 +21,13 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** DMS_PG_NAMED_STATEMENTS: unset or 1 names the hot statements; 0 does not (transaction-mode poolers). */
+function namedStatementsFromEnv(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '1') return true;
+  if (value === '0') return false;
+  throw new Error(`DMS_PG_NAMED_STATEMENTS must be 0 or 1, got "${value}"`);
+}
+
 export async function openStoreFromEnv(env: Env, onIdleError: (error: Error) => void): Promise<OpenedStore> {
   const url = env.DMS_DATABASE_URL;
   if (url) {
@@ -31,6 +38,7 @@ export async function openStoreFromEnv(env: Env, onIdleError: (error: Error) => 
       poolSize: envNumber(env, 'DMS_PG_POOL_SIZE', 10),
       statementTimeoutMs: envNumber(env, 'DMS_PG_STATEMENT_TIMEOUT_MS', 30_000),
       synchronousCommit: (env.DMS_PG_SYNCHRONOUS_COMMIT?.toLowerCase() || undefined) as 'on' | 'off' | undefined,
+      namedStatements: namedStatementsFromEnv(env.DMS_PG_NAMED_STATEMENTS),
       onIdleError,
     });
     const info = await describePostgres(handle);

@@ -32,6 +32,13 @@ export interface PostgresOptions {
   synchronousCommit?: 'on' | 'off';
   /** Apply db/migrations-pg on open (default true). */
   migrate?: boolean;
+  /**
+   * Give the hot statements names, so each connection parses and plans them once (default true;
+   * DMS_PG_NAMED_STATEMENTS=0 turns it off). Off for a pooler in transaction mode that does not track
+   * prepared statements (PgBouncer before 1.21, or without max_prepared_statements): there the next
+   * transaction may run on a server connection that never saw the name.
+   */
+  namedStatements?: boolean;
   /** Called with errors of pooled connections outside a query (a restarted server, pg_terminate_backend); the pool replaces them. */
   onIdleError?: (error: Error) => void;
 }
@@ -42,6 +49,7 @@ export const DEFAULT_POSTGRES_OPTIONS = {
   idleTimeoutMs: 30_000,
   statementTimeoutMs: 30_000,
   migrate: true,
+  namedStatements: true,
 } as const;
 
 export type PostgresDb = SqlDb & { pool: pg.Pool; poolSize: number; close(): Promise<void> };
@@ -170,7 +178,8 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // Drizzle's builders run on one client; inside a batch that client must be the transaction's
   // connection. The batch's connection is carried in async context, everything else goes to the pool.
   const batchClient = new AsyncLocalStorage<pg.PoolClient>();
-  const statementName = namedStatements();
+  const statementName = opts.namedStatements ? namedStatements() : (config: unknown) => config;
+  const insertJobStatement = opts.namedStatements ? INSERT_JOB : { text: INSERT_JOB.text };
   const router = {
     query: (config: unknown, ...rest: unknown[]) => {
       const named = statementName(config);
@@ -236,7 +245,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         requests.map((r) => r.paramsJson),
         requests.map((r) => r.expectedAnswer ?? null),
       ];
-      const { rows } = await pool.query({ ...INSERT_JOB, values });
+      const { rows } = await pool.query({ ...insertJobStatement, values });
       const [raw] = rows as Record<string, unknown>[];
       if (!raw) throw new Error(`job ${job.id} was not returned by its insert`);
       return mapJobRow(raw);

@@ -76,6 +76,25 @@ describe.skipIf(!postgresAvailable() || Boolean(process.env.DMS_TEST_DATABASE_UR
     expect((await store.submit({ ...newJob(1), tenantId: 't' })).kind).toBe('created');
   });
 
+  it('named statements are prepared once per connection; with namedStatements off (DMS_PG_NAMED_STATEMENTS=0) none is', async () => {
+    const url = await database('unnamed');
+    const prepared: Record<string, number> = {};
+    for (const namedStatements of [true, false]) {
+      // One connection, so the view below reads the session the store's statements ran on.
+      const handle = await openPostgres(url, { poolSize: 1, connectionTimeoutMs: 1_000, namedStatements });
+      handles.push(handle);
+      const store = createJobStore(handle);
+      await store.ensureTenant('t');
+      const submitted = await store.submit({ ...newJob(2), tenantId: 't' });
+      expect(submitted.kind).toBe('created');
+      expect((await store.claim({ runnerId: `r-${namedStatements}` }))?.requests).toHaveLength(2);
+      const { rows } = await handle.pool.query('SELECT count(*)::int AS n FROM pg_prepared_statements');
+      prepared[String(namedStatements)] = rows[0].n;
+    }
+    expect(prepared.true).toBeGreaterThan(1); // the submit and the claim's statements at least
+    expect(prepared.false).toBe(0);
+  });
+
   it('a terminated connection or a stopped server gives 503 with Retry-After, and the gateway recovers', async () => {
     const url = await database('outage');
     const handle = await open(url, 3);
