@@ -1,8 +1,21 @@
 // What a webgpu step reads back, in one mapped buffer: [DMS logits | ids | candidates | logits of the
-// rows sampled from all V], and the follow-up read of rows whose candidates did not decide the draw.
+// rows sampled from all V], its decoding into a StepResult, and the follow-up read of rows whose
+// candidates did not decide the draw.
 import type { Candidates } from '../../runtime/candidate-sampler.js';
 import type { GpuContext } from './gpu-context.js';
-import { candidateWords } from './wgsl-top-candidates.js';
+import type { StepBuffers } from './step-upload.js';
+import { candidateSumRelErr, candidateWords } from './wgsl-top-candidates.js';
+
+export interface StepResult {
+  logits: Float32Array; // [S, V]: the wanted rows neither greedy nor answered by candidates
+  ids: Int32Array; // [M]: the argmax of greedy rows, -1 for the others
+  candidates: (Candidates | null)[]; // [M]: the top C of candidate rows, null for the others
+  dms: Float32Array | null; // [L, n, K]
+  /** Milliseconds from submit to the mapped readback. */
+  waitMs: number;
+  /** Bytes read back (DMS logits + ids + candidates + logits of the rows sampled from all V). */
+  readbackBytes: number;
+}
 
 /** The device buffers a step's results sit in. */
 export interface ReadbackSources {
@@ -22,6 +35,16 @@ export interface ReadbackPlan {
   candRows: number;
   /** Wanted rows whose V logits come back, ascending. */
   logitRows: number[];
+}
+
+/** What a step reads back: `dmsFloats` DMS logits (or 0), its `candRows` candidate rows, ids if any row is greedy, the other rows' logits. */
+export function stepReadbackPlan(step: StepBuffers, dmsFloats: number, candRows: number): ReadbackPlan {
+  return {
+    dmsFloats,
+    idWords: step.greedy.some((g) => g) ? step.wanted.length : 0,
+    candRows,
+    logitRows: step.wanted.flatMap((_, j) => (step.greedy[j] || step.invT[j] !== null ? [] : [j])),
+  };
 }
 
 /** Bytes of a plan's readback. */
@@ -58,6 +81,29 @@ export async function mapRead(buf: GPUBuffer, bytes: number, t0: number): Promis
   const raw = buf.getMappedRange(0, bytes).slice(0);
   buf.unmap();
   return { raw, waitMs: performance.now() - t0 };
+}
+
+/** A step's results from its mapped readback `raw` (laid out by `plan`). */
+export function decodeReadback(raw: ArrayBuffer, plan: ReadbackPlan, step: StepBuffers, C: number, V: number, waitMs: number): StepResult {
+  const ids = new Int32Array(step.wanted.length).fill(-1);
+  const got = new Uint32Array(raw, plan.dmsFloats * 4, plan.idWords);
+  for (let j = 0; j < plan.idWords; j++) if (step.greedy[j]) ids[j] = got[j];
+  const candidates = decodeCandidates(raw, plan.dmsFloats + plan.idWords, step.invT, C, V, candidateSumRelErr(V));
+  const data = new Float32Array(raw);
+  return {
+    logits: data.slice(plan.dmsFloats + plan.idWords + plan.candRows * candidateWords(C)),
+    ids,
+    candidates,
+    dms: plan.dmsFloats > 0 ? data.subarray(0, plan.dmsFloats) : null,
+    waitMs,
+    readbackBytes: raw.byteLength,
+  };
+}
+
+/** The results of a step that reads nothing back. */
+export function emptyResult(step: StepBuffers, waitMs: number): StepResult {
+  const ids = new Int32Array(step.wanted.length).fill(-1);
+  return { logits: new Float32Array(0), ids, candidates: step.invT.map(() => null), dms: null, waitMs, readbackBytes: 0 };
 }
 
 /**
