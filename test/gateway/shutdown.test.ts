@@ -28,7 +28,7 @@ async function npmStart(env: Record<string, string> = {}): Promise<{ service: Se
 const auth = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
 /** Submits a job of `count` requests (12 run in about a second here) and waits until the runner works on it. */
-async function submitRunning(base: string, count = 12): Promise<string> {
+async function submitRunning(base: string, count: number): Promise<string> {
   const requests = Array.from({ length: count }, (_, i) => ({
     custom_id: `q${i}`,
     prompt: `C1:a${i}b7=`,
@@ -56,12 +56,13 @@ describe('stopping npm start', () => {
   it('SIGTERM to the npm process drains the runner (the job completes) and the gateway exits with a shutdown line', async () => {
     await writeTinyModels(join(dir, 'models'));
     const { service, base } = await npmStart();
-    const jobId = await submitRunning(base);
+    // Several seconds of work, so the signal lands while it runs however fast the machine (the drain allows 30 s).
+    const jobId = await submitRunning(base, 48);
     process.kill(service.child.pid!, 'SIGTERM'); // npm only, as `kill <pid>` or a supervisor does
     await service.closed; // every process holding the output (npm and node) has exited
     expect(service.output()).toMatch(/SIGTERM: shutting down \(draining the in-process runner for up to 30 s/);
     expect(service.output()).toMatch(/dms-batch gateway stopped \(no job left running\)/);
-    expect(stored(jobId)).toEqual({ status: 'completed', finished: 12 });
+    expect(stored(jobId)).toEqual({ status: 'completed', finished: 48 });
     // Drained, not raced: the runner completed the job after the signal arrived.
     expect(service.output().indexOf(`[runner] ${jobId} completed`)).toBeGreaterThan(service.output().indexOf('SIGTERM: shutting down'));
   });
