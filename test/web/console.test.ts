@@ -180,7 +180,15 @@ describe.skipIf(!haveChromium)('console in Chromium', () => {
     expect(await page.locator('[data-testid=jobs-table] tbody tr').count()).toBe(2);
     await page.click(`tr[data-job-id="${toCancel.id}"] [data-testid=cancel]`);
     await page.waitForSelector(`tr[data-job-id="${toCancel.id}"] .status-canceled`, { timeout: 60_000 });
+    // The filter is the server's (GET /v1/jobs?status=), so older pages are filtered too, not only the loaded one.
     await page.selectOption('[data-testid=status-filter]', 'completed');
+    await page.waitForFunction(
+      (id) => document.querySelectorAll('[data-testid=jobs-table] tbody tr').length === 1 && !!document.querySelector(`tr[data-job-id="${id}"]`),
+      jobId,
+    );
+    expect(requestedUrls.some((u) => u.includes('/v1/jobs?limit=50&status=completed'))).toBe(true);
+    await page.selectOption('[data-testid=status-filter]', 'canceled');
+    await page.waitForSelector(`tr[data-job-id="${toCancel.id}"]`);
     expect(await page.locator('[data-testid=jobs-table] tbody tr').count()).toBe(1);
 
     await page.click('a[href="#/models"]');

@@ -51,7 +51,9 @@ export const api = {
   async verifyKey(key: string): Promise<void> {
     await request('GET', '/v1/jobs?limit=1', undefined, key);
   },
-  listJobs: (limit: number, after?: string) => json<JobList>('GET', `/v1/jobs?limit=${limit}${after ? `&after=${enc(after)}` : ''}`),
+  /** A page of the tenant's jobs, newest first; `status` filters on the server (GET /v1/jobs?status=). */
+  listJobs: (limit: number, after?: string, status?: string) =>
+    json<JobList>('GET', `/v1/jobs?limit=${limit}${after ? `&after=${enc(after)}` : ''}${status ? `&status=${enc(status)}` : ''}`),
   getJob: (id: string) => json<Job>('GET', `/v1/jobs/${enc(id)}`),
   cancel: (id: string) => json<Job>('POST', `/v1/jobs/${enc(id)}/cancel`),
   submit: (body: unknown) => json<Job>('POST', '/v1/jobs', body),

@@ -6,27 +6,33 @@ export function usePoll<T>(load: () => Promise<T>, intervalMs: number, active: (
   const [value, setValue] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const latest = useRef<T | undefined>(undefined);
-  const busy = useRef(false);
+  // The loader generation in flight (null: none). New deps start a new generation: its first call runs
+  // even while an older one is in flight, and what an older one returns is dropped.
+  const busy = useRef<number | null>(null);
+  const generation = useRef(0);
   const alive = useRef(true);
 
   const refresh = useCallback(async () => {
-    if (busy.current) return;
-    busy.current = true;
+    const mine = generation.current;
+    if (busy.current === mine) return;
+    busy.current = mine;
+    const current = () => alive.current && generation.current === mine;
     try {
       const next = await load();
-      if (!alive.current) return;
+      if (!current()) return;
       latest.current = next;
       setValue(next);
       setError(null);
     } catch (e) {
-      if (alive.current) setError((e as Error).message);
+      if (current()) setError((e as Error).message);
     } finally {
-      busy.current = false;
+      if (busy.current === mine) busy.current = null;
     }
   }, deps);
 
   useEffect(() => {
     alive.current = true;
+    generation.current++;
     latest.current = undefined;
     setValue(undefined);
     void refresh();

@@ -1,5 +1,5 @@
 // The jobs list: the tenant's jobs newest first with live status and progress (counts, tokens/s,
-// ETA), a status filter over the loaded jobs, older pages on demand, and cancel.
+// ETA), a status filter the server applies (so older pages are filtered too), older pages on demand, and cancel.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { JobProgress, StatusBadge } from '../components/job-progress.js';
@@ -16,24 +16,26 @@ export function JobsPage() {
   const [older, setOlder] = useState<Job[]>([]);
   const [olderCursor, setOlderCursor] = useState<string | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
+  const status = filter === 'all' ? undefined : filter;
   const poll = usePoll(
-    () => api.listJobs(PAGE),
+    () => api.listJobs(PAGE, undefined, status),
     2000,
     () => document.visibilityState === 'visible',
-    [],
+    [status],
   );
 
   const first = poll.value?.data ?? [];
   const firstIds = new Set(first.map((j) => j.id));
   const jobs = [...first, ...older.filter((j) => !firstIds.has(j.id))];
-  const shown = filter === 'all' ? jobs : jobs.filter((j) => j.status === filter);
+  // The server filtered by status; a job that changed status since its page was read is left out until the next poll.
+  const shown = status === undefined ? jobs : jobs.filter((j) => j.status === status);
   const cursor = olderCursor === undefined ? poll.value?.next_after : olderCursor;
   const now = Date.now();
 
   const loadMore = async () => {
     if (!cursor) return;
     try {
-      const page = await api.listJobs(PAGE, cursor);
+      const page = await api.listJobs(PAGE, cursor, status);
       setOlder([...older, ...page.data]);
       setOlderCursor(page.next_after);
     } catch (e) {
@@ -53,7 +55,12 @@ export function JobsPage() {
   return html`<main>
     <div class="toolbar">
       <h1>Jobs</h1>
-      <label>Status <select data-testid="status-filter" value=${filter} onChange=${(e: Event) => setFilter((e.target as HTMLSelectElement).value)}>
+      <label>Status <select data-testid="status-filter" value=${filter} onChange=${(e: Event) => {
+        // Another filter is another list: the older pages loaded for this one do not belong to it.
+        setOlder([]);
+        setOlderCursor(undefined);
+        setFilter((e.target as HTMLSelectElement).value);
+      }}>
         <option value="all">all</option>
         ${JOB_STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
       </select></label>
