@@ -22,8 +22,10 @@ function int(v: string | undefined, name: string, fallback?: number): number {
   return x;
 }
 
-async function main(): Promise<number> {
+/** The CLI: parses `args` (argv after the script), runs the eval, prints the summary line; returns the exit code. */
+export async function runEvalCli(args: string[]): Promise<number> {
   const { values } = parseArgs({
+    args,
     options: {
       model: { type: 'string' },
       'seed-start': { type: 'string' },
@@ -81,10 +83,16 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`eval: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+/** Runs the CLI on this process's arguments and exits with its code. */
+function evalCliMain(args: string[]): void {
+  runEvalCli(args).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`eval: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
+
+// `npm run eval` (tsx bench/eval-cli.ts); the GPU-host kit's bundle imports runEvalCli instead.
+if (/eval-cli\.ts$/.test(process.argv[1] ?? '')) evalCliMain(process.argv.slice(2));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs into .gpukit/ (git-ignored) what a bare x86-64 GPU host needs to run the webgpu benchmark with no
 # npm and no registry: this machine's node binary and dawn.node (xz), the bench bundled into one file by
-# esbuild, tfjs's wasm binary, the Vulkan loader .debs, and run.sh. About 30 MB. See bench/gpu-host/README.md.
+# esbuild (with require, __filename and __dirname defined for the CommonJS inside), tfjs's wasm binary, the Vulkan loader .debs, and run.sh. About 30 MB. See bench/gpu-host/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 kit=.gpukit
@@ -10,7 +10,7 @@ mkdir -p "$kit/debs" "$kit/webgpu/dist/linux-x64"
 
 npx esbuild bench/gpu-host/kit-entry.ts --bundle --platform=node --format=esm --target=node20 \
   --external:webgpu --external:@tensorflow/tfjs-node-gpu --log-level=warning --outfile="$kit/kit.mjs" \
-  --banner:js="import { createRequire as __kitRequire } from 'node:module'; const require = __kitRequire(import.meta.url);"
+  --banner:js="import { createRequire as __kitRequire } from 'node:module'; import { fileURLToPath as __kitPath } from 'node:url'; import { dirname as __kitDirname } from 'node:path'; const require = __kitRequire(import.meta.url); const __filename = __kitPath(import.meta.url); const __dirname = __kitDirname(__filename);"
 xz -T0 -6 "$kit/kit.mjs"
 # tfjs-backend-wasm looks for its binary beside the script that loads it (here the bundle); the SIMD one is what Node uses.
 cp node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm "$kit/"

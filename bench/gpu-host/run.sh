@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the GPU host from the packed kit (bench/gpu-host/pack.sh): unpacks node and dawn.node, makes the
 # Vulkan loader and the NVIDIA ICD visible, prints the probe, then runs the webgpu benchmark; everything
-# it writes goes to $OUT (the device tool's result folder). Arguments go to the bench (default: --shape 1b).
+# it writes goes to $OUT (the device tool's result folder). Between the two it checks exactness on the GPU
+# (`verify`, VERIFY_MODEL). Arguments go to the bench (default: --shape 1b).
 set -uo pipefail
 kit="$(cd "$(dirname "$0")" && pwd)"
 out="${OUT:-/tmp/dms-kit-out}"
@@ -35,6 +36,13 @@ cp "$kit"/*.wasm "$work/"
 
 "$work/node" "$work/kit.mjs" probe 2>&1 | tee "$out/probe.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "probe failed: no bench"; exit 1; }
+# Exactness on this GPU: the eval of a shipped checkpoint on wasm and on webgpu (f32 weights must agree, f16 is shown).
+model="${VERIFY_MODEL:-models/reasoner-dms-r8}"
+if [ -f "$model/config.json" ]; then
+  "$work/node" "$work/kit.mjs" verify "$model" --count "${VERIFY_COUNT:-16}" --method dms --ratio 8 2>&1 | grep -v 'artificially reduced' | tee "$out/verify.txt"
+else
+  echo "no $model/config.json here (carry it to verify exactness): verify skipped" | tee "$out/verify.txt"
+fi
 [ "$#" -gt 0 ] || set -- --shape 1b
 # KIT_SECONDS bounds the bench (default 420 s); its results are rewritten after every point, so a cut run keeps what it measured.
 timeout "${KIT_SECONDS:-420}" "$work/node" "$work/kit.mjs" bench "$@" --out "$out" 2>&1 | grep -v 'artificially reduced' | tee "$out/bench.log"
