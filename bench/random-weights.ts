@@ -3,19 +3,15 @@
 // minute here and 5 GB). Values come from a counter hash, so a tensor's rows are the same however read.
 import type { ModelConfig } from '../engine/model/config.js';
 import type { DeviceOnlyWeights, WeightSource } from '../engine/model/weight-source.js';
-import { LAYER_ROLES, layerTensorName } from '../engine/model/weights.js';
+import { INIT_STD, initFill, LAYER_ROLES, layerTensorName } from '../engine/model/weights.js';
 
 /** What the source knows of one tensor: its row length in the checkpoint's [out, in] layout, and how it is filled. */
 interface TensorSpec {
   rowLength: number;
   numRows: number;
-  fill: 'one' | 'zero' | 'random';
-  std: number;
+  fill: ReturnType<typeof initFill>;
   seed: number;
 }
-
-const NORM_ROLES = new Set(['inputNorm', 'postNorm', 'qNorm', 'kNorm', 'dmsNorm']);
-const ZERO_ROLES = new Set(['qBias', 'kBias', 'vBias', 'oBias', 'gateBias', 'upBias', 'downBias', 'dmsProj', 'dmsBias']);
 
 /** A uniform value in [-1, 1) for (seed, index): a few integer multiplies, the same on every call. */
 function hashUniform(seed: number, index: number): number {
@@ -27,23 +23,19 @@ function hashUniform(seed: number, index: number): number {
 
 function tensorSpecs(cfg: ModelConfig): Map<string, TensorSpec> {
   const specs = new Map<string, TensorSpec>();
-  const std = 0.02;
-  const residStd = std / Math.sqrt(2 * cfg.numLayers);
   let seed = 1;
-  const add = (name: string, shape: number[], transposed: boolean, fill: TensorSpec['fill'], s = std) => {
+  const add = (name: string, shape: number[], transposed: boolean, fill: TensorSpec['fill']) => {
     // tfjs-layout [in, out] for transposed roles: the checkpoint stores [out, in].
     const [numRows, rowLength] = shape.length === 1 ? [1, shape[0]] : transposed ? [shape[1], shape[0]] : [shape[0], shape[1]];
-    specs.set(name, { rowLength, numRows, fill, std: s, seed: seed++ * 0x632be5ab });
+    specs.set(name, { rowLength, numRows, fill, seed: seed++ * 0x632be5ab });
   };
-  add('model.embed_tokens.weight', [cfg.vocabSize, cfg.hiddenSize], false, 'random');
+  // The same fill per tensor as initParams (initFill), only uniform rather than normal.
+  const random = { kind: 'random', std: INIT_STD } as const;
+  add('model.embed_tokens.weight', [cfg.vocabSize, cfg.hiddenSize], false, random);
   for (let i = 0; i < cfg.numLayers; i++)
-    for (const spec of LAYER_ROLES) {
-      if (!spec.present(cfg)) continue;
-      const fill = NORM_ROLES.has(spec.role) ? 'one' : ZERO_ROLES.has(spec.role) ? 'zero' : 'random';
-      add(layerTensorName(cfg, i, spec), spec.shape(cfg), spec.transposed, fill, spec.role === 'oProj' || spec.role === 'down' ? residStd : std);
-    }
-  add('model.norm.weight', [cfg.hiddenSize], false, 'one');
-  if (!cfg.tieWordEmbeddings) add('lm_head.weight', [cfg.hiddenSize, cfg.vocabSize], true, 'random');
+    for (const spec of LAYER_ROLES) if (spec.present(cfg)) add(layerTensorName(cfg, i, spec), spec.shape(cfg), spec.transposed, initFill(cfg, spec.role));
+  add('model.norm.weight', [cfg.hiddenSize], false, { kind: 'one' });
+  if (!cfg.tieWordEmbeddings) add('lm_head.weight', [cfg.hiddenSize, cfg.vocabSize], true, random);
   return specs;
 }
 
@@ -57,9 +49,9 @@ export function randomDeviceWeights(cfg: ModelConfig): DeviceOnlyWeights {
   };
   const values = (s: TensorSpec, from: number, count: number): Float32Array => {
     const out = new Float32Array(count);
-    if (s.fill === 'one') out.fill(1);
-    else if (s.fill === 'random') {
-      const scale = s.std * Math.sqrt(3); // uniform on [-a, a] has std a / sqrt(3)
+    if (s.fill.kind === 'one') out.fill(1);
+    else if (s.fill.kind === 'random') {
+      const scale = s.fill.std * Math.sqrt(3); // uniform on [-a, a] has std a / sqrt(3)
       for (let i = 0; i < count; i++) out[i] = scale * hashUniform(s.seed, from + i);
     }
     return out;

@@ -111,12 +111,24 @@ export function layerTensorName(cfg: ModelConfig, i: number, spec: RoleSpec): st
 const NORM_ROLES = new Set<Role>(['inputNorm', 'postNorm', 'qNorm', 'kNorm', 'dmsNorm']);
 const ZERO_ROLES = new Set<Role>(['qBias', 'kBias', 'vBias', 'oBias', 'gateBias', 'upBias', 'downBias', 'dmsProj', 'dmsBias']);
 
-/** Deterministic random init: normal(0, 0.02) weights (residual outputs scaled by 1/sqrt(2L)), unit norms, zero biases and zero DMS projection (logit = -offset at step 0). */
+/** The std of initParams' random tensors (the embedding, the lm head, and every layer matrix but the residual outputs). */
+export const INIT_STD = 0.02;
+
+/**
+ * How initParams fills a layer tensor of `role`: unit norms, zero biases and DMS projection (logit =
+ * -offset at step 0), else normal(0, std) with the residual outputs (o_proj, down) scaled by 1/sqrt(2L).
+ * Other random inits (the webgpu bench's large shapes) follow the same rule.
+ */
+export function initFill(cfg: ModelConfig, role: Role): { kind: 'one' } | { kind: 'zero' } | { kind: 'random'; std: number } {
+  if (NORM_ROLES.has(role)) return { kind: 'one' };
+  if (ZERO_ROLES.has(role)) return { kind: 'zero' };
+  return { kind: 'random', std: role === 'oProj' || role === 'down' ? INIT_STD / Math.sqrt(2 * cfg.numLayers) : INIT_STD };
+}
+
+/** Deterministic random init: normal(0, 0.02) weights (residual outputs scaled by 1/sqrt(2L)), unit norms, zero biases and zero DMS projection (initFill). */
 export function initParams(cfg: ModelConfig, seed = 0): LlamaParams {
   let n = 0;
   const normal = (shape: number[], std: number) => tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + n++);
-  const std = 0.02;
-  const residStd = std / Math.sqrt(2 * cfg.numLayers);
   const layers = Array.from({ length: cfg.numLayers }, () => {
     const layer = {} as Record<Role, tf.Tensor | null>;
     for (const spec of LAYER_ROLES) {
@@ -125,18 +137,17 @@ export function initParams(cfg: ModelConfig, seed = 0): LlamaParams {
         continue;
       }
       const shape = spec.shape(cfg);
-      if (NORM_ROLES.has(spec.role)) layer[spec.role] = tf.ones(shape);
-      else if (ZERO_ROLES.has(spec.role)) layer[spec.role] = tf.zeros(shape);
-      else layer[spec.role] = normal(shape, spec.role === 'oProj' || spec.role === 'down' ? residStd : std);
+      const fill = initFill(cfg, spec.role);
+      layer[spec.role] = fill.kind === 'one' ? tf.ones(shape) : fill.kind === 'zero' ? tf.zeros(shape) : normal(shape, fill.std);
     }
     return layer as unknown as LayerParams;
   });
   return {
     config: cfg,
-    embed: normal([cfg.vocabSize, cfg.hiddenSize], std) as tf.Tensor2D,
+    embed: normal([cfg.vocabSize, cfg.hiddenSize], INIT_STD) as tf.Tensor2D,
     layers,
     finalNorm: tf.ones([cfg.hiddenSize]),
-    lmHead: cfg.tieWordEmbeddings ? null : (normal([cfg.hiddenSize, cfg.vocabSize], std) as tf.Tensor2D),
+    lmHead: cfg.tieWordEmbeddings ? null : (normal([cfg.hiddenSize, cfg.vocabSize], INIT_STD) as tf.Tensor2D),
   };
 }
 
