@@ -18,7 +18,7 @@ import { DmsPolicy } from '../engine/policies/dms.js';
 import type { TokenKv } from '../engine/policies/kv-policy.js';
 import { NonePolicy } from '../engine/policies/none.js';
 import { randomDeviceWeights } from './random-weights.js';
-import { measureCopyBandwidth } from './webgpu-bandwidth.js';
+import { COPIES_PER_RUN, measureCopyBandwidth } from './webgpu-bandwidth.js';
 
 /** DMS with the eviction decision forced: every token but one in RATIO is flagged, so the achieved ratio is the target. */
 class ForcedRatioDms extends DmsPolicy {
@@ -213,7 +213,7 @@ function markdown(adapter: string, shapes: { shape: Shape; points: Point[] }[], 
     software
       ? 'This adapter is a software rasteriser (lavapipe on the CPU): the numbers only show that the GPU path runs end to end; they say nothing about GPU speed.'
       : 'Measured on a GPU adapter.',
-    `Copy-kernel bandwidth measured in the same run: ${bwGBs.toFixed(2)} GB/s (${8} back-to-back copies per submission). DMS is forced to ratio ${RATIO} (window ${WINDOW}: every token but one in ${RATIO} is flagged).`,
+    `Copy-kernel bandwidth measured in the same run: ${bwGBs.toFixed(2)} GB/s (${COPIES_PER_RUN} back-to-back copies per submission). DMS is forced to ratio ${RATIO} (window ${WINDOW}: every token but one in ${RATIO} is flagged).`,
     `Per policy and context one sequence is prefilled and each batch is made of its forks (pages copied on the device); each point runs ${WARMUP_STEPS} untimed greedy decode steps, then times the rest; each row reads back its argmax id (4 bytes), not its logits.`,
     "At a shape's budget context the KV budget fits its budgetSeqs vanilla sequences (vanilla batches past that report that they do not fit; DMS fits about ratio times more); elsewhere it fits the point's batch.",
     'Bytes per step = every weight once + KV slots read x 2 x D x 4 (the pools are f32).',

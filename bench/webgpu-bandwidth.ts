@@ -12,7 +12,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`;
 
 /** Copies per submission: on a fast GPU one 1 GiB copy takes well under a millisecond, near the submit's own latency. */
-const COPIES_PER_RUN = 8;
+export const COPIES_PER_RUN = 8;
 
 /**
  * GB/s (1e9 bytes, read + write) of COPIES_PER_RUN back-to-back copies of min(1 GiB, a quarter of the
